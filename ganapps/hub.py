@@ -1,0 +1,155 @@
+"""Loading and saving models: local folders first (``checkpoints/<name>``), the Hugging Face Hub by repo id.
+
+A model folder holds ``config.json`` (the architecture, plus ``"family"``), ``model.safetensors``
+and a model card ``README.md``. Weights are read with safetensors only (never pickle) and strictly:
+every tensor must match. Names resolve in this order:
+
+1. an existing folder path;
+2. ``<checkpoints_dir>/<name>`` (default ``checkpoints/`` beside the package);
+3. a Hub repo id ``org/name``, optionally pinned: ``org/name@<revision>``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import safetensors.torch
+
+from .models import get_family, model_class
+
+log = logging.getLogger(__name__)
+
+CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+CONFIG_FILE, WEIGHTS_FILE, CARD_FILE = "config.json", "model.safetensors", "README.md"
+
+
+def available(checkpoints_dir: str | Path | None = None) -> list[str]:
+    """Names of the models in the local checkpoints folder."""
+    root = Path(checkpoints_dir or CHECKPOINTS)
+    return sorted(p.name for p in root.glob("*") if (p / CONFIG_FILE).is_file()) if root.is_dir() else []
+
+
+def _fetch(name: str, filename: str, checkpoints_dir=None, cache_dir=None) -> Path:
+    """Local path of ``filename`` of model ``name``, downloading from the Hub if ``name`` is a repo id."""
+    if Path(name).is_dir():
+        path = Path(name) / filename
+    elif (Path(checkpoints_dir or CHECKPOINTS) / name).is_dir():
+        path = Path(checkpoints_dir or CHECKPOINTS) / name / filename
+    elif "/" in name and not name.startswith((".", "/")):
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError
+
+        repo_id, _, revision = name.partition("@")
+        try:
+            return Path(hf_hub_download(repo_id, filename, revision=revision or None, cache_dir=cache_dir))
+        except (EntryNotFoundError, RepositoryNotFoundError, LocalEntryNotFoundError) as err:
+            raise ValueError(f"cannot get {filename} of {name!r} from the Hugging Face Hub: {err}") from None
+    else:
+        names = available(checkpoints_dir)
+        raise ValueError(
+            f"unknown model {name!r}; available: {', '.join(names) or '(none)'}"
+            " — or give a folder, or a Hub repo id such as org/name[@revision]"
+        )
+    if not path.is_file():
+        raise ValueError(f"model {name!r} has no {filename} (looked at {path})")
+    return path
+
+
+def load_config(name: str, *, checkpoints_dir=None, cache_dir=None) -> dict:
+    """The raw ``config.json`` of a model, including its ``family``."""
+    return json.loads(_fetch(name, CONFIG_FILE, checkpoints_dir, cache_dir).read_text())
+
+
+def load(name: str, *, device="cpu", checkpoints_dir=None, cache_dir=None, family: str | None = None):
+    """Load a model by name, folder or Hub repo id, in eval mode on ``device``.
+
+    ``family`` (optional) is checked against the checkpoint's own, so a CGAN cannot be loaded
+    where a DCGAN is expected.
+    """
+    raw = load_config(name, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir)
+    found = raw.get("family")
+    if found is None:
+        raise ValueError(f"model {name!r} has no 'family' in its config.json")
+    if family is not None and found != family:
+        raise ValueError(f"model {name!r} is a {found} model, not {family}")
+    module = get_family(found)
+    fields = module.Config.__dataclass_fields__
+    config = module.Config(**{k: v for k, v in raw.items() if k in fields})
+    model = model_class(module)(config)
+    weights = _fetch(name, WEIGHTS_FILE, checkpoints_dir, cache_dir)
+    missing, unexpected = safetensors.torch.load_model(model, str(weights), strict=False)
+    if missing or unexpected:
+        raise ValueError(
+            f"weights of {name!r} do not match its config: missing {sorted(missing)}, unexpected {sorted(unexpected)}"
+        )
+    return model.to(device).eval().requires_grad_(False)
+
+
+@functools.lru_cache(maxsize=16)
+def load_cached(name: str, device: str = "cpu"):
+    """``load`` for serving: loaded once per (name, device) and shared read-only between requests."""
+    return load(name, device=device)
+
+
+def family_of(model) -> str:
+    """The family a network belongs to: the name of the module it is defined in (``models/<family>.py``)."""
+    return type(model).__module__.rsplit(".", 1)[-1]
+
+
+def save(model, directory: str | Path, *, card: str | None = None) -> Path:
+    """Write ``model`` as a model folder (config.json with its family, model.safetensors, README.md).
+
+    The folder is built next to its destination and swapped in with renames, so a crash never
+    leaves a half-written model where a good one was.
+    """
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        unwrapped = model.module if hasattr(model, "module") else model
+        if card is not None:
+            (staging / CARD_FILE).write_text(card)
+        elif (directory / CARD_FILE).is_file():
+            shutil.copy2(directory / CARD_FILE, staging / CARD_FILE)
+        config = {**asdict(unwrapped.config), "family": family_of(unwrapped)}
+        unwrapped.save_pretrained(staging, config=config)
+        old = directory.with_name(f".{directory.name}.old")
+        if directory.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(directory, old)
+        os.replace(staging, directory)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return directory
+
+
+def push(name: str, repo_id: str, *, revision: str | None = None, private: bool = False, token=None, checkpoints_dir=None) -> str:
+    """Upload a local model folder (weights, config and model card) to a Hub repo; returns the commit URL."""
+    from huggingface_hub import HfApi
+
+    folder = _fetch(name, CONFIG_FILE, checkpoints_dir).parent
+    load(str(folder))  # refuse to publish something that does not load strictly
+    api = HfApi(token=token)
+    api.create_repo(repo_id, private=private, exist_ok=True)
+    info = api.upload_folder(
+        repo_id=repo_id,
+        folder_path=folder,
+        allow_patterns=[CONFIG_FILE, WEIGHTS_FILE, CARD_FILE],
+        revision=revision,
+        commit_message=f"Upload {folder.name} with ganapps",
+    )
+    return str(info)
+
+
+def model_info(model) -> dict:
+    """Parameter count and weight size, for model cards."""
+    params = sum(p.numel() for p in model.parameters())
+    return {"parameters": params, "megabytes": sum(t.numel() * t.element_size() for t in model.state_dict().values()) / 1e6}

@@ -1,0 +1,139 @@
+"""DCGAN — Radford, Metz & Chintala, "Unsupervised Representation Learning with Deep Convolutional
+Generative Adversarial Networks", ICLR 2016.
+
+The generator maps noise z ~ N(0, I) to a 28x28 digit through a projection and two stride-2
+transposed convolutions with batch norm and ReLU, ending in Tanh; the discriminator mirrors it with
+stride-2 convolutions and LeakyReLU (no pooling, no batch norm on its input layer). Trained with the
+non-saturating GAN loss and Adam (lr 2e-4, beta1 0.5), the recipe of the paper.
+
+Public names: ``Config``, ``Generator``, ``Discriminator``, ``make_state``, ``train_step``, ``sample``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from .layers import TrainState, adam, bce_logits, check_positive, dcgan_init, normal_noise
+
+DATASET = "mnist"
+EXPORT = "generator"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Architecture of the DCGAN pair. Images are (1, 28, 28) in [-1, 1]."""
+
+    latent_dim: int = 64
+    base_channels: int = 32
+
+    def __post_init__(self):
+        check_positive("latent_dim", self.latent_dim)
+        check_positive("base_channels", self.base_channels)
+
+    @classmethod
+    def tiny(cls) -> "Config":
+        return cls(latent_dim=8, base_channels=4)
+
+
+class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["gan", "dcgan", "mnist"]):
+    """z (B, latent_dim) -> images (B, 1, 28, 28) in [-1, 1]."""
+
+    def __init__(self, config: Config):
+        super().__init__()
+        self.config = config
+        c = config.base_channels
+        self.project = nn.Sequential(
+            nn.Linear(config.latent_dim, 4 * c * 7 * 7, bias=False),
+            nn.BatchNorm1d(4 * c * 7 * 7),
+            nn.ReLU(True),
+        )
+        self.upsample = nn.Sequential(
+            nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1, bias=False),  # (B, 2c, 14, 14)
+            nn.BatchNorm2d(2 * c),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(2 * c, 1, 4, 2, 1),  # (B, 1, 28, 28)
+            nn.Tanh(),
+        )
+        self.apply(dcgan_init)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        c = self.config.base_channels
+        h = self.project(z).view(-1, 4 * c, 7, 7)  # (B, 4c, 7, 7)
+        return self.upsample(h)
+
+
+class Discriminator(nn.Module):
+    """images (B, 1, 28, 28) -> real/fake logits (B,)."""
+
+    def __init__(self, config: Config):
+        super().__init__()
+        self.config = config
+        c = config.base_channels
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 2 * c, 4, 2, 1),  # (B, 2c, 14, 14)
+            nn.LeakyReLU(0.2, True),
+            nn.Conv2d(2 * c, 4 * c, 4, 2, 1, bias=False),  # (B, 4c, 7, 7)
+            nn.BatchNorm2d(4 * c),
+            nn.LeakyReLU(0.2, True),
+            nn.Flatten(),  # (B, 4c * 49)
+        )
+        self.classify = nn.Linear(4 * c * 7 * 7, 1)
+        self.apply(dcgan_init)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.classify(self.features(images)).squeeze(1)
+
+
+def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device) -> TrainState:
+    generator, discriminator = Generator(config).to(device), Discriminator(config).to(device)
+    return TrainState(
+        config=config,
+        models={"generator": generator, "discriminator": discriminator},
+        optimizers={"opt_g": adam(generator.parameters(), lr), "opt_d": adam(discriminator.parameters(), lr)},
+        rng=rng,
+        device=torch.device(device),
+    )
+
+
+def train_step(state: TrainState, batch) -> dict[str, float]:
+    real, _labels = batch
+    generator, discriminator = state.models["generator"], state.models["discriminator"]
+    opt_g, opt_d = state.optimizers["opt_g"], state.optimizers["opt_d"]
+    z = normal_noise(real.shape[0], state.config.latent_dim, state.rng, state.device)
+    fake = generator(z)
+
+    # (1) Discriminator: maximise log D(x) + log(1 - D(G(z)))
+    opt_d.zero_grad(set_to_none=True)
+    loss_d_real = bce_logits(discriminator(real), 1.0)
+    loss_d_real.backward()
+    loss_d_fake = bce_logits(discriminator(fake.detach()), 0.0)
+    loss_d_fake.backward()
+    opt_d.step()
+
+    # (2) Generator: maximise log D(G(z))   (the non-saturating form, Goodfellow et al. 2014, §3)
+    opt_g.zero_grad(set_to_none=True)
+    loss_g = bce_logits(discriminator(fake), 1.0)
+    loss_g.backward()
+    opt_g.step()
+    return {"loss_d": (loss_d_real + loss_d_fake).item(), "loss_g": loss_g.item()}
+
+
+@torch.inference_mode()
+def sample(generator: Generator, num_images: int, *, seed: int | None = None, latents=None, device="cpu"):
+    """Return (num_images, 1, 28, 28) in [-1, 1]; the same seed gives the same digits.
+
+    ``latents`` (num_images, latent_dim) replaces the drawn noise, for interpolations.
+    """
+    if latents is None:
+        rng = torch.Generator().manual_seed(seed) if seed is not None else None
+        latents = normal_noise(num_images, generator.config.latent_dim, rng, "cpu")
+    return generator(latents.to(device))
+
+
+def preview(generator: Generator, *, seed: int = 0, device="cpu"):
+    """64 samples for the training sample grid: (images, images per row)."""
+    return sample(generator, 64, seed=seed, device=device), 8

@@ -1,0 +1,293 @@
+"""InfoGAN — Chen, Duan, Houthooft, Schulman, Sutskever & Abbeel, "InfoGAN: Interpretable
+Representation Learning by Information Maximizing Generative Adversarial Nets", NeurIPS 2016.
+
+The generator's input is split into incompressible noise z and a structured code c: here one
+10-way categorical code and two continuous codes in [-1, 1]. Besides the GAN game, both players
+maximise a variational lower bound on the mutual information I(c; G(z, c)): a Q head, sharing the
+discriminator's convolutional trunk, predicts c from the image, and its log-likelihood is added to
+both objectives (lambda 1 for the categorical code, 0.1 for the continuous ones, as in the paper's
+MNIST experiment). Nothing tells the model what the codes mean; on MNIST the categories tend to
+become digits and the continuous codes slant and stroke width. ``calibrate`` measures the trained
+generator to find out which is which, and the answer is stored in the ``Config``.
+
+Public names: ``Config``, ``Generator``, ``Discriminator``, ``make_state``, ``train_step``,
+``sample``, ``calibrate``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from .layers import TrainState, adam, bce_logits, check_positive, dcgan_init, normal_noise
+
+DATASET = "mnist"
+EXPORT = "generator"
+ATTRIBUTES = ("slant", "width")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Architecture of the InfoGAN pair, and what its codes were measured to mean.
+
+    Images are (1, 28, 28) in [-1, 1]. ``category_digits[k]`` is the digit that category k draws;
+    ``slant_code`` / ``width_code`` index the continuous code that controls slant / stroke width,
+    and ``slant_sign`` / ``width_sign`` say whether raising that code raises the attribute (+1) or
+    lowers it (-1). They stay None until ``calibrate`` has measured a trained generator.
+    """
+
+    noise_dim: int = 62
+    num_categories: int = 10
+    num_continuous: int = 2
+    base_channels: int = 32
+    hidden_dim: int = 512
+    category_digits: tuple[int, ...] | None = None
+    slant_code: int | None = None
+    slant_sign: int = 1
+    width_code: int | None = None
+    width_sign: int = 1
+
+    def __post_init__(self):
+        check_positive("noise_dim", self.noise_dim)
+        check_positive("base_channels", self.base_channels)
+        check_positive("hidden_dim", self.hidden_dim)
+        if self.num_categories < 2:
+            raise ValueError(f"num_categories must be >= 2, got {self.num_categories}")
+        if self.num_continuous < 0:
+            raise ValueError(f"num_continuous must be >= 0, got {self.num_continuous}")
+        if self.category_digits is not None:
+            object.__setattr__(self, "category_digits", tuple(int(d) for d in self.category_digits))
+            if len(self.category_digits) != self.num_categories:
+                raise ValueError(
+                    f"category_digits needs one digit per category ({self.num_categories}), "
+                    f"got {len(self.category_digits)}"
+                )
+        for name in ("slant_code", "width_code"):
+            code = getattr(self, name)
+            if code is not None and not 0 <= code < self.num_continuous:
+                raise ValueError(f"{name} must be in 0..{self.num_continuous - 1}, got {code}")
+        for name in ("slant_sign", "width_sign"):
+            if getattr(self, name) not in (1, -1):
+                raise ValueError(f"{name} must be 1 or -1, got {getattr(self, name)}")
+
+    @property
+    def latent_dim(self) -> int:
+        return self.noise_dim + self.num_categories + self.num_continuous
+
+    @classmethod
+    def tiny(cls) -> "Config":
+        return cls(noise_dim=8, base_channels=4, hidden_dim=16)
+
+
+class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["gan", "infogan", "mnist"]):
+    """(z (B, noise_dim), categories (B,), continuous (B, num_continuous)) -> (B, 1, 28, 28) in [-1, 1]."""
+
+    def __init__(self, config: Config):
+        super().__init__()
+        self.config = config
+        c = config.base_channels
+        self.project = nn.Sequential(
+            nn.Linear(config.latent_dim, config.hidden_dim, bias=False),
+            nn.BatchNorm1d(config.hidden_dim),
+            nn.ReLU(True),
+            nn.Linear(config.hidden_dim, 4 * c * 7 * 7, bias=False),
+            nn.BatchNorm1d(4 * c * 7 * 7),
+            nn.ReLU(True),
+        )
+        self.upsample = nn.Sequential(
+            nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1, bias=False),  # (B, 2c, 14, 14)
+            nn.BatchNorm2d(2 * c),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(2 * c, 1, 4, 2, 1),  # (B, 1, 28, 28)
+            nn.Tanh(),
+        )
+        self.apply(dcgan_init)
+
+    def forward(self, z: torch.Tensor, categories: torch.Tensor, continuous: torch.Tensor) -> torch.Tensor:
+        c = self.config.base_channels
+        one_hot = F.one_hot(categories, self.config.num_categories).to(z.dtype)
+        h = self.project(torch.cat([z, one_hot, continuous], dim=1))  # (B, 4c * 49)
+        return self.upsample(h.view(-1, 4 * c, 7, 7))
+
+
+class Discriminator(nn.Module):
+    """images (B, 1, 28, 28) -> (real/fake logits (B,), category logits (B, K), continuous means (B, C)).
+
+    The last two are the Q head: it shares every layer but the last with the discriminator, so
+    the mutual-information term costs almost nothing (Chen et al. 2016, §5).
+    """
+
+    def __init__(self, config: Config):
+        super().__init__()
+        self.config = config
+        c = config.base_channels
+        self.trunk = nn.Sequential(
+            nn.Conv2d(1, 2 * c, 4, 2, 1),  # (B, 2c, 14, 14)
+            nn.LeakyReLU(0.1, True),
+            nn.Conv2d(2 * c, 4 * c, 4, 2, 1, bias=False),  # (B, 4c, 7, 7)
+            nn.BatchNorm2d(4 * c),
+            nn.LeakyReLU(0.1, True),
+            nn.Flatten(),
+            nn.Linear(4 * c * 7 * 7, config.hidden_dim, bias=False),  # (B, hidden)
+            nn.BatchNorm1d(config.hidden_dim),
+            nn.LeakyReLU(0.1, True),
+        )
+        self.classify = nn.Linear(config.hidden_dim, 1)
+        self.q_head = nn.Sequential(
+            nn.Linear(config.hidden_dim, 128, bias=False),
+            nn.BatchNorm1d(128),
+            nn.LeakyReLU(0.1, True),
+            nn.Linear(128, config.num_categories + config.num_continuous),
+        )
+        self.apply(dcgan_init)
+
+    def forward(self, images: torch.Tensor):
+        h = self.trunk(images)
+        q = self.q_head(h)
+        k = self.config.num_categories
+        return self.classify(h).squeeze(1), q[:, :k], q[:, k:]
+
+
+def draw_codes(num: int, config: Config, rng: torch.Generator | None):
+    """The prior of the structured code: a uniform category and continuous codes ~ U(-1, 1)."""
+    categories = torch.randint(config.num_categories, (num,), generator=rng)
+    continuous = torch.rand(num, config.num_continuous, generator=rng) * 2 - 1
+    return categories, continuous
+
+
+def info_loss(cat_logits, cont_mean, categories, continuous) -> torch.Tensor:
+    """-L_I: cross-entropy for the category plus 0.1 x Gaussian NLL (unit variance) for the rest."""
+    loss = F.cross_entropy(cat_logits, categories)
+    if continuous.shape[1]:
+        loss = loss + 0.1 * 0.5 * F.mse_loss(cont_mean, continuous, reduction="none").sum(1).mean()
+    return loss
+
+
+def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device) -> TrainState:
+    """Adam for both; G learns 5x faster than D, as in the paper's MNIST recipe (1e-3 / 2e-4)."""
+    generator, discriminator = Generator(config).to(device), Discriminator(config).to(device)
+    return TrainState(
+        config=config,
+        models={"generator": generator, "discriminator": discriminator},
+        optimizers={"opt_g": adam(generator.parameters(), 5 * lr), "opt_d": adam(discriminator.parameters(), lr)},
+        rng=rng,
+        device=torch.device(device),
+    )
+
+
+def train_step(state: TrainState, batch) -> dict[str, float]:
+    real, _labels = batch
+    config = state.config
+    generator, discriminator = state.models["generator"], state.models["discriminator"]
+    opt_g, opt_d = state.optimizers["opt_g"], state.optimizers["opt_d"]
+    n = real.shape[0]
+    z = normal_noise(n, config.noise_dim, state.rng, state.device)
+    categories, continuous = (t.to(state.device) for t in draw_codes(n, config, state.rng))
+    fake = generator(z, categories, continuous)
+
+    # (1) Discriminator and Q: maximise log D(x) + log(1 - D(G(z, c))) + lambda L_I(c; G(z, c))
+    opt_d.zero_grad(set_to_none=True)
+    logits_real, _, _ = discriminator(real)
+    loss_d_real = bce_logits(logits_real, 1.0)
+    loss_d_real.backward()
+    logits_fake, cat_logits, cont_mean = discriminator(fake.detach())
+    loss_d_fake = bce_logits(logits_fake, 0.0)
+    loss_info_d = info_loss(cat_logits, cont_mean, categories, continuous)
+    (loss_d_fake + loss_info_d).backward()
+    opt_d.step()
+
+    # (2) Generator: maximise log D(G(z, c)) + lambda L_I(c; G(z, c))   (non-saturating)
+    opt_g.zero_grad(set_to_none=True)
+    logits_fake, cat_logits, cont_mean = discriminator(fake)
+    loss_g = bce_logits(logits_fake, 1.0)
+    loss_info = info_loss(cat_logits, cont_mean, categories, continuous)
+    (loss_g + loss_info).backward()
+    opt_g.step()
+    return {"loss_d": (loss_d_real + loss_d_fake).item(), "loss_g": loss_g.item(), "loss_info": loss_info.item()}
+
+
+@torch.inference_mode()
+def sample(generator: Generator, num_images: int, *, labels=None, codes=None, seed: int | None = None, device="cpu"):
+    """Return (num_images, 1, 28, 28) in [-1, 1].
+
+    ``labels`` are category indices (not digits: ``Config.category_digits`` maps them) and
+    ``codes`` the continuous codes (num_images, num_continuous); what is not given is drawn from the
+    prior with ``seed``. The noise z depends on the seed only, so changing a code keeps the rest.
+    """
+    config = generator.config
+    rng = torch.Generator().manual_seed(seed) if seed is not None else None
+    z = normal_noise(num_images, config.noise_dim, rng, "cpu")
+    drawn_labels, drawn_codes = draw_codes(num_images, config, rng)
+    labels = drawn_labels if labels is None else torch.as_tensor(labels, dtype=torch.long).reshape(-1)
+    codes = drawn_codes if codes is None else torch.as_tensor(codes, dtype=torch.float32).reshape(num_images, -1)
+    if labels.numel() != num_images:
+        raise ValueError(f"got {labels.numel()} labels for {num_images} images")
+    if labels.numel() and (labels.min() < 0 or labels.max() >= config.num_categories):
+        raise ValueError(f"categories must be in 0..{config.num_categories - 1}, got {labels.tolist()}")
+    if codes.shape != (num_images, config.num_continuous):
+        raise ValueError(f"codes must have shape ({num_images}, {config.num_continuous}), got {tuple(codes.shape)}")
+    return generator(z.to(device), labels.to(device), codes.to(device))
+
+
+def calibrate(generator: Generator, classifier, *, num_per_category: int = 200, seed: int = 0) -> Config:
+    """Measure what the trained generator's codes do, and return its config with the answer.
+
+    Category k's digit is the classifier's majority vote over its samples. For each continuous
+    code, the samples are drawn with the code swept over [-1, 1] and everything else fixed; the
+    code whose sweep correlates most with the measured slant is the slant code, the other one the
+    width code, each with the sign of its correlation.
+    """
+    from ..metrics import classify, rank_correlation, slant, stroke_width
+
+    config = generator.config
+    generator.eval()
+    digits = []
+    for category in range(config.num_categories):
+        images = sample(generator, num_per_category, labels=[category] * num_per_category, seed=seed + category)
+        predicted, _ = classify(classifier, images)
+        digits.append(int(torch.bincount(predicted, minlength=10).argmax()))
+
+    sweep = torch.linspace(-1, 1, 9)
+    rows = 40  # seeds per sweep
+    correlations = {}  # (code, attribute) -> mean rank correlation over rows
+    for code in range(config.num_continuous):
+        values = {"slant": [], "width": []}
+        for row in range(rows):
+            codes = torch.zeros(len(sweep), config.num_continuous)
+            codes[:, code] = sweep
+            labels = [row % config.num_categories] * len(sweep)
+            rng = torch.Generator().manual_seed(seed + 1000 + row)
+            z = normal_noise(1, config.noise_dim, rng, "cpu").repeat(len(sweep), 1)
+            with torch.inference_mode():
+                images = generator(z, torch.tensor(labels), codes)  # one z for the whole row
+            values["slant"].append(rank_correlation(sweep, slant(images)))
+            values["width"].append(rank_correlation(sweep, stroke_width(images)))
+        for attribute, rhos in values.items():
+            correlations[(code, attribute)] = float(torch.tensor(rhos).nanmean())
+
+    if config.num_continuous >= 2:
+        slant_code = max(range(config.num_continuous), key=lambda c: abs(correlations[(c, "slant")]))
+        width_code = max(
+            (c for c in range(config.num_continuous) if c != slant_code),
+            key=lambda c: abs(correlations[(c, "width")]),
+        )
+        sign = lambda value: 1 if value >= 0 else -1  # noqa: E731
+        return replace(
+            config,
+            category_digits=tuple(digits),
+            slant_code=slant_code,
+            slant_sign=sign(correlations[(slant_code, "slant")]),
+            width_code=width_code,
+            width_sign=sign(correlations[(width_code, "width")]),
+        )
+    return replace(config, category_digits=tuple(digits))
+
+
+def preview(generator: Generator, *, seed: int = 0, device="cpu"):
+    """Eight rows, one column per category, for the training sample grid: (images, images per row)."""
+    k = generator.config.num_categories
+    return sample(generator, 8 * k, labels=torch.arange(k).repeat(8), seed=seed, device=device), k

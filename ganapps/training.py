@@ -1,0 +1,274 @@
+"""The training loop shared by every family.
+
+``training_steps`` is a generator that runs one ``train_step`` of the family per iteration and
+yields its log; ``train`` consumes it with everything a long run needs: a progress bar, a metrics
+log (``metrics.jsonl``), sample grids, atomic checkpoints, resume, and a NaN guard. Several
+processes under ``torchrun`` train data-parallel with PyTorch DDP (gloo on CPU, nccl on GPU).
+
+Output folder of a run::
+
+    <out>/training_state.pt   everything needed to resume (weights, optimizers, random streams, step)
+    <out>/model/              the exported network: config.json + model.safetensors + README.md
+    <out>/metrics.jsonl       one line of averaged losses every ``log_every`` steps
+    <out>/samples/step_NNNNNN.png
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Iterator
+
+import torch
+import torch.distributed as dist
+
+from . import data as data_module
+from . import hub
+from .imaging import save_grid
+from .models import get_family
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "training_state.pt"
+
+
+@dataclass
+class TrainConfig:
+    """One training run. ``model`` overrides fields of the family's ``Config``."""
+
+    family: str
+    data: tuple[str, ...]
+    out: str
+    steps: int = 10_000
+    batch_size: int = 64
+    lr: float | None = None  # None: the family's default
+    seed: int = 0
+    device: str = "auto"
+    model: dict = field(default_factory=dict)
+    tiny: bool = False  # the family's Config.tiny(), for tests and smoke runs
+    sample_every: int = 1000
+    checkpoint_every: int = 1000
+    log_every: int = 50
+    download: bool = False
+
+    def __post_init__(self):
+        get_family(self.family)
+        self.data = tuple(str(d) for d in self.data)
+        for name in ("steps", "batch_size", "sample_every", "checkpoint_every", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
+            raise ValueError(f"unknown device {self.device!r}; available: auto, cpu, cuda")
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("--device cuda asked for, but no CUDA GPU is available; use --device cpu or auto")
+    return torch.device(name)
+
+
+def distributed_context(device: torch.device) -> tuple[int, int, torch.device]:
+    """(rank, world_size, device). Under torchrun, joins the process group (nccl on GPU, gloo on CPU)."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size == 1:
+        return 0, 1, device
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    rank = dist.get_rank()
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    return rank, world_size, device
+
+
+def model_config(cfg: TrainConfig):
+    family = get_family(cfg.family)
+    base = family.Config.tiny() if cfg.tiny else family.Config()
+    known = {f.name for f in fields(base)}
+    unknown = set(cfg.model) - known
+    if unknown:
+        raise ValueError(f"unknown {cfg.family} config fields {sorted(unknown)}; available: {', '.join(sorted(known))}")
+    return family.Config(**{**asdict(base), **cfg.model})
+
+
+class Run:
+    """The live objects of one run: state, data, and where it is in the data."""
+
+    def __init__(self, cfg: TrainConfig, *, data=None, resume: bool = False):
+        self.cfg = cfg
+        self.family = get_family(cfg.family)
+        device = resolve_device(cfg.device)
+        self.rank, self.world_size, device = distributed_context(device)
+        self.images, self.labels = data if data is not None else data_module.load(
+            self.family.DATASET, cfg.data, download=cfg.download
+        )
+        torch.manual_seed(cfg.seed)  # identical initial weights in every process (DDP also broadcasts)
+        rng = torch.Generator().manual_seed(cfg.seed * 1000 + self.rank)
+        kwargs = {"rng": rng, "device": device}
+        if cfg.lr is not None:
+            kwargs["lr"] = cfg.lr
+        self.state = self.family.make_state(model_config(cfg), **kwargs)
+        self.step = 0
+        self.out = Path(cfg.out)
+        if resume and (self.out / STATE_FILE).is_file():
+            self._load(self.out / STATE_FILE)
+        self.raw_models = dict(self.state.models)  # unwrapped, for saving
+        if self.world_size > 1:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [device.index] if device.type == "cuda" else None
+            self.state.models = {
+                name: DDP(model, device_ids=ids, find_unused_parameters=True)
+                for name, model in self.state.models.items()
+            }
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def export(self):
+        return self.raw_models[self.family.EXPORT]
+
+    def _load(self, path: Path) -> None:
+        saved = torch.load(path, map_location=self.state.device, weights_only=True)
+        if saved["family"] != self.cfg.family:
+            raise ValueError(f"{path} is a {saved['family']} run, not {self.cfg.family}")
+        if saved["config"] != asdict(self.state.config):
+            raise ValueError(f"{path} was trained with config {saved['config']}, not {asdict(self.state.config)}")
+        for name, model in self.state.models.items():
+            model.load_state_dict(saved["models"][name])
+        for name, opt in self.state.optimizers.items():
+            opt.load_state_dict(saved["optimizers"][name])
+        self.state.rng.set_state(saved["rng"][self.rank] if self.rank < len(saved["rng"]) else saved["rng"][0])
+        self.step = saved["step"]
+        log.info("resumed %s from step %d", path, self.step)
+
+    def save(self) -> None:
+        """Write training_state.pt and model/ atomically (temporary file, then rename)."""
+        rngs = [self.state.rng.get_state()]
+        if self.world_size > 1:
+            rngs = [torch.empty_like(rngs[0]) for _ in range(self.world_size)]
+            dist.all_gather_object(rngs, self.state.rng.get_state())
+        if not self.is_main:
+            return
+        self.out.mkdir(parents=True, exist_ok=True)
+        saved = {
+            "family": self.cfg.family,
+            "config": asdict(self.state.config),
+            "train": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self.cfg).items()},
+            "step": self.step,
+            "models": {name: model.state_dict() for name, model in self.raw_models.items()},
+            "optimizers": {name: opt.state_dict() for name, opt in self.state.optimizers.items()},
+            "rng": rngs,
+        }
+        tmp = self.out / f".{STATE_FILE}.tmp"
+        torch.save(saved, tmp)
+        os.replace(tmp, self.out / STATE_FILE)
+        hub.save(self.export, self.out / "model", card=model_card_draft(self.cfg, self.step))
+
+    def save_samples(self) -> None:
+        preview = getattr(self.family, "preview", None)
+        if preview is None or not self.is_main:
+            return
+        generator = self.export
+        was_training = generator.training
+        generator.eval()
+        images, nrow = preview(generator, seed=0, device=self.state.device)
+        generator.train(was_training)
+        save_grid(images, self.out / "samples" / f"step_{self.step:06d}.png", nrow=nrow)
+
+
+def training_steps(run: Run) -> Iterator[dict]:
+    """Run ``train_step`` until ``run.cfg.steps``; yield ``{"step", "epoch", <losses>}`` after each.
+
+    A non-finite loss raises FloatingPointError before anything is saved from that step.
+    """
+    cfg, state = run.cfg, run.state
+    num = len(run.images)
+    per_epoch = data_module.steps_per_epoch(num, cfg.batch_size, run.world_size)
+    if per_epoch == 0:
+        raise ValueError(f"{num} training items cannot fill one batch of {cfg.batch_size} per process")
+    for model in state.models.values():
+        model.train()
+    while run.step < cfg.steps:
+        epoch, position = divmod(run.step, per_epoch)
+        batches = data_module.epoch_batches(
+            num, cfg.batch_size, seed=cfg.seed, epoch=epoch, rank=run.rank, world_size=run.world_size
+        )
+        for index in list(batches)[position:]:
+            batch = (run.images[index].to(state.device), run.labels[index].to(state.device))
+            losses = run.family.train_step(state, batch)
+            bad = [name for name, value in losses.items() if not math.isfinite(value)]
+            if bad:
+                raise FloatingPointError(
+                    f"{', '.join(bad)} became {losses[bad[0]]} at step {run.step + 1}; "
+                    f"stopped without saving (the last checkpoint in {cfg.out} is intact)"
+                )
+            run.step += 1
+            yield {"step": run.step, "epoch": epoch, **losses}
+            if run.step >= cfg.steps:
+                return
+
+
+def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True, data=None, after_training=None) -> Run:
+    """Train to ``cfg.steps`` with logs, sample grids and checkpoints; returns the finished run."""
+    run = Run(cfg, data=data, resume=resume)
+    out = run.out
+    if run.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "train_config.json").write_text(json.dumps(asdict(run.cfg), indent=2))
+    bar = None
+    if progress and run.is_main:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=run.step, desc=f"train {cfg.family}", dynamic_ncols=True)
+    sums: dict[str, float] = {}
+    count, started = 0, time.time()
+    for entry in training_steps(run):
+        step = entry["step"]
+        for key, value in entry.items():
+            if key not in ("step", "epoch"):
+                sums[key] = sums.get(key, 0.0) + value
+        count += 1
+        if bar is not None:
+            bar.update(1)
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            means = {k: round(v / count, 5) for k, v in sums.items()}
+            if run.is_main:
+                record = {"step": step, "epoch": entry["epoch"], "seconds": round(time.time() - started, 1), **means}
+                with open(out / "metrics.jsonl", "a") as f:
+                    f.write(json.dumps(record) + "\n")
+                if bar is not None:
+                    bar.set_postfix(means)
+            sums, count = {}, 0
+        if step % cfg.sample_every == 0 or step == cfg.steps:
+            run.save_samples()
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            run.save()
+    if bar is not None:
+        bar.close()
+    if after_training is not None and run.is_main:
+        after_training(run)
+        run.save()
+    return run
+
+
+def model_card_draft(cfg: TrainConfig, step: int) -> str:
+    """The model card written with every checkpoint: the recipe that made it, ready to be extended."""
+    return (
+        f"---\nlibrary_name: ganapps\ntags: [gan, {cfg.family}]\n---\n\n"
+        f"# {cfg.family} trained with ganapps\n\n"
+        f"Trained for {step} of {cfg.steps} steps, batch {cfg.batch_size}, seed {cfg.seed}.\n\n"
+        f"Recipe: `python -m ganapps train {cfg.family} --data <dir> --steps {cfg.steps} "
+        f"--batch-size {cfg.batch_size} --seed {cfg.seed}"
+        + (f" --lr {cfg.lr}" if cfg.lr is not None else "")
+        + "`\n"
+    )
