@@ -1,9 +1,10 @@
-"""Command line: python -m ganapps sample | train | calibrate | evaluate | push."""
+"""Command line: python -m ganapps sample | train | calibrate | push."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict
 import logging
 import sys
 
@@ -43,6 +44,45 @@ def _train(args) -> None:
         print(f"trained {args.family} to step {run.step}; model in {run.out / 'model'}")
 
 
+def _sample(args) -> None:
+    from pathlib import Path
+
+    from .digits import DEFAULT_MODELS, sample_digits
+    from .hub import load_config
+    from .imaging import to_pil
+
+    model = args.model or DEFAULT_MODELS[args.family]
+    found = load_config(model).get("family")
+    if found != args.family:
+        raise ValueError(f"model {model!r} is a {found} model, not {args.family}")
+    images = sample_digits(
+        model, args.num_images, seed=args.seed, digit=args.digit, slant=args.slant, width=args.width, device=args.device
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    width = max(4, len(str(args.num_images - 1)))
+    for index, image in enumerate(to_pil(images)):
+        image.save(out / f"{index:0{width}d}.png")
+    print(f"wrote {len(images)} images to {out}")
+
+
+def _calibrate(args) -> None:
+    from .hub import load, save
+    from .models import infogan
+
+    generator = load(args.model, family="infogan")
+    classifier = load(args.classifier, family="classifier")
+    generator.config = infogan.calibrate(generator, classifier)
+    save(generator, args.model)
+    print(json.dumps(asdict(generator.config)))
+
+
+def _push(args) -> None:
+    from .hub import push
+
+    print(push(args.name, args.repo_id, revision=args.revision, private=args.private))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ganapps", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +107,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classifier", default="mnist-classifier",
                    help="InfoGAN only: the classifier used to calibrate the codes after training ('' to skip)")
     p.set_defaults(func=_train)
+
+    p = sub.add_parser("sample", help="write generated digits as 28x28 grayscale PNG files, one per file")
+    p.add_argument("family", choices=["dcgan", "cgan", "infogan"])
+    p.add_argument("--num-images", type=int, default=16)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="folder for 0000.png, 0001.png, ... (28x28 grayscale)")
+    p.add_argument("--digit", type=int, help="cgan/infogan: the digit to draw (InfoGAN: mapped to its category)")
+    p.add_argument("--slant", type=float, help="infogan: slant code, -2..2 (training range -1..1)")
+    p.add_argument("--width", type=float, help="infogan: stroke-width code, -2..2 (training range -1..1)")
+    p.add_argument("--model", help="checkpoint name, folder or Hub repo id[@revision] (default <family>-mnist)")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=_sample)
+
+    p = sub.add_parser("calibrate", help="measure what a trained InfoGAN's codes mean; rewrite its config.json")
+    p.add_argument("model", help="InfoGAN model folder")
+    p.add_argument("--classifier", default="mnist-classifier")
+    p.set_defaults(func=_calibrate)
+
+    p = sub.add_parser("push", help="upload a checkpoint with its model card to the Hugging Face Hub")
+    p.add_argument("name", help="checkpoint name or folder")
+    p.add_argument("--repo-id", required=True)
+    p.add_argument("--revision", help="branch to push to")
+    p.add_argument("--private", action="store_true")
+    p.set_defaults(func=_push)
     return parser
 
 

@@ -1,13 +1,234 @@
-"""Digits from the MNIST GANs, by model name: the library behind the three digit tabs and the CLI."""
+"""Digits from the MNIST GANs, by model name: the library behind the three digit tabs and the CLI.
+
+Every function validates its arguments (a ValueError naming the allowed range) before touching a
+model, loads the model read-only through ``hub.load_cached`` and draws its randomness from
+``seed`` alone, so the same call gives the same digits whatever else is running.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
+
+import torch
 
 from . import hub
-from .models import infogan
+from .models import cgan, dcgan, infogan
 
 log = logging.getLogger(__name__)
+
+MAX_IMAGES = 256
+MAX_SEED = 2**32 - 1
+CODE_LIMIT = 2.0  # sliders reach twice the training range of the continuous codes, U(-1, 1)
+MAX_NUMBER_LENGTH = 32
+MAX_STEPS = 32
+DEFAULT_MODELS = {"dcgan": "dcgan-mnist", "cgan": "cgan-mnist", "infogan": "infogan-mnist"}
+
+
+def check_int(name: str, value, low: int, high: int) -> int:
+    """``value`` as an int in [low, high]; integral floats (as JSON numbers arrive) are accepted."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+        raise ValueError(f"{name} must be a whole number in {low}..{high}, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be in {low}..{high}, got {int(value)}")
+    return int(value)
+
+
+def check_float(name: str, value, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a number in {low}..{high}, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be in {low}..{high}, got {value}")
+    return float(value)
+
+
+def _load(model: str, family: str, device):
+    found = hub.load_config(model).get("family")
+    if found != family:
+        raise ValueError(f"model {model!r} is a {found} model; this needs a {family} model")
+    return hub.load_cached(model, str(device))
+
+
+def infogan_categories(config: infogan.Config, digit: int) -> list[int]:
+    """The categories of a calibrated InfoGAN that draw ``digit``; a ValueError if none does."""
+    if config.category_digits is None:
+        raise ValueError("this InfoGAN checkpoint is not calibrated; run `python -m ganapps calibrate` on it")
+    categories = [k for k, d in enumerate(config.category_digits) if d == digit]
+    if not categories:
+        drawn = ", ".join(str(d) for d in sorted(set(config.category_digits)))
+        raise ValueError(f"no category of this InfoGAN draws a {digit}; its categories draw: {drawn}")
+    return categories
+
+
+def infogan_codes(config: infogan.Config, num_images: int, slant: float, width: float) -> torch.Tensor:
+    """Continuous codes (num_images, num_continuous) that set the measured slant and stroke width."""
+    if config.slant_code is None or config.width_code is None:
+        raise ValueError("this InfoGAN checkpoint is not calibrated; run `python -m ganapps calibrate` on it")
+    codes = torch.zeros(num_images, config.num_continuous)
+    codes[:, config.slant_code] = slant * config.slant_sign
+    codes[:, config.width_code] = width * config.width_sign
+    return codes
+
+
+def sample_digits(
+    model: str = "dcgan-mnist",
+    num_images: int = 16,
+    *,
+    seed: int = 0,
+    digit: int | None = None,
+    slant: float | None = None,
+    width: float | None = None,
+    device="cpu",
+) -> torch.Tensor:
+    """``num_images`` digits (N, 1, 28, 28) in [-1, 1] from a DCGAN, CGAN or InfoGAN model.
+
+    ``digit`` asks a CGAN or InfoGAN for that digit (a CGAN without one cycles through 0..9; an
+    InfoGAN without one draws its category); ``slant`` and ``width`` (InfoGAN only, -2..2, where
+    -1..1 is the training range) set the attribute codes, which are otherwise drawn.
+    """
+    num_images = check_int("num_images", num_images, 1, MAX_IMAGES)
+    seed = check_int("seed", seed, 0, MAX_SEED)
+    if digit is not None:
+        digit = check_int("digit", digit, 0, 9)
+    if slant is not None:
+        slant = check_float("slant", slant, -CODE_LIMIT, CODE_LIMIT)
+    if width is not None:
+        width = check_float("width", width, -CODE_LIMIT, CODE_LIMIT)
+    family = hub.load_config(model).get("family")
+    if family not in DEFAULT_MODELS:
+        raise ValueError(f"model {model!r} is a {family} model; digits come from: {', '.join(DEFAULT_MODELS)}")
+    if family != "infogan" and (slant is not None or width is not None):
+        raise ValueError(f"slant and width are InfoGAN codes; {model!r} is a {family} model")
+    generator = hub.load_cached(model, str(device))
+
+    if family == "dcgan":
+        if digit is not None:
+            raise ValueError("a DCGAN draws unconditioned digits; ask a cgan or infogan model for a digit")
+        return dcgan.sample(generator, num_images, seed=seed, device=device)
+    if family == "cgan":
+        labels = torch.arange(num_images) % 10 if digit is None else torch.full((num_images,), digit)
+        return cgan.sample(generator, num_images, labels=labels, seed=seed, device=device)
+
+    config = generator.config
+    labels = None
+    if digit is not None:
+        categories = infogan_categories(config, digit)
+        labels = torch.tensor([categories[i % len(categories)] for i in range(num_images)])
+    codes = None
+    if slant is not None or width is not None:
+        drawn = infogan.draw_codes(num_images, config, torch.Generator().manual_seed(seed))[1]
+        fixed = infogan_codes(config, num_images, slant or 0.0, width or 0.0)
+        codes = drawn.clone()
+        if slant is not None:
+            codes[:, config.slant_code] = fixed[:, config.slant_code]
+        if width is not None:
+            codes[:, config.width_code] = fixed[:, config.width_code]
+    return infogan.sample(generator, num_images, labels=labels, codes=codes, seed=seed, device=device)
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation between latent vectors a and b (D,) at fractions t (S,) -> (S, D).
+
+    Gaussian latents live near a sphere; a straight line between two of them passes through
+    unlikely low-norm points, which is why DCGAN interpolations are usually spherical.
+    """
+    omega = torch.arccos(torch.clamp((a / a.norm()) @ (b / b.norm()), -1.0, 1.0))
+    if omega.abs() < 1e-6:
+        return torch.lerp(a, b, t[:, None])
+    return (torch.sin((1 - t) * omega)[:, None] * a + torch.sin(t * omega)[:, None] * b) / torch.sin(omega)
+
+
+def interpolate(model: str = "dcgan-mnist", seed_a: int = 0, seed_b: int = 1, *, steps: int = 10, device="cpu"):
+    """Digits (steps, 1, 28, 28) morphing from seed_a's digit to seed_b's along a latent great circle."""
+    seed_a = check_int("seed_a", seed_a, 0, MAX_SEED)
+    seed_b = check_int("seed_b", seed_b, 0, MAX_SEED)
+    steps = check_int("steps", steps, 2, MAX_STEPS)
+    generator = _load(model, "dcgan", device)
+    dim = generator.config.latent_dim
+    # The ends are exactly the digits that sample_digits(model, 1, seed=seed_a / seed_b) draws.
+    a = torch.randn(1, dim, generator=torch.Generator().manual_seed(seed_a))[0]
+    b = torch.randn(1, dim, generator=torch.Generator().manual_seed(seed_b))[0]
+    latents = slerp(a, b, torch.linspace(0, 1, steps))
+    return dcgan.sample(generator, steps, latents=latents, device=device)
+
+
+def write_number(text: str, *, seed: int = 0, model: str = "cgan-mnist", device="cpu") -> torch.Tensor:
+    """A number written out in generated handwriting: (1, 1, 28, W) in [-1, 1].
+
+    ``text`` may hold digits and spaces (a space leaves a half-digit gap), e.g. "2026" or
+    "555 0123"; anything else is refused, never dropped.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a string of digits, got {type(text).__name__}")
+    text = text.strip()
+    if not text:
+        raise ValueError("type a number to write, e.g. 2026")
+    bad = sorted({ch for ch in text if not (ch.isascii() and ch.isdigit()) and ch != " "})
+    if bad:
+        raise ValueError(f"only digits and spaces can be written; remove {' '.join(repr(ch) for ch in bad)}")
+    digits = [int(ch) for ch in text if ch != " "]
+    if len(digits) > MAX_NUMBER_LENGTH:
+        raise ValueError(f"at most {MAX_NUMBER_LENGTH} digits can be written at once, got {len(digits)}")
+    seed = check_int("seed", seed, 0, MAX_SEED)
+    generator = _load(model, "cgan", device)
+    images = cgan.sample(generator, len(digits), labels=digits, seed=seed, device=device).cpu()
+    gap = -torch.ones(1, 28, 14)
+    pieces, drawn = [], iter(images)
+    for ch in text:
+        pieces.append(gap if ch == " " else next(drawn))
+    return torch.cat(pieces, dim=2).unsqueeze(0)  # (1, 1, 28, W)
+
+
+def traversal(
+    model: str = "infogan-mnist",
+    attribute: str = "slant",
+    *,
+    digit: int | None = None,
+    seed: int = 0,
+    rows: int = 4,
+    steps: int = 9,
+    device="cpu",
+):
+    """A grid that varies one InfoGAN code along each row, everything else fixed per row.
+
+    ``attribute`` is "slant" or "width" (swept over -2..2) or "digit" (each category in digit
+    order). Returns (images (rows * columns, 1, 28, 28), columns).
+    """
+    if attribute not in ("slant", "width", "digit"):
+        raise ValueError(f"unknown attribute {attribute!r}; available: slant, width, digit")
+    seed = check_int("seed", seed, 0, MAX_SEED)
+    rows = check_int("rows", rows, 1, 16)
+    steps = check_int("steps", steps, 2, MAX_STEPS)
+    if digit is not None:
+        digit = check_int("digit", digit, 0, 9)
+    generator = _load(model, "infogan", device)
+    config = generator.config
+    rng = torch.Generator().manual_seed(seed)
+    z = torch.randn(rows, config.noise_dim, generator=rng)  # one noise vector per row
+    if attribute == "digit":
+        if config.category_digits is None:
+            infogan_categories(config, 0)  # raises the "not calibrated" error
+        order = sorted(range(config.num_categories), key=lambda k: config.category_digits[k])
+        columns = len(order)
+        labels = torch.tensor(order).repeat(rows)
+        codes = torch.zeros(rows * columns, config.num_continuous)
+    else:
+        columns = steps
+        if digit is None:
+            row_labels = torch.randint(config.num_categories, (rows,), generator=rng)
+        else:
+            categories = infogan_categories(config, digit)
+            row_labels = torch.tensor([categories[r % len(categories)] for r in range(rows)])
+        labels = row_labels.repeat_interleave(columns)
+        sweep = torch.linspace(-CODE_LIMIT, CODE_LIMIT, columns).repeat(rows)
+        codes = infogan_codes(config, rows * columns, 0.0, 0.0)
+        code, sign = (
+            (config.slant_code, config.slant_sign) if attribute == "slant" else (config.width_code, config.width_sign)
+        )
+        codes[:, code] = sweep * sign
+    latents = z.repeat_interleave(columns, dim=0)
+    images = infogan.sample(generator, rows * columns, labels=labels, codes=codes, latents=latents, device=device)
+    return images, columns
 
 
 def calibrate_run(run, classifier_name: str) -> None:

@@ -147,16 +147,29 @@ class Run:
             model.load_state_dict(saved["models"][name])
         for name, opt in self.state.optimizers.items():
             opt.load_state_dict(saved["optimizers"][name])
-        self.state.rng.set_state(saved["rng"][self.rank] if self.rank < len(saved["rng"]) else saved["rng"][0])
+        rank = self.rank if self.rank < len(saved["rng"]) else 0  # resumed on more processes than saved
+        self.state.rng.set_state(saved["rng"][rank])
+        torch.set_rng_state(saved["torch_rng"][rank])  # dropout and other global-RNG layers
         self.step = saved["step"]
         log.info("resumed %s from step %d", path, self.step)
 
+    def _gather(self, value: torch.Tensor) -> list[torch.Tensor]:
+        """``value`` from every process, in rank order (a one-item list without DDP)."""
+        if self.world_size == 1:
+            return [value]
+        values = [None] * self.world_size
+        dist.all_gather_object(values, value)
+        return values
+
     def save(self) -> None:
         """Write training_state.pt and model/ atomically (temporary file, then rename)."""
-        rngs = [self.state.rng.get_state()]
         if self.world_size > 1:
-            rngs = [torch.empty_like(rngs[0]) for _ in range(self.world_size)]
-            dist.all_gather_object(rngs, self.state.rng.get_state())
+            # DDP keeps parameters identical but copies buffers (batch-norm statistics) from rank 0
+            # only at the start of each forward; copy them once more so every process ends equal.
+            for model in self.raw_models.values():
+                for buffer in model.buffers():
+                    dist.broadcast(buffer, 0)
+        rngs, torch_rngs = self._gather(self.state.rng.get_state()), self._gather(torch.get_rng_state())
         if not self.is_main:
             return
         self.out.mkdir(parents=True, exist_ok=True)
@@ -168,6 +181,7 @@ class Run:
             "models": {name: model.state_dict() for name, model in self.raw_models.items()},
             "optimizers": {name: opt.state_dict() for name, opt in self.state.optimizers.items()},
             "rng": rngs,
+            "torch_rng": torch_rngs,
         }
         tmp = self.out / f".{STATE_FILE}.tmp"
         torch.save(saved, tmp)

@@ -211,16 +211,21 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
 
 
 @torch.inference_mode()
-def sample(generator: Generator, num_images: int, *, labels=None, codes=None, seed: int | None = None, device="cpu"):
+def sample(
+    generator: Generator, num_images: int, *, labels=None, codes=None, latents=None, seed: int | None = None, device="cpu"
+):
     """Return (num_images, 1, 28, 28) in [-1, 1].
 
     ``labels`` are category indices (not digits: ``Config.category_digits`` maps them) and
-    ``codes`` the continuous codes (num_images, num_continuous); what is not given is drawn from the
-    prior with ``seed``. The noise z depends on the seed only, so changing a code keeps the rest.
+    ``codes`` the continuous codes (num_images, num_continuous); ``latents`` (num_images, noise_dim)
+    replaces the drawn noise z. What is not given is drawn from the prior with ``seed``; z is drawn
+    first, so changing a code or a label keeps the same z.
     """
     config = generator.config
     rng = torch.Generator().manual_seed(seed) if seed is not None else None
     z = normal_noise(num_images, config.noise_dim, rng, "cpu")
+    if latents is not None:
+        z = torch.as_tensor(latents, dtype=torch.float32).reshape(num_images, config.noise_dim)
     drawn_labels, drawn_codes = draw_codes(num_images, config, rng)
     labels = drawn_labels if labels is None else torch.as_tensor(labels, dtype=torch.long).reshape(-1)
     codes = drawn_codes if codes is None else torch.as_tensor(codes, dtype=torch.float32).reshape(num_images, -1)
@@ -259,11 +264,9 @@ def calibrate(generator: Generator, classifier, *, num_per_category: int = 200, 
         for row in range(rows):
             codes = torch.zeros(len(sweep), config.num_continuous)
             codes[:, code] = sweep
+            z = normal_noise(1, config.noise_dim, torch.Generator().manual_seed(seed + 1000 + row), "cpu")
             labels = [row % config.num_categories] * len(sweep)
-            rng = torch.Generator().manual_seed(seed + 1000 + row)
-            z = normal_noise(1, config.noise_dim, rng, "cpu").repeat(len(sweep), 1)
-            with torch.inference_mode():
-                images = generator(z, torch.tensor(labels), codes)  # one z for the whole row
+            images = sample(generator, len(sweep), labels=labels, codes=codes, latents=z.repeat(len(sweep), 1))
             values["slant"].append(rank_correlation(sweep, slant(images)))
             values["width"].append(rank_correlation(sweep, stroke_width(images)))
         for attribute, rhos in values.items():

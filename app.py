@@ -1,0 +1,11 @@
+"""Start the ganapps Gradio app on the weights in checkpoints/ (respects GRADIO_SERVER_NAME / _PORT)."""
+
+import importlib.util
+
+from ganapps.ui import build_demo
+
+demo = build_demo()
+
+if __name__ == "__main__":
+    # With gradio[mcp] installed every endpoint is also an MCP tool, described by its docstring.
+    demo.queue().launch(mcp_server=importlib.util.find_spec("mcp") is not None)

@@ -1,0 +1,121 @@
+"""The family contract, for every family on tiny configs."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from ganapps import hub
+from ganapps.models import TRAINABLE, cgan, classifier, dcgan, infogan, model_class
+
+
+def run_model(name, model):
+    """One forward pass of the exported network, as a user would call it."""
+    if name == "dcgan":
+        return dcgan.sample(model, 4, seed=0)
+    if name == "cgan":
+        return cgan.sample(model, 4, labels=[0, 1, 2, 3], seed=0)
+    if name == "infogan":
+        return infogan.sample(model, 4, seed=0)
+    with torch.inference_mode():
+        return model(torch.linspace(-1, 1, 4 * 28 * 28).reshape(4, 1, 28, 28))
+
+
+def make(name):
+    family = TRAINABLE[name]
+    return model_class(family)(family.Config.tiny()).eval()
+
+
+@pytest.mark.parametrize("name", list(TRAINABLE))
+def test_output_shape_and_range(name):
+    out = run_model(name, make(name))
+    if name == "classifier":
+        assert out.shape == (4, 10)
+    else:
+        assert out.shape == (4, 1, 28, 28)
+        assert out.min() >= -1 and out.max() <= 1
+
+
+@pytest.mark.parametrize("name", ["dcgan", "cgan", "infogan"])
+def test_discriminator_returns_logits_per_image(name):
+    family = TRAINABLE[name]
+    disc = family.Discriminator(family.Config.tiny())
+    images = torch.rand(3, 1, 28, 28) * 2 - 1
+    out = disc(images, torch.tensor([0, 1, 2])) if name == "cgan" else disc(images)
+    logits = out[0] if name == "infogan" else out
+    assert logits.shape == (3,)
+    if name == "infogan":
+        assert out[1].shape == (3, 10) and out[2].shape == (3, 2)
+
+
+@pytest.mark.parametrize("name", list(TRAINABLE))
+def test_config_validation_names_the_field(name):
+    with pytest.raises(ValueError, match="base_channels"):
+        TRAINABLE[name].Config(base_channels=0)
+
+
+def test_infogan_config_checks_its_calibration():
+    with pytest.raises(ValueError, match="category_digits"):
+        infogan.Config(category_digits=(1, 2, 3))
+    with pytest.raises(ValueError, match="slant_code"):
+        infogan.Config(slant_code=5)
+    with pytest.raises(ValueError, match="width_sign"):
+        infogan.Config(width_sign=0)
+    assert infogan.Config(category_digits=list(range(10))).category_digits == tuple(range(10))
+
+
+@pytest.mark.parametrize("name", list(TRAINABLE))
+def test_save_load_round_trip_gives_identical_outputs(name, tmp_path):
+    model = make(name)
+    torch.nn.init.normal_(next(model.parameters()))  # not just the initialisation
+    hub.save(model, tmp_path / name)
+    loaded = hub.load(str(tmp_path / name))
+    assert type(loaded) is type(model) and loaded.config == model.config
+    assert torch.equal(run_model(name, model), run_model(name, loaded))
+    assert sorted(p.name for p in (tmp_path / name).iterdir()) == ["README.md", "config.json", "model.safetensors"]
+
+
+@pytest.mark.parametrize("name", list(TRAINABLE))
+def test_three_training_steps_give_finite_losses_and_change_the_model(name):
+    family = TRAINABLE[name]
+    state = family.make_state(family.Config.tiny(), rng=torch.Generator().manual_seed(0), device="cpu")
+    exported = state.models[family.EXPORT]
+    before = [p.detach().clone() for p in exported.parameters()]
+    batch = (torch.rand(8, 1, 28, 28) * 2 - 1, torch.arange(8) % 10)
+    for _ in range(3):
+        losses = family.train_step(state, batch)
+        assert losses and all(torch.isfinite(torch.tensor(v)) for v in losses.values()), losses
+    assert any(not torch.equal(a, b) for a, b in zip(before, exported.parameters()))
+
+
+def test_same_seed_same_digits_other_seed_other_digits():
+    generator = make("cgan")
+    a = cgan.sample(generator, 4, labels=[1, 2, 3, 4], seed=5)
+    b = cgan.sample(generator, 4, labels=[1, 2, 3, 4], seed=5)
+    c = cgan.sample(generator, 4, labels=[1, 2, 3, 4], seed=6)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_cgan_sample_rejects_labels_out_of_range():
+    with pytest.raises(ValueError, match="0..9"):
+        cgan.sample(make("cgan"), 2, labels=[3, 10], seed=0)
+
+
+def test_infogan_changing_a_code_keeps_the_noise():
+    generator = make("infogan")
+    codes = torch.zeros(2, 2)
+    a = infogan.sample(generator, 2, labels=[0, 0], codes=codes, seed=3)
+    codes[:, 0] = 1.0
+    b = infogan.sample(generator, 2, labels=[0, 0], codes=codes, seed=3)
+    assert not torch.equal(a, b)
+    latents = torch.randn(2, generator.config.noise_dim, generator=torch.Generator().manual_seed(3))
+    c = infogan.sample(generator, 1, labels=[0], codes=codes[:1], latents=latents[:1], seed=99)
+    assert torch.allclose(b[:1], c, atol=1e-6)
+
+
+def test_classifier_features_feed_its_head():
+    model = make("classifier")
+    images = torch.rand(2, 1, 28, 28) * 2 - 1
+    with torch.inference_mode():
+        assert torch.allclose(model.head(model.features(images)), model(images))
+    assert dataclasses.asdict(model.config)["feature_dim"] == classifier.Config.tiny().feature_dim

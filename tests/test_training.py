@@ -1,0 +1,116 @@
+"""The shared training loop: checkpoints, resume, NaN guard, the CLI, and DDP across two processes."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+import safetensors.torch
+import torch
+
+from ganapps import hub
+from ganapps.training import STATE_FILE, TrainConfig, train
+
+from .conftest import ROOT
+
+
+def config(data, out, **overrides):
+    base = dict(family="dcgan", data=(str(data),), out=str(out), steps=6, batch_size=8, tiny=True,
+                sample_every=3, checkpoint_every=3, log_every=2)
+    return TrainConfig(**{**base, **overrides})
+
+
+def weights(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_training_writes_checkpoint_model_metrics_and_samples(fake_mnist, tmp_path):
+    run = train(config(fake_mnist, tmp_path), progress=False)
+    assert run.step == 6
+    assert (tmp_path / STATE_FILE).is_file() and not list(tmp_path.glob(".*tmp*"))
+    assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == ["step_000003.png", "step_000006.png"]
+    lines = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [line["step"] for line in lines] == [2, 4, 6] and all("loss_d" in line for line in lines)
+    loaded = hub.load(str(tmp_path / "model"))
+    for key, value in run.export.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value)
+
+
+@pytest.mark.parametrize("family", ["dcgan", "cgan", "infogan", "classifier"])
+def test_resumed_run_matches_an_uninterrupted_one(family, fake_mnist, tmp_path):
+    straight = train(config(fake_mnist, tmp_path / "a", family=family), progress=False)
+    train(config(fake_mnist, tmp_path / "b", family=family, steps=3), progress=False)  # "killed" after step 3
+    resumed = train(config(fake_mnist, tmp_path / "b", family=family), resume=True, progress=False)
+    assert resumed.step == 6
+    expected = weights(straight.export)
+    for key, value in resumed.export.state_dict().items():
+        assert torch.equal(value, expected[key]), key
+
+
+def test_resume_refuses_a_different_architecture(fake_mnist, tmp_path):
+    train(config(fake_mnist, tmp_path, steps=3), progress=False)
+    with pytest.raises(ValueError, match="was trained with config"):
+        train(config(fake_mnist, tmp_path, model={"latent_dim": 9}), resume=True, progress=False)
+
+
+def test_nan_stops_the_run_and_keeps_the_last_checkpoint(fake_mnist, tmp_path):
+    train(config(fake_mnist, tmp_path, steps=3), progress=False)
+    before = (tmp_path / STATE_FILE).read_bytes()
+    images = torch.full((64, 1, 28, 28), float("nan"))
+    with pytest.raises(FloatingPointError, match="step 4; stopped without saving"):
+        train(config(fake_mnist, tmp_path), resume=True, progress=False, data=(images, torch.zeros(64, dtype=torch.long)))
+    assert (tmp_path / STATE_FILE).read_bytes() == before
+
+
+def test_bad_train_config_is_refused():
+    with pytest.raises(ValueError, match="unknown family 'wgan'; available: dcgan, cgan, infogan, classifier"):
+        TrainConfig(family="wgan", data=("x",), out="y")
+    with pytest.raises(ValueError, match="steps must be >= 1"):
+        TrainConfig(family="dcgan", data=("x",), out="y", steps=0)
+
+
+def test_missing_mnist_names_the_folder_and_the_fix(tmp_path):
+    with pytest.raises(ValueError, match="--download"):
+        train(config(tmp_path, tmp_path / "out"), progress=False)
+
+
+def run_cli(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "ganapps", *args], cwd=ROOT, capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def test_cli_trains_and_resumes(fake_mnist, tmp_path):
+    common = ["train", "cgan", "--data", str(fake_mnist), "--out", str(tmp_path), "--tiny", "--batch-size", "8",
+              "--checkpoint-every", "2", "--sample-every", "2", "--threads", "1"]
+    first = run_cli(*common, "--steps", "2")
+    assert first.returncode == 0, first.stderr
+    second = run_cli(*common, "--steps", "4", "--resume")
+    assert second.returncode == 0, second.stderr
+    assert "trained cgan to step 4" in second.stdout
+    assert torch.load(tmp_path / STATE_FILE, weights_only=True)["step"] == 4
+    bad = run_cli("train", "cgan", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x"), "--tiny")
+    assert bad.returncode == 2 and "no MNIST under" in bad.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_process_ddp_ends_with_identical_weights(fake_mnist, tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1",
+         f"--master_port={free_port()}", str(ROOT / "tests" / "ddp_worker.py"), str(fake_mnist), str(tmp_path)],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = [safetensors.torch.load_file(tmp_path / f"rank{r}.safetensors") for r in range(2)]
+    initial = safetensors.torch.load_file(tmp_path / "initial.safetensors")
+    assert ranks[0].keys() == ranks[1].keys() == initial.keys()
+    for key in ranks[0]:
+        assert torch.equal(ranks[0][key], ranks[1][key]), key
+    assert any(not torch.equal(ranks[0][k], initial[k]) for k in initial), "training did not change the weights"
+    assert (tmp_path / "out" / STATE_FILE).is_file()  # rank 0 checkpoints
