@@ -84,7 +84,10 @@ def load(name: str, *, device="cpu", checkpoints_dir=None, cache_dir=None, famil
     config = module.Config(**{k: v for k, v in raw.items() if k in fields})
     model = model_class(module)(config)
     weights = _fetch(name, WEIGHTS_FILE, checkpoints_dir, cache_dir)
-    missing, unexpected = safetensors.torch.load_model(model, str(weights), strict=False)
+    try:
+        missing, unexpected = safetensors.torch.load_model(model, str(weights), strict=False)
+    except RuntimeError as err:  # a tensor of the wrong shape
+        raise ValueError(f"weights of {name!r} do not match its config: {err}") from None
     if missing or unexpected:
         raise ValueError(
             f"weights of {name!r} do not match its config: missing {sorted(missing)}, unexpected {sorted(unexpected)}"

@@ -44,7 +44,7 @@ class Config:
     num_categories: int = 10
     num_continuous: int = 2
     base_channels: int = 32
-    hidden_dim: int = 512
+    hidden_dim: int = 256
     category_digits: tuple[int, ...] | None = None
     slant_code: int | None = None
     slant_sign: int = 1

@@ -1,0 +1,111 @@
+"""The real app, launched as `python app.py` on a free port and called through gradio_client."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from gradio_client import Client
+from PIL import Image
+
+from ganapps.hub import load
+
+from .conftest import ROOT
+
+API_NAMES = {
+    "/dcgan_sample", "/dcgan_interpolate", "/cgan_sample", "/cgan_write_number", "/cgan_write_number_submit",
+    "/infogan_sample", "/infogan_traversal",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"app.py exited: {process.stdout.read()}")
+            time.sleep(0.5)
+    else:
+        process.kill()
+        raise RuntimeError("app.py did not start in 120 s")
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    return Client(app_url, verbose=False)
+
+
+def gallery_images(result):
+    return [Image.open(item["image"]) for item in result]
+
+
+def test_every_event_is_an_api_endpoint(client):
+    names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    assert API_NAMES <= names, API_NAMES - names
+
+
+def test_dcgan_sample_and_interpolation(client):
+    images = gallery_images(client.predict(4, 7, api_name="/dcgan_sample"))
+    assert len(images) == 4 and all(image.size == (112, 112) for image in images)
+    again = gallery_images(client.predict(4, 7, api_name="/dcgan_sample"))
+    assert [a.tobytes() for a in images] == [b.tobytes() for b in again]  # the seed decides
+    strip = Image.open(client.predict(1, 2, 5, api_name="/dcgan_interpolate"))
+    assert strip.width > 4 * strip.height  # five digits in a row
+
+
+def test_cgan_sample_and_write_number(client):
+    images = gallery_images(client.predict(3, 6, 0, api_name="/cgan_sample"))
+    assert len(images) == 6
+    written = Image.open(client.predict("1999", 0, api_name="/cgan_write_number"))
+    assert written.format == "PNG" and written.size == (4 * 28 * 4, 28 * 4)
+
+
+def test_infogan_sample_and_traversal(client):
+    digit = load("infogan-mnist").config.category_digits[0]
+    images = gallery_images(client.predict(digit, 1.5, -1.0, 5, 0, api_name="/infogan_sample"))
+    assert len(images) == 5
+    grid = Image.open(client.predict("width", digit, 0, api_name="/infogan_traversal"))
+    assert grid.width > grid.height
+
+
+@pytest.mark.parametrize(
+    "args, api_name, message",
+    [
+        ((1000, 0), "/dcgan_sample", "1..256|maximum|1000"),
+        ((4, -5), "/dcgan_sample", "seed|minimum"),
+        ((4, None), "/dcgan_sample", "seed is required"),
+        ((4, 5, 99), "/dcgan_interpolate", "steps|maximum"),
+        ((12, 3, 0), "/cgan_sample", "12"),
+        (("12ab", 0), "/cgan_write_number", "remove 'a' 'b'"),
+        (("", 0), "/cgan_write_number", "text is required"),
+        ((3, 7.5, 0.0, 4, 0), "/infogan_sample", "slant|maximum"),
+        (("colour", 3, 0), "/infogan_traversal", "colour"),
+    ],
+)
+def test_bad_inputs_get_clear_errors_and_the_app_keeps_serving(client, args, api_name, message):
+    import re
+
+    with pytest.raises(Exception) as caught:
+        client.predict(*args, api_name=api_name)
+    assert re.search(message, str(caught.value)), str(caught.value)
+    assert len(gallery_images(client.predict(1, 0, api_name="/dcgan_sample"))) == 1

@@ -1,0 +1,103 @@
+"""Loading by name, folder and Hub repo id (against a Hub cache built here), and the errors."""
+
+import shutil
+
+import pytest
+import torch
+
+from ganapps import hub
+from ganapps.models import dcgan
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.fixture
+def saved(tmp_path):
+    generator = dcgan.Generator(dcgan.Config.tiny()).eval()
+    hub.save(generator, tmp_path / "dcgan-tiny")
+    return generator, tmp_path / "dcgan-tiny"
+
+
+def build_hub_cache(cache: "Path", repo_id: str, folder, commit: str = COMMIT) -> None:
+    """The layout huggingface_hub keeps on disk: refs/main -> snapshots/<commit>/<files>."""
+    repo = cache / f"models--{repo_id.replace('/', '--')}"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    shutil.copytree(folder, repo / "snapshots" / commit)
+
+
+def outputs(model):
+    return dcgan.sample(model, 3, seed=1)
+
+
+def test_hub_repo_loads_from_the_cache_offline(saved, tmp_path):
+    generator, folder = saved
+    build_hub_cache(tmp_path / "cache", "someone/dcgan-tiny", folder)
+    for name in ("someone/dcgan-tiny", f"someone/dcgan-tiny@{COMMIT}"):
+        loaded = hub.load(name, cache_dir=tmp_path / "cache")
+        assert loaded.config == generator.config
+        assert torch.equal(outputs(loaded), outputs(generator))
+
+
+def test_unknown_revision_or_repo_is_a_clear_error(saved, tmp_path):
+    _, folder = saved
+    build_hub_cache(tmp_path / "cache", "someone/dcgan-tiny", folder)
+    with pytest.raises(ValueError, match="from the Hugging Face Hub"):
+        hub.load("someone/dcgan-tiny@" + "f" * 40, cache_dir=tmp_path / "cache")
+    with pytest.raises(ValueError, match="from the Hugging Face Hub"):
+        hub.load("someone/other", cache_dir=tmp_path / "cache")
+
+
+def test_local_name_resolves_in_the_checkpoints_folder(saved):
+    generator, folder = saved
+    loaded = hub.load("dcgan-tiny", checkpoints_dir=folder.parent)
+    assert torch.equal(outputs(loaded), outputs(generator))
+    assert hub.available(folder.parent) == ["dcgan-tiny"]
+
+
+def test_unknown_name_lists_the_available_models(saved):
+    _, folder = saved
+    with pytest.raises(ValueError, match=r"unknown model 'nope'; available: dcgan-tiny"):
+        hub.load("nope", checkpoints_dir=folder.parent)
+
+
+def test_weights_must_match_strictly(saved, tmp_path):
+    _, folder = saved
+    wrong = tmp_path / "wrong"
+    shutil.copytree(folder, wrong)
+    config = (wrong / "config.json").read_text().replace('"latent_dim": 8', '"latent_dim": 9')
+    (wrong / "config.json").write_text(config)
+    with pytest.raises(ValueError, match="do not match its config"):
+        hub.load(str(wrong))
+
+
+def test_no_pickle_weights(saved, tmp_path):
+    generator, folder = saved
+    pickled = tmp_path / "pickled"
+    pickled.mkdir()
+    shutil.copy(folder / "config.json", pickled / "config.json")
+    torch.save(generator.state_dict(), pickled / "pytorch_model.bin")
+    with pytest.raises(ValueError, match="has no model.safetensors"):
+        hub.load(str(pickled))
+
+
+def test_family_is_checked(saved):
+    _, folder = saved
+    with pytest.raises(ValueError, match="is a dcgan model, not cgan"):
+        hub.load(str(folder), family="cgan")
+
+
+def test_shipped_checkpoints_load_strictly_and_sample_deterministically():
+    names = hub.available()
+    assert {"dcgan-mnist", "cgan-mnist", "infogan-mnist", "mnist-classifier"} <= set(names)
+    for name in names:
+        model = hub.load(name)
+        card = (hub.CHECKPOINTS / name / "README.md").read_text()
+        assert "python -m ganapps train" in card, f"{name} model card lacks its recipe"
+        if name == "mnist-classifier":
+            continue
+        from ganapps.digits import sample_digits
+
+        a, b = sample_digits(name, 4, seed=3), sample_digits(name, 4, seed=3)
+        assert torch.equal(a, b) and not torch.equal(a, sample_digits(name, 4, seed=4))
+        assert model.training is False
