@@ -109,3 +109,15 @@ def test_bad_inputs_get_clear_errors_and_the_app_keeps_serving(client, args, api
         client.predict(*args, api_name=api_name)
     assert re.search(message, str(caught.value)), str(caught.value)
     assert len(gallery_images(client.predict(1, 0, api_name="/dcgan_sample"))) == 1
+
+
+def test_every_endpoint_is_an_mcp_tool_described_by_its_docstring(app_url):
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(app_url + "gradio_api/mcp/schema", timeout=30) as response:
+        tools = {tool["name"]: tool for tool in json.load(response)}
+    # One tool per handler: the Enter-key twin of cgan_write_number is not listed again.
+    assert {name.strip("/") for name in API_NAMES} - {"cgan_write_number_submit"} <= set(tools)
+    assert "slant" in tools["infogan_sample"]["inputSchema"]["properties"]
+    assert tools["cgan_write_number"]["description"].startswith("Write a number")

@@ -55,7 +55,7 @@ def build() -> None:
             num_images = gr.Slider(1, 64, value=16, step=1, label="How many")
             seed = gr.Number(0, precision=0, minimum=0, maximum=digits.MAX_SEED, label="Seed")
             go = gr.Button("Generate", variant="primary")
-        gallery = gr.Gallery(label="Digits", columns=8, format="png", height="auto")
+        gallery = gr.Gallery(label="Digits", columns=6, format="png", height="auto")
     go.click(cgan_sample, [digit, num_images, seed], gallery, api_name="cgan_sample")
 
     gr.Markdown("### Write a number\nType a year or a phone number; spaces leave a gap.")

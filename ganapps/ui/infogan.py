@@ -70,7 +70,7 @@ def build() -> None:
             num_images = gr.Slider(1, 64, value=16, step=1, label="How many")
             seed = gr.Number(0, precision=0, minimum=0, maximum=digits.MAX_SEED, label="Seed")
             go = gr.Button("Generate", variant="primary")
-        gallery = gr.Gallery(label="Digits", columns=8, format="png", height="auto")
+        gallery = gr.Gallery(label="Digits", columns=6, format="png", height="auto")
     inputs = [digit, slant, width, num_images, seed]
     go.click(infogan_sample, inputs, gallery, api_name="infogan_sample")
 

@@ -52,7 +52,7 @@ def build() -> None:
             num_images = gr.Slider(1, 64, value=16, step=1, label="Number of digits")
             seed = gr.Number(0, precision=0, minimum=0, maximum=digits.MAX_SEED, label="Seed")
             go = gr.Button("Generate", variant="primary")
-        gallery = gr.Gallery(label="Digits", columns=8, format="png", height="auto")
+        gallery = gr.Gallery(label="Digits", columns=6, format="png", height="auto")
     go.click(dcgan_sample, [num_images, seed], gallery, api_name="dcgan_sample")
 
     gr.Markdown("### Latent interpolation\nWalk from one seed's digit to another's along a great circle of the noise space.")

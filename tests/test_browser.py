@@ -1,0 +1,35 @@
+"""One real-browser check: headless Chromium opens the app, generates digits and sees them appear."""
+
+import shutil
+
+import pytest
+
+from .test_app import app_url  # noqa: F401  (the launched app, shared fixture)
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_conditional_tab_shows_generated_digits(app_url, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page()
+            page.goto(app_url, wait_until="networkidle")
+            page.get_by_role("tab", name="Conditional digits").click()
+            panel = page.get_by_role("tabpanel")
+            panel.get_by_role("button", name="Generate").click()
+            images = panel.locator("[data-testid='gallery'] img, .gallery img, button img")
+            expect(images.first).to_be_visible(timeout=60_000)
+            # The 28x28 digits are served 4x enlarged: wait until sixteen such images have loaded.
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('img')].filter(i => i.complete && i.naturalWidth === 112).length >= 16",
+                timeout=60_000,
+            )
+            page.screenshot(path=str(tmp_path.parent / "conditional.png"))
+        finally:
+            browser.close()
