@@ -1,4 +1,4 @@
-"""Command line: python -m ganapps sample | train | calibrate | push."""
+"""Command line: python -m ganapps sample | upscale | train | calibrate | evaluate | push."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ def _train(args) -> None:
         checkpoint_every=args.checkpoint_every,
         log_every=args.log_every,
         download=args.download,
+        phase=args.phase,
+        init=args.init,
     )
     after = None
     if args.family == "infogan" and args.classifier:
@@ -77,6 +79,47 @@ def _calibrate(args) -> None:
     print(json.dumps(asdict(generator.config)))
 
 
+def _evaluate(args) -> None:
+    from pathlib import Path
+
+    from .evaluation import evaluate_sr
+
+    print(f"x{args.scale} super-resolution, PSNR / SSIM on Y (shave {args.scale}), high-frequency energy vs ground truth\n")
+    print("| set | model | PSNR-Y (dB) | SSIM-Y | HF energy ratio |")
+    print("|---|---|---|---|---|")
+    for folder in args.data:
+        for model, scores in evaluate_sr(folder, models=args.models, scale=args.scale).items():
+            print(f"| {Path(folder).name} | {model} | {scores['psnr']:.2f} | {scores['ssim']:.4f} | {scores['hf_ratio']:.2f} |")
+
+
+def _upscale(args) -> None:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from .photos import upscale
+
+    out = Path(args.out)
+    failures = 0
+    for path in map(Path, args.inputs):
+        with tqdm(total=1, desc=path.name, unit="tile", leave=False) as bar:
+            def progress(done, total):
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+
+            try:
+                result = upscale(path, model=args.model, scale=args.scale, tile=args.tile, device=args.device, progress=progress)
+            except ValueError as err:
+                print(f"error: {path}: {err}", file=sys.stderr)
+                failures += 1
+                continue
+        target = result.save(out / f"{path.stem}.png")
+        print(f"{path} -> {target} ({result.size[0]}x{result.size[1]})")
+    if failures:
+        raise SystemExit(1)
+
+
 def _push(args) -> None:
     from .hub import push
 
@@ -104,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from <out>/training_state.pt if present")
     p.add_argument("--download", action="store_true", help="let torchvision download MNIST into --data")
     p.add_argument("--threads", type=int, help="CPU threads for torch")
+    p.add_argument("--phase", help="srgan: srresnet (pixel loss) or srgan (content + adversarial)")
+    p.add_argument("--init", help="start from this model's weights (srgan phase: the trained srresnet)")
     p.add_argument("--classifier", default="mnist-classifier",
                    help="InfoGAN only: the classifier used to calibrate the codes after training ('' to skip)")
     p.set_defaults(func=_train)
@@ -124,6 +169,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="InfoGAN model folder")
     p.add_argument("--classifier", default="mnist-classifier")
     p.set_defaults(func=_calibrate)
+
+    p = sub.add_parser("upscale", help="upscale photos 2-4x; writes <out>/<stem>.png for each input")
+    p.add_argument("inputs", nargs="+", help="image files")
+    p.add_argument("--out", required=True)
+    p.add_argument("--model", default="srgan-x4", help="srgan-x4, srresnet-x4, bicubic, or a checkpoint / Hub repo id")
+    p.add_argument("--scale", type=int, default=4, choices=[2, 3, 4])
+    p.add_argument("--tile", type=int, default=256, help="tile side in input pixels (memory bound; same result)")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=_upscale)
+
+    p = sub.add_parser("evaluate", help="benchmark protocols (sr: PSNR/SSIM on Y of x4 super-resolution)")
+    p.add_argument("task", choices=["sr"])
+    p.add_argument("--data", nargs="+", required=True, help="folders of ground-truth images (e.g. Set5 Set14)")
+    p.add_argument("--scale", type=int, default=4, choices=[2, 3, 4])
+    p.add_argument("--models", nargs="+", default=["bicubic", "srresnet-x4", "srgan-x4"])
+    p.set_defaults(func=_evaluate)
 
     p = sub.add_parser("push", help="upload a checkpoint with its model card to the Hugging Face Hub")
     p.add_argument("name", help="checkpoint name or folder")

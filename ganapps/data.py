@@ -1,11 +1,19 @@
-"""Training and evaluation data: MNIST through torchvision, held in memory as tensors."""
+"""Training and evaluation data: MNIST through torchvision, photo folders for image restoration.
+
+A training set is an object with ``len()`` and ``batch(indices, seed) -> tuple of tensors``; the
+seed makes any random cropping a function of the step, so a resumed run sees the same batches.
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
+import numpy as np
 import torch
+from PIL import Image
+
+from .imaging import IMAGE_SUFFIXES, load_rgb
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +37,86 @@ def mnist(root: str | Path, *, train: bool = True, download: bool = False):
     return images, dataset.targets.long()
 
 
+class TensorBatches:
+    """In-memory tensors (MNIST images and labels) served by index."""
+
+    def __init__(self, *tensors: torch.Tensor):
+        self.tensors = tensors
+
+    def __len__(self) -> int:
+        return len(self.tensors[0])
+
+    def batch(self, indices, seed: int):
+        return tuple(t[indices] for t in self.tensors)
+
+
+def bicubic_downscale(high_res: np.ndarray, scale: int) -> np.ndarray:
+    """uint8 (H, W, 3) -> uint8 (H/scale, W/scale, 3) with PIL's bicubic: the benchmark protocol's degradation."""
+    image = Image.fromarray(high_res)
+    return np.asarray(image.resize((image.width // scale, image.height // scale), Image.BICUBIC))
+
+
+class PhotoPatches:
+    """Folders of photos -> random (low_res, high_res) crop pairs for x``scale`` super-resolution.
+
+    Each item is one photo; each time it is drawn it gives a new random crop of ``patch`` pixels,
+    flipped and rotated by multiples of 90 degrees, and its bicubic downscale (made on the fly,
+    the same way the benchmark makes its inputs). Tensors are float in [0, 1].
+    """
+
+    def __init__(self, folders, *, patch: int = 128, scale: int = 4):
+        if patch % scale:
+            raise ValueError(f"patch ({patch}) must be a multiple of the scale ({scale})")
+        self.patch, self.scale = patch, scale
+        paths = sorted(p for folder in folders for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not paths:
+            raise ValueError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {', '.join(map(str, folders))}")
+        images = [load_rgb(p) for p in paths]
+        self.images = [image for image in images if min(image.shape[:2]) >= patch]
+        if not self.images:
+            raise ValueError(f"every image in {', '.join(map(str, folders))} is smaller than the {patch}-pixel patch")
+        log.info("%d photos for training (%d smaller than %d px left out)", len(self.images), len(images) - len(self.images), patch)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def _pair(self, high_res: np.ndarray):
+        low_res = bicubic_downscale(np.ascontiguousarray(high_res), self.scale)
+        as_tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1).float() / 255  # noqa: E731
+        return as_tensor(low_res), as_tensor(high_res)
+
+    def batch(self, indices, seed: int):
+        rng = np.random.default_rng(seed)
+        pairs = []
+        for index in indices.tolist():
+            image = self.images[index]
+            top = rng.integers(0, image.shape[0] - self.patch + 1)
+            left = rng.integers(0, image.shape[1] - self.patch + 1)
+            crop = image[top : top + self.patch, left : left + self.patch]
+            if rng.random() < 0.5:
+                crop = crop[:, ::-1]
+            crop = np.rot90(crop, k=int(rng.integers(4)))
+            pairs.append(self._pair(crop))
+        return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
+
+    def fixed_batch(self, count: int):
+        """Centre crops of the first ``count`` photos: the same pairs every time (sample grids)."""
+        pairs = []
+        for image in self.images[:count]:
+            top, left = (image.shape[0] - self.patch) // 2, (image.shape[1] - self.patch) // 2
+            pairs.append(self._pair(image[top : top + self.patch, left : left + self.patch]))
+        return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
+
+
 def load(kind: str, roots, *, download: bool = False):
     """The training data of a family (its ``DATASET``), from the folders given with ``--data``."""
     if kind == "mnist":
         if len(roots) != 1:
             raise ValueError(f"MNIST training takes one --data folder, got {len(roots)}")
-        return mnist(roots[0], train=True, download=download)
-    raise ValueError(f"unknown dataset {kind!r}; available: mnist")
+        return TensorBatches(*mnist(roots[0], train=True, download=download))
+    if kind == "photos":
+        return PhotoPatches(roots)
+    raise ValueError(f"unknown dataset {kind!r}; available: mnist, photos")
 
 
 def epoch_batches(num_items: int, batch_size: int, *, seed: int, epoch: int, rank: int = 0, world_size: int = 1):

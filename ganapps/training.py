@@ -55,9 +55,16 @@ class TrainConfig:
     checkpoint_every: int = 1000
     log_every: int = 50
     download: bool = False
+    phase: str | None = None  # for families trained in phases (srgan: srresnet, then srgan)
+    init: str | None = None  # a model whose weights start the exported network (e.g. SRGAN from SRResNet)
 
     def __post_init__(self):
-        get_family(self.family)
+        family = get_family(self.family)
+        phases = getattr(family, "PHASES", ())
+        if self.phase is not None and self.phase not in phases:
+            raise ValueError(
+                f"{self.family} has no phase {self.phase!r}; available: {', '.join(phases) or '(none: it trains in one phase)'}"
+            )
         self.data = tuple(str(d) for d in self.data)
         for name in ("steps", "batch_size", "sample_every", "checkpoint_every", "log_every"):
             if getattr(self, name) < 1:
@@ -106,15 +113,22 @@ class Run:
         self.family = get_family(cfg.family)
         device = resolve_device(cfg.device)
         self.rank, self.world_size, device = distributed_context(device)
-        self.images, self.labels = data if data is not None else data_module.load(
-            self.family.DATASET, cfg.data, download=cfg.download
-        )
+        if data is None:
+            data = data_module.load(self.family.DATASET, cfg.data, download=cfg.download)
+        self.data = data_module.TensorBatches(*data) if isinstance(data, tuple) else data
         torch.manual_seed(cfg.seed)  # identical initial weights in every process (DDP also broadcasts)
         rng = torch.Generator().manual_seed(cfg.seed * 1000 + self.rank)
         kwargs = {"rng": rng, "device": device}
         if cfg.lr is not None:
             kwargs["lr"] = cfg.lr
+        if cfg.phase is not None:
+            kwargs["phase"] = cfg.phase
         self.state = self.family.make_state(model_config(cfg), **kwargs)
+        if cfg.init is not None:
+            start = hub.load(cfg.init, family=cfg.family)
+            if start.config != self.state.config:
+                raise ValueError(f"--init {cfg.init!r} has config {start.config}, this run {self.state.config}")
+            self.state.models[self.family.EXPORT].load_state_dict(start.state_dict())
         self.step = 0
         self.out = Path(cfg.out)
         if resume and (self.out / STATE_FILE).is_file():
@@ -195,7 +209,7 @@ class Run:
         generator = self.export
         was_training = generator.training
         generator.eval()
-        images, nrow = preview(generator, seed=0, device=self.state.device)
+        images, nrow = preview(generator, seed=0, device=self.state.device, data=self.data)
         generator.train(was_training)
         save_grid(images, self.out / "samples" / f"step_{self.step:06d}.png", nrow=nrow)
 
@@ -206,7 +220,7 @@ def training_steps(run: Run) -> Iterator[dict]:
     A non-finite loss raises FloatingPointError before anything is saved from that step.
     """
     cfg, state = run.cfg, run.state
-    num = len(run.images)
+    num = len(run.data)
     per_epoch = data_module.steps_per_epoch(num, cfg.batch_size, run.world_size)
     if per_epoch == 0:
         raise ValueError(f"{num} training items cannot fill one batch of {cfg.batch_size} per process")
@@ -218,7 +232,8 @@ def training_steps(run: Run) -> Iterator[dict]:
             num, cfg.batch_size, seed=cfg.seed, epoch=epoch, rank=run.rank, world_size=run.world_size
         )
         for index in list(batches)[position:]:
-            batch = (run.images[index].to(state.device), run.labels[index].to(state.device))
+            seed = (cfg.seed * 1_000_003 + run.step) * 64 + run.rank  # crops depend on the step only: resumable
+            batch = tuple(t.to(state.device) for t in run.data.batch(index, seed))
             losses = run.family.train_step(state, batch)
             bad = [name for name, value in losses.items() if not math.isfinite(value)]
             if bad:

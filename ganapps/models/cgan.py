@@ -147,7 +147,7 @@ def sample(generator: Generator, num_images: int, *, labels, seed: int | None = 
     return generator(z.to(device), labels.to(device))
 
 
-def preview(generator: Generator, *, seed: int = 0, device="cpu"):
+def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
     """Eight rows of 0..9 for the training sample grid: (images, images per row)."""
     k = generator.config.num_classes
     return sample(generator, 8 * k, labels=torch.arange(k).repeat(8), seed=seed, device=device), k

@@ -134,6 +134,6 @@ def sample(generator: Generator, num_images: int, *, seed: int | None = None, la
     return generator(latents.to(device))
 
 
-def preview(generator: Generator, *, seed: int = 0, device="cpu"):
+def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
     """64 samples for the training sample grid: (images, images per row)."""
     return sample(generator, 64, seed=seed, device=device), 8

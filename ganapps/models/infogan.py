@@ -290,7 +290,7 @@ def calibrate(generator: Generator, classifier, *, num_per_category: int = 200, 
     return replace(config, category_digits=tuple(digits))
 
 
-def preview(generator: Generator, *, seed: int = 0, device="cpu"):
+def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
     """Eight rows, one column per category, for the training sample grid: (images, images per row)."""
     k = generator.config.num_categories
     return sample(generator, 8 * k, labels=torch.arange(k).repeat(8), seed=seed, device=device), k

@@ -1,0 +1,244 @@
+"""SRGAN — Ledig et al., "Photo-Realistic Single Image Super-Resolution Using a Generative
+Adversarial Network", CVPR 2017.
+
+The generator works at low resolution: a stack of residual blocks with a long skip connection,
+then two x2 sub-pixel (pixel-shuffle) stages up to x4. Two models come from it, as in the paper:
+
+* **SRResNet** (``phase="srresnet"``): the generator alone, trained with a pixel loss — the best
+  PSNR, slightly smooth;
+* **SRGAN** (``phase="srgan"``): initialised from SRResNet and trained with a content loss plus an
+  adversarial loss (weight 1e-3) against a VGG-style discriminator, for sharper texture.
+
+Departures from the paper, each for this project's CPU budget and measured in the README:
+no batch norm in the residual blocks (EDSR, Lim et al. 2017, showed it hurts SR and costs
+time); 48 channels and 8 blocks instead of 64 and 16 (``Config.paper()`` restores them); the
+network predicts the difference from a bicubic upscale rather than the image itself, which
+trains much faster; L1 instead of L2 as the pixel loss.
+
+The content loss of the paper is a distance between VGG19 features. VGG19's ImageNet weights are
+used when torchvision already has them on disk (never downloaded implicitly); otherwise the
+content loss is L1 on pixels plus discriminator feature matching (Wang et al., pix2pixHD, 2018):
+the distance between the discriminator's intermediate features of the real and the
+super-resolved image, a learned perceptual distance that needs no pretrained network.
+
+Public names: ``Config``, ``Generator``, ``Discriminator``, ``make_state``, ``train_step``,
+``restore``, ``PHASES``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from .layers import TrainState, bce_logits, check_positive
+
+log = logging.getLogger(__name__)
+
+DATASET = "photos"
+EXPORT = "generator"
+PHASES = ("srresnet", "srgan")
+SCALE = 4
+
+
+@dataclass(frozen=True)
+class Config:
+    """Architecture of the x4 SR generator and its discriminator. Images are RGB in [0, 1]."""
+
+    channels: int = 48
+    num_blocks: int = 8
+    disc_channels: int = 32
+
+    def __post_init__(self):
+        check_positive("channels", self.channels)
+        check_positive("num_blocks", self.num_blocks)
+        check_positive("disc_channels", self.disc_channels)
+
+    @property
+    def receptive_radius(self) -> int:
+        """How far (in low-res pixels) an output pixel can see: the tile overlap that makes tiling exact."""
+        # head + 2 per block + body end + first upsampling conv, at low res; then the x2 conv,
+        # the last conv and the bicubic skip add less than 3 more low-res pixels.
+        return 1 + 2 * self.num_blocks + 1 + 1 + 3
+
+    @classmethod
+    def tiny(cls) -> "Config":
+        return cls(channels=8, num_blocks=1, disc_channels=4)
+
+    @classmethod
+    def paper(cls) -> "Config":
+        """The paper's size (64 channels, 16 blocks), for users with a GPU."""
+        return cls(channels=64, num_blocks=16, disc_channels=64)
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(channels, channels, 3, padding=1),
+        )
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["gan", "srgan", "super-resolution"]):
+    """low_res (B, 3, h, w) in [0, 1] -> high_res (B, 3, 4h, 4w), about [0, 1] (clamp for display)."""
+
+    def __init__(self, config: Config):
+        super().__init__()
+        self.config = config
+        c = config.channels
+        self.head = nn.Conv2d(3, c, 3, padding=1)
+        self.body = nn.Sequential(*[ResidualBlock(c) for _ in range(config.num_blocks)], nn.Conv2d(c, c, 3, padding=1))
+        self.upsample = nn.Sequential(
+            nn.Conv2d(c, 4 * c, 3, padding=1), nn.PixelShuffle(2), nn.PReLU(c),  # (B, c, 2h, 2w)
+            nn.Conv2d(c, 4 * c, 3, padding=1), nn.PixelShuffle(2), nn.PReLU(c),  # (B, c, 4h, 4w)
+        )
+        self.tail = nn.Conv2d(c, 3, 3, padding=1)
+        nn.init.zeros_(self.tail.weight)  # start as bicubic, learn the missing detail
+        nn.init.zeros_(self.tail.bias)
+
+    def forward(self, low_res: torch.Tensor) -> torch.Tensor:
+        features = self.head(low_res)
+        features = features + self.body(features)  # long skip (SRResNet)
+        detail = self.tail(self.upsample(features))  # (B, 3, 4h, 4w)
+        base = F.interpolate(low_res, scale_factor=SCALE, mode="bicubic", align_corners=False)
+        return base + detail
+
+
+class Discriminator(nn.Module):
+    """high_res (B, 3, H, W) -> (logits (B,), intermediate features for feature matching)."""
+
+    def __init__(self, config: Config):
+        super().__init__()
+        self.config = config
+        c = config.disc_channels
+        widths = [c, c, 2 * c, 2 * c, 4 * c, 4 * c, 8 * c, 8 * c]
+        layers, previous = [], 3
+        for index, width in enumerate(widths):
+            stride = 2 if index % 2 else 1
+            block = [nn.Conv2d(previous, width, 3, stride, 1)]
+            if index:
+                block.append(nn.BatchNorm2d(width))
+            block.append(nn.LeakyReLU(0.2, inplace=True))
+            layers.append(nn.Sequential(*block))
+            previous = width
+        self.blocks = nn.ModuleList(layers)  # (B, 8c, H/16, W/16) at the end
+        self.classify = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8 * c, 16 * c), nn.LeakyReLU(0.2, inplace=True), nn.Linear(16 * c, 1)
+        )
+
+    def forward(self, images: torch.Tensor):
+        features = []
+        h = images * 2 - 1
+        for block in self.blocks:
+            h = block(h)
+            features.append(h)
+        return self.classify(h).squeeze(1), features
+
+
+def vgg_content_network(device):
+    """VGG19 up to conv5_4 (the paper's VGG54) if torchvision has its weights on disk, else None."""
+    from torchvision.models import VGG19_Weights, vgg19
+
+    weights = VGG19_Weights.IMAGENET1K_V1
+    path = os.path.join(torch.hub.get_dir(), "checkpoints", weights.url.rsplit("/", 1)[-1])
+    if not os.path.isfile(path):
+        return None
+    network = vgg19()
+    network.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    features = network.features[:35].to(device).eval().requires_grad_(False)
+    mean = torch.tensor([0.485, 0.456, 0.406], device=device).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225], device=device).view(1, 3, 1, 1)
+    return lambda images: features((images - mean) / std)
+
+
+def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device, phase: str = "srresnet") -> TrainState:
+    if phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r}; available: {', '.join(PHASES)}")
+    generator = Generator(config).to(device)
+    models = {"generator": generator}
+    optimizers = {"opt_g": torch.optim.Adam(generator.parameters(), lr=lr, betas=(0.9, 0.999))}
+    extra = {"phase": phase}
+    if phase == "srgan":
+        discriminator = Discriminator(config).to(device)
+        models["discriminator"] = discriminator
+        optimizers["opt_d"] = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=(0.9, 0.999))
+        extra["vgg"] = vgg_content_network(device)
+        log.info("SRGAN content loss: %s", "VGG19 features" if extra["vgg"] else "L1 + discriminator feature matching")
+    return TrainState(config=config, models=models, optimizers=optimizers, rng=rng, device=torch.device(device), extra=extra)
+
+
+ADVERSARIAL_WEIGHT = 1e-3  # the paper's weight of the adversarial term
+FEATURE_MATCHING_WEIGHT = 1.0
+
+
+def train_step(state: TrainState, batch) -> dict[str, float]:
+    low_res, high_res = batch
+    generator, opt_g = state.models["generator"], state.optimizers["opt_g"]
+    super_res = generator(low_res)
+
+    if state.extra["phase"] == "srresnet":
+        # SRResNet: minimise || G(low_res) - high_res ||_1
+        opt_g.zero_grad(set_to_none=True)
+        loss_pixel = F.l1_loss(super_res, high_res)
+        loss_pixel.backward()
+        opt_g.step()
+        return {"loss_pixel": loss_pixel.item()}
+
+    discriminator, opt_d = state.models["discriminator"], state.optimizers["opt_d"]
+    # (1) Discriminator: maximise log D(high_res) + log(1 - D(G(low_res)))
+    opt_d.zero_grad(set_to_none=True)
+    loss_d_real = bce_logits(discriminator(high_res)[0], 1.0)
+    loss_d_real.backward()
+    loss_d_fake = bce_logits(discriminator(super_res.detach())[0], 0.0)
+    loss_d_fake.backward()
+    opt_d.step()
+
+    # (2) Generator: minimise content(G(low_res), high_res) - 1e-3 log D(G(low_res))
+    opt_g.zero_grad(set_to_none=True)
+    logits_fake, features_fake = discriminator(super_res)
+    loss_adversarial = bce_logits(logits_fake, 1.0)
+    loss_pixel = F.l1_loss(super_res, high_res)
+    vgg = state.extra.get("vgg")
+    if vgg is not None:
+        with torch.no_grad():
+            target = vgg(high_res)
+        loss_content = F.mse_loss(vgg(super_res) / 12.75, target / 12.75)  # VGG54, rescaled as in the paper
+    else:
+        with torch.no_grad():
+            features_real = discriminator(high_res)[1]
+        loss_content = loss_pixel + FEATURE_MATCHING_WEIGHT * sum(
+            F.l1_loss(fake, real) for fake, real in zip(features_fake, features_real)
+        ) / len(features_real)
+    (loss_content + ADVERSARIAL_WEIGHT * loss_adversarial).backward()
+    opt_g.step()
+    return {
+        "loss_d": (loss_d_real + loss_d_fake).item(),
+        "loss_g": loss_adversarial.item(),
+        "loss_content": loss_content.item(),
+        "loss_pixel": loss_pixel.item(),
+    }
+
+
+@torch.inference_mode()
+def restore(generator: Generator, low_res: torch.Tensor, *, device="cpu") -> torch.Tensor:
+    """Super-resolve a batch (B, 3, h, w) in [0, 1] to (B, 3, 4h, 4w) in [0, 1]."""
+    return generator(low_res.to(device)).clamp_(0, 1)
+
+
+def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
+    """Rows of (bicubic, super-resolved, ground truth) on fixed crops, in [-1, 1]: (images, per row)."""
+    low_res, high_res = data.fixed_batch(4)
+    bicubic = F.interpolate(low_res, scale_factor=SCALE, mode="bicubic", align_corners=False).clamp(0, 1)
+    super_res = restore(generator, low_res, device=device).cpu()
+    rows = torch.stack([bicubic, super_res, high_res], dim=1).flatten(0, 1)  # (12, 3, H, W)
+    return rows * 2 - 1, 3
