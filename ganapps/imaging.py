@@ -129,7 +129,7 @@ class Picture:
         elif array.ndim == 3:  # gray + alpha: OpenCV has no such PNG, PIL does for 8 bit
             if self.bit_depth == 16:
                 raise ValueError("16-bit grayscale with alpha cannot be written as PNG here; drop the alpha first")
-            Image.fromarray(array, "LA").save(path)
+            Image.fromarray(array).save(path)  # (H, W, 2) uint8 -> LA
             return path
         if not cv2.imwrite(str(path), array):
             raise ValueError(f"cannot write {path}")

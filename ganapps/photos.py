@@ -35,7 +35,7 @@ def resize(planes: torch.Tensor, size: tuple[int, int], method=Image.BICUBIC) ->
     Pillow's bicubic is the reference the SR benchmarks use; its LANCZOS antialiases when shrinking.
     """
     channels = [
-        np.asarray(Image.fromarray(plane.numpy(), mode="F").resize(size, method)) for plane in planes[0].float()
+        np.asarray(Image.fromarray(plane.numpy()).resize(size, method)) for plane in planes[0].float()
     ]
     return torch.from_numpy(np.stack(channels))[None]
 

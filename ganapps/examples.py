@@ -1,0 +1,29 @@
+"""Example inputs for the app, made from images that ship inside scikit-image (no downloads)."""
+
+from __future__ import annotations
+
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import Image
+
+FOLDER = Path(tempfile.gettempdir()) / "ganapps-examples"
+# skimage.data images bundled with the package, and the size their low-resolution example gets.
+SR_SOURCES = {"astronaut": 4, "chelsea": 3, "coffee": 4, "rocket": 3}
+
+
+@lru_cache(maxsize=None)
+def sr_examples() -> list[str]:
+    """Small photos to upscale: each skimage picture shrunk with bicubic, as the SR protocol does."""
+    from skimage import data
+
+    FOLDER.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, factor in SR_SOURCES.items():
+        path = FOLDER / f"{name}-small.png"
+        if not path.exists():
+            image = Image.fromarray(getattr(data, name)())
+            image.resize((image.width // factor, image.height // factor), Image.BICUBIC).save(path)
+        paths.append(str(path))
+    return paths

@@ -1,0 +1,69 @@
+"""Tab "Super-resolution": upload a photo, get it 2-4x larger, compare with bicubic, download the PNG."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import gradio as gr
+
+from .. import photos
+from ..examples import sr_examples
+from .common import required, user_errors
+
+MODELS = [("SRGAN — sharp, natural texture", "srgan-x4"), ("SRResNet — highest PSNR", "srresnet-x4"), ("Bicubic", "bicubic")]
+PREVIEW_SIDE = 2048  # the comparison slider shows at most this many pixels a side; the PNG is full size
+
+
+def _preview(picture):
+    image = picture.to_pil()
+    image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+    return image
+
+
+@user_errors
+def upscale_photo(image: str, model: str, scale: int, progress=gr.Progress()):
+    """Upscale a photo 2, 3 or 4 times with SRGAN, SRResNet or bicubic interpolation.
+
+    Args:
+        image: the photo (PNG, JPEG, WebP, BMP, TIFF; grayscale, RGBA and 16-bit kept), at most 2048x2048.
+        model: "srgan-x4" (sharp texture), "srresnet-x4" (highest PSNR) or "bicubic".
+        scale: 2, 3 or 4.
+
+    Returns:
+        A (bicubic, result) pair for comparison, the full-size result as a PNG file, and a summary.
+    """
+    required("image", image)
+    started = time.perf_counter()
+    result = photos.upscale(
+        image, model=required("model", model), scale=required("scale", scale),
+        progress=lambda done, total: progress((done, total), desc="tiles"),
+    )
+    elapsed = time.perf_counter() - started
+    bicubic = photos.upscale(image, model="bicubic", scale=scale)
+    target = Path(tempfile.mkdtemp(prefix="ganapps-")) / f"{Path(image).stem}-x{scale}.png"
+    result.save(target)
+    (width, height), (out_width, out_height) = photos.read_image(image, max_pixels=photos.MAX_UPSCALE_PIXELS).size, result.size
+    summary = f"{width}x{height} → **{out_width}x{out_height}** with {model} in {elapsed:.1f} s"
+    return (_preview(bicubic), _preview(result)), str(target), summary
+
+
+def build() -> None:
+    gr.Markdown(
+        "SRGAN (Ledig et al., 2017) upscales 4x: a residual network trained first for fidelity "
+        "(SRResNet) and then against a discriminator for realistic texture (SRGAN). Large photos are "
+        "processed tile by tile; the result is the same as in one piece."
+    )
+    with gr.Row():
+        with gr.Column(scale=1):
+            image = gr.Image(type="filepath", image_mode=None, label="Photo", sources=["upload", "clipboard"])
+            model = gr.Radio(MODELS, value="srgan-x4", label="Model")
+            scale = gr.Radio([2, 3, 4], value=4, label="Scale")
+            go = gr.Button("Upscale", variant="primary")
+            gr.Examples(sr_examples(), inputs=image)
+        with gr.Column(scale=2):
+            comparison = gr.ImageSlider(label="Bicubic ↔ result", type="pil", format="png")
+            download = gr.File(label="Full-resolution PNG")
+            summary = gr.Markdown()
+    go.click(upscale_photo, [image, model, scale], [comparison, download, summary], api_name="upscale")

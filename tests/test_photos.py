@@ -1,0 +1,200 @@
+"""Super-resolution of real-world files: every kind of input, tiling, metrics, the upscale command."""
+
+import io
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from skimage import data as skdata
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from ganapps import hub
+from ganapps.evaluation import modcrop
+from ganapps.imaging import read_image
+from ganapps.metrics import psnr, psnr_ssim_y, rgb_to_y, ssim
+from ganapps.models import srgan
+from ganapps.photos import upscale
+from ganapps.tiling import tiled_apply
+
+from .conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def sr_model(tmp_path_factory):
+    """A tiny SR generator with random (non-zero) weights, saved as a model folder."""
+    torch.manual_seed(0)
+    generator = srgan.Generator(srgan.Config(channels=8, num_blocks=2))
+    for parameter in generator.parameters():
+        torch.nn.init.normal_(parameter, 0.0, 0.05)
+    folder = tmp_path_factory.mktemp("models") / "sr-tiny"
+    hub.save(generator, folder)
+    return str(folder)
+
+
+def png_bytes(image: Image.Image, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=kwargs.pop("format", "PNG"), **kwargs)
+    return buffer.getvalue()
+
+
+def photo(size=(24, 16)) -> Image.Image:
+    return Image.fromarray(skdata.astronaut()).resize(size, Image.BICUBIC)
+
+
+def test_tiled_equals_untiled_when_the_overlap_covers_the_receptive_field(sr_model):
+    generator = hub.load(sr_model)
+    image = torch.rand(1, 3, 37, 29)
+    whole = srgan.restore(generator, image)
+    radius = generator.config.receptive_radius
+    tiled = tiled_apply(lambda t: srgan.restore(generator, t), image, scale=4, tile=8, overlap=radius)
+    assert tiled.shape == whole.shape == (1, 3, 148, 116)
+    assert torch.allclose(tiled, whole, atol=1e-5)
+    too_small = tiled_apply(lambda t: srgan.restore(generator, t), image, scale=4, tile=8, overlap=1)
+    assert not torch.allclose(too_small, whole, atol=1e-5)  # the test can tell a seam when there is one
+
+
+def test_no_seam_on_a_smooth_gradient(sr_model):
+    ramp = np.tile(np.linspace(40, 200, 64, dtype=np.uint8), (64, 1))
+    gradient = np.stack([ramp, ramp.T, np.full_like(ramp, 90)], axis=-1)
+    tiled = upscale(gradient, model=sr_model, tile=16).to_array().astype(np.float64)
+    whole = upscale(gradient, model=sr_model, tile=4096).to_array().astype(np.float64)
+    assert np.abs(tiled - whole).max() <= 1  # rounding only
+    # The jump across each tile border (every 64 output pixels) is like the jumps beside it.
+    steps = np.abs(np.diff(tiled.mean(axis=(0, 2))))
+    for border in (63, 127, 191):
+        assert steps[border] <= 2 * np.median(steps[border - 8 : border + 8]) + 1
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_output_size_for_each_scale(sr_model, scale):
+    result = upscale(photo(), model=sr_model, scale=scale)
+    assert result.size == (24 * scale, 16 * scale) and not result.grayscale and result.alpha is None
+
+
+def test_bicubic_matches_pillow(sr_model):
+    # Pillow's 8-bit bicubic rounds between its two passes; ours resizes in 32-bit float.
+    image = photo()
+    expected = np.asarray(image.resize((96, 64), Image.BICUBIC)).astype(int)
+    difference = np.abs(upscale(image, model="bicubic").to_array().astype(int) - expected)
+    assert difference.mean() < 0.5 and difference.max() <= 8
+
+
+def test_grayscale_stays_grayscale(sr_model):
+    result = upscale(png_bytes(photo().convert("L")), model=sr_model)
+    assert result.grayscale and result.to_array().shape == (64, 96)
+
+
+def test_rgba_keeps_its_alpha(sr_model):
+    image = photo().convert("RGBA")
+    alpha = np.zeros((16, 24), np.uint8)
+    alpha[:, 12:] = 255
+    image.putalpha(Image.fromarray(alpha))
+    result = upscale(png_bytes(image), model=sr_model).to_array()
+    assert result.shape == (64, 96, 4)
+    assert result[:, :40, 3].max() <= 10 and result[:, 56:, 3].min() >= 245
+
+
+def test_palette_with_transparency_and_la(sr_model):
+    palette = photo().convert("P", palette=Image.ADAPTIVE, colors=16)
+    assert upscale(png_bytes(palette, transparency=0), model=sr_model).to_array().shape == (64, 96, 4)
+    assert upscale(png_bytes(palette), model=sr_model).to_array().shape == (64, 96, 3)
+    assert upscale(png_bytes(photo().convert("LA")), model=sr_model).to_array().shape == (64, 96, 2)
+
+
+def test_sixteen_bit_png_stays_sixteen_bit(sr_model, tmp_path):
+    rgb16 = (np.asarray(photo()).astype(np.uint16) * 257) + 3  # values an 8-bit file cannot hold
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb16, cv2.COLOR_RGB2BGR))
+    picture = read_image(encoded.tobytes(), max_pixels=10**6)
+    assert picture.bit_depth == 16 and np.array_equal(picture.to_array(), rgb16)
+    result = upscale(encoded.tobytes(), model=sr_model)
+    saved = cv2.imread(str(result.save(tmp_path / "out.png")), cv2.IMREAD_UNCHANGED)
+    assert saved.dtype == np.uint16 and saved.shape == (64, 96, 3)
+    gray16 = Image.fromarray(rgb16[..., 1])  # uint16 -> mode I;16
+    result = upscale(png_bytes(gray16), model=sr_model)
+    saved = cv2.imread(str(result.save(tmp_path / "gray.png")), cv2.IMREAD_UNCHANGED)
+    assert result.bit_depth == 16 and saved.dtype == np.uint16 and saved.shape == (64, 96)
+
+
+def test_cmyk_jpeg_and_one_bit(sr_model):
+    assert upscale(png_bytes(photo().convert("CMYK"), format="JPEG"), model=sr_model).to_array().shape == (64, 96, 3)
+    assert upscale(png_bytes(photo().convert("1")), model=sr_model).grayscale
+
+
+@pytest.mark.parametrize("orientation", [1, 2, 3, 4, 5, 6, 7, 8])
+def test_exif_orientation_is_applied(orientation):
+    from PIL import ImageOps
+
+    image = photo((24, 16))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    encoded = png_bytes(image, format="JPEG", exif=exif.tobytes(), quality=95)
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(encoded))))
+    assert np.array_equal(read_image(encoded, max_pixels=10**6).to_array(), expected)
+
+
+def test_one_pixel_image(sr_model):
+    assert upscale(np.full((1, 1, 3), 200, np.uint8), model=sr_model).size == (4, 4)
+
+
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        (b"this is not an image", "not an image"),
+        (b"%PDF-1.4 fake", "not an image"),
+        ("truncated", "truncated or corrupt"),
+        ("huge", r"2049x2049 = 4.2 megapixels; the limit is 4.2 megapixels"),
+    ],
+)
+def test_bad_files_get_clear_errors(sr_model, payload, message):
+    if payload == "truncated":
+        payload = png_bytes(photo((64, 64)))[:300]
+    elif payload == "huge":
+        payload = png_bytes(Image.new("RGB", (2049, 2049), (10, 20, 30)))
+    with pytest.raises(ValueError, match=message):
+        upscale(payload, model=sr_model)
+
+
+def test_bad_arguments_are_refused(sr_model):
+    with pytest.raises(ValueError, match="scale must be one of 2, 3, 4"):
+        upscale(photo(), model=sr_model, scale=5)
+    with pytest.raises(ValueError, match="tile must be"):
+        upscale(photo(), model=sr_model, tile=0)
+    with pytest.raises(ValueError, match="is a dcgan model"):
+        upscale(photo(), model="dcgan-mnist")
+
+
+def test_metrics_agree_with_scikit_image():
+    clean = skdata.camera().astype(np.float64)
+    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 12, clean.shape), 0, 255)
+    assert psnr(noisy, clean) == pytest.approx(peak_signal_noise_ratio(clean, noisy, data_range=255), abs=1e-9)
+    expected = structural_similarity(clean, noisy, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255)
+    assert ssim(noisy, clean) == pytest.approx(expected, abs=1e-6)
+
+
+def test_y_channel_and_shave_follow_the_protocol():
+    assert rgb_to_y(np.array([[[0, 0, 0]]]))[0, 0] == pytest.approx(16.0)
+    assert rgb_to_y(np.array([[[255, 255, 255]]]))[0, 0] == pytest.approx(235.0)
+    image = np.asarray(photo((40, 40)))
+    damaged = image.copy()
+    damaged[:4] = 0  # only inside the shaved border
+    assert psnr_ssim_y(damaged, image, shave=4)[0] == float("inf")
+    assert modcrop(np.zeros((10, 13, 3)), 4).shape == (8, 12, 3)
+
+
+def test_cli_upscale_writes_one_png_per_input_with_the_same_stem(sr_model, tmp_path):
+    photo().save(tmp_path / "holiday.jpg")
+    photo().convert("L").save(tmp_path / "scan.png")
+    (tmp_path / "notes.png").write_bytes(b"not an image")
+    result = subprocess.run(
+        [sys.executable, "-m", "ganapps", "upscale", str(tmp_path / "holiday.jpg"), str(tmp_path / "notes.png"),
+         str(tmp_path / "scan.png"), "--out", str(tmp_path / "out"), "--model", sr_model, "--scale", "2"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 1 and "notes.png: not an image" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["holiday.png", "scan.png"]
+    assert Image.open(tmp_path / "out" / "holiday.png").size == (48, 32)
+    assert Image.open(tmp_path / "out" / "scan.png").mode == "L"
