@@ -17,7 +17,7 @@ from .conftest import ROOT
 
 API_NAMES = {
     "/dcgan_sample", "/dcgan_interpolate", "/cgan_sample", "/cgan_write_number", "/cgan_write_number_submit",
-    "/infogan_sample", "/infogan_traversal",
+    "/infogan_sample", "/infogan_traversal", "/upscale",
 }
 
 
@@ -121,3 +121,59 @@ def test_every_endpoint_is_an_mcp_tool_described_by_its_docstring(app_url):
     assert {name.strip("/") for name in API_NAMES} - {"cgan_write_number_submit"} <= set(tools)
     assert "slant" in tools["infogan_sample"]["inputSchema"]["properties"]
     assert tools["cgan_write_number"]["description"].startswith("Write a number")
+
+
+def write_upload(folder, name, content) -> str:
+    path = folder / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        content.save(path)
+    return str(path)
+
+
+@pytest.mark.parametrize("model", ["srgan-x4", "srresnet-x4", "bicubic"])
+def test_upscale_returns_comparison_and_full_size_png(client, tmp_path, model):
+    from gradio_client import handle_file
+
+    upload = write_upload(tmp_path, "photo.jpg", Image.new("RGB", (40, 30), (200, 120, 40)))
+    (before, after), png, summary = client.predict(handle_file(upload), model, 3, api_name="/upscale")
+    assert Image.open(after).size == Image.open(before).size == (120, 90)
+    assert Image.open(png).format == "PNG" and Image.open(png).size == (120, 90)
+    assert "40x30" in summary and "120x90" in summary
+
+
+def test_upscale_keeps_sixteen_bit_depth_in_the_download(client, tmp_path):
+    import cv2
+    import numpy as np
+    from gradio_client import handle_file
+
+    array = (np.arange(20 * 16 * 3, dtype=np.uint16).reshape(16, 20, 3) * 37) % 65535
+    upload = str(tmp_path / "deep.png")
+    cv2.imwrite(upload, array)
+    _, png, _ = client.predict(handle_file(upload), "srresnet-x4", 4, api_name="/upscale")
+    saved = cv2.imread(png, cv2.IMREAD_UNCHANGED)
+    assert saved.dtype == np.uint16 and saved.shape == (64, 80, 3)
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("notes.png", b"just some text", "not an image"),
+        ("cut.png", "truncated", "truncated or corrupt"),
+        ("huge.png", Image.new("L", (2100, 2100)), "the limit is 4.2 megapixels"),
+    ],
+)
+def test_upscale_bad_uploads_get_clear_errors_and_the_app_keeps_serving(client, tmp_path, name, content, message):
+    import io
+
+    from gradio_client import handle_file
+
+    if content == "truncated":
+        buffer = io.BytesIO()
+        Image.new("RGB", (64, 64), (9, 9, 9)).save(buffer, format="PNG")
+        content = buffer.getvalue()[:120]
+    with pytest.raises(Exception, match=message):
+        client.predict(handle_file(write_upload(tmp_path, name, content)), "bicubic", 4, api_name="/upscale")
+    ok = write_upload(tmp_path, "ok.png", Image.new("RGB", (8, 8)))
+    assert Image.open(client.predict(handle_file(ok), "bicubic", 2, api_name="/upscale")[1]).size == (16, 16)

@@ -31,3 +31,11 @@ def required(name: str, value):
     if value is None or value == "":
         raise ValueError(f"{name} is required")
     return value
+
+
+def uploaded_path(value) -> str:
+    """The file path of an upload, whether it arrives as Gradio's file payload or as a plain path."""
+    path = value.get("path") if isinstance(value, dict) else value
+    if not isinstance(path, str) or not path:
+        raise ValueError("upload an image file")
+    return path

@@ -10,7 +10,7 @@ import gradio as gr
 
 from .. import photos
 from ..examples import sr_examples
-from .common import required, user_errors
+from .common import required, uploaded_path, user_errors
 
 MODELS = [("SRGAN — sharp, natural texture", "srgan-x4"), ("SRResNet — highest PSNR", "srresnet-x4"), ("Bicubic", "bicubic")]
 PREVIEW_SIDE = 2048  # the comparison slider shows at most this many pixels a side; the PNG is full size
@@ -34,7 +34,7 @@ def upscale_photo(image: str, model: str, scale: int, progress=gr.Progress()):
     Returns:
         A (bicubic, result) pair for comparison, the full-size result as a PNG file, and a summary.
     """
-    required("image", image)
+    image = uploaded_path(required("image", image))
     started = time.perf_counter()
     result = photos.upscale(
         image, model=required("model", model), scale=required("scale", scale),
@@ -66,4 +66,6 @@ def build() -> None:
             comparison = gr.ImageSlider(label="Bicubic ↔ result", type="pil", format="png")
             download = gr.File(label="Full-resolution PNG")
             summary = gr.Markdown()
-    go.click(upscale_photo, [image, model, scale], [comparison, download, summary], api_name="upscale")
+    # preprocess=False: the handler gets the uploaded file untouched (Gradio would decode it with
+    # Pillow first, dropping 16-bit depth and failing with an unclear message on a non-image).
+    go.click(upscale_photo, [image, model, scale], [comparison, download, summary], api_name="upscale", preprocess=False)
