@@ -108,6 +108,85 @@ class PhotoPatches:
         return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
 
 
+def _image_files(folder: Path) -> list[Path]:
+    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def paired_folders(folder: Path) -> tuple[Path, Path] | None:
+    """(rainy, clean) if ``folder`` is a paired set: rainy/ and clean/ (or rainy/train, clean/train)."""
+    folder = Path(folder)
+    for rainy, clean in ((folder / "rainy" / "train", folder / "clean" / "train"), (folder / "rainy", folder / "clean")):
+        if rainy.is_dir() and clean.is_dir() and _image_files(rainy):
+            return rainy, clean
+    return None
+
+
+class RainPatches:
+    """Training pairs for deraining: clean photos with new synthetic rain every time, plus real pairs.
+
+    A ``--data`` folder with rainy/ and clean/ subfolders (files paired by name) gives real pairs,
+    each repeated ``pair_weight`` times per epoch; any other folder gives clean photos, rained on
+    by ``rain.random_params`` with a seed that depends on the step. Crops are ``patch`` pixels,
+    flipped at random. Tensors are float (rainy, clean) in [0, 1].
+    """
+
+    def __init__(self, folders, *, patch: int = 128, pair_weight: int = 5):
+        self.patch = patch
+        self.items: list[tuple[np.ndarray | None, np.ndarray]] = []  # (rainy or None, clean)
+        for folder in folders:
+            pairs = paired_folders(folder)
+            if pairs is None:
+                photos = [load_rgb(p) for p in _image_files(Path(folder))]
+                self.items += [(None, photo) for photo in photos if min(photo.shape[:2]) >= patch]
+                continue
+            for rainy_path in _image_files(pairs[0]):
+                clean_path = pairs[1] / rainy_path.name
+                if not clean_path.is_file():
+                    raise ValueError(f"{rainy_path} has no clean counterpart {clean_path}")
+                rainy, clean = load_rgb(rainy_path), load_rgb(clean_path)
+                if rainy.shape != clean.shape:
+                    raise ValueError(f"{rainy_path} and {clean_path} differ in size")
+                self.items += [(rainy, clean)] * pair_weight
+        if not self.items:
+            raise ValueError(f"no training images of at least {patch} px in {', '.join(map(str, folders))}")
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def _pair(self, rainy, clean, top, left, flip, seed):
+        from .rain import add_rain, random_params
+
+        window = (slice(top, top + self.patch), slice(left, left + self.patch))
+        clean = clean[window].astype(np.float32) / 255
+        if rainy is None:
+            rng = np.random.default_rng(seed)
+            rainy = add_rain(clean, random_params(rng), seed=int(rng.integers(2**31)))
+        else:
+            rainy = rainy[window].astype(np.float32) / 255
+        if flip:
+            rainy, clean = rainy[:, ::-1], clean[:, ::-1]
+        as_tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)  # noqa: E731
+        return as_tensor(rainy), as_tensor(clean)
+
+    def batch(self, indices, seed: int):
+        rng = np.random.default_rng(seed)
+        pairs = []
+        for index in indices.tolist():
+            rainy, clean = self.items[index]
+            top = int(rng.integers(0, clean.shape[0] - self.patch + 1))
+            left = int(rng.integers(0, clean.shape[1] - self.patch + 1))
+            pairs.append(self._pair(rainy, clean, top, left, rng.random() < 0.5, int(rng.integers(2**31))))
+        return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
+
+    def fixed_batch(self, count: int):
+        """Centre crops with fixed rain of the first ``count`` items (sample grids)."""
+        pairs = []
+        for index, (rainy, clean) in enumerate(self.items[:count]):
+            top, left = (clean.shape[0] - self.patch) // 2, (clean.shape[1] - self.patch) // 2
+            pairs.append(self._pair(rainy, clean, top, left, False, index))
+        return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
+
+
 def load(kind: str, roots, *, download: bool = False):
     """The training data of a family (its ``DATASET``), from the folders given with ``--data``."""
     if kind == "mnist":
@@ -116,7 +195,9 @@ def load(kind: str, roots, *, download: bool = False):
         return TensorBatches(*mnist(roots[0], train=True, download=download))
     if kind == "photos":
         return PhotoPatches(roots)
-    raise ValueError(f"unknown dataset {kind!r}; available: mnist, photos")
+    if kind == "rain":
+        return RainPatches(roots)
+    raise ValueError(f"unknown dataset {kind!r}; available: mnist, photos, rain")
 
 
 def epoch_batches(num_items: int, batch_size: int, *, seed: int, epoch: int, rank: int = 0, world_size: int = 1):

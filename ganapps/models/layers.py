@@ -55,3 +55,28 @@ def normal_noise(num: int, dim: int, rng: torch.Generator | None, device) -> tor
 def check_positive(name: str, value: int) -> None:
     if int(value) != value or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+# torchvision VGG19 layer indices of the feature maps perceptual losses use.
+VGG19_LAYERS = {"relu2_2": 9, "conv5_4": 35}
+
+
+def vgg_features(layer: str, device):
+    """A frozen VGG19 (ImageNet) cut after ``layer`` — only if torchvision already has its weights on disk.
+
+    Returns a function of images in [0, 1], or None when the weights are not there: nothing is
+    ever downloaded implicitly, and callers fall back to a loss that needs no pretrained network.
+    """
+    import os
+
+    from torchvision.models import VGG19_Weights, vgg19
+
+    path = os.path.join(torch.hub.get_dir(), "checkpoints", VGG19_Weights.IMAGENET1K_V1.url.rsplit("/", 1)[-1])
+    if not os.path.isfile(path):
+        return None
+    network = vgg19()
+    network.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    features = network.features[: VGG19_LAYERS[layer]].to(device).eval().requires_grad_(False)
+    mean = torch.tensor([0.485, 0.456, 0.406], device=device).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225], device=device).view(1, 3, 1, 1)
+    return lambda images: features((images - mean) / std)

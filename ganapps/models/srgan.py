@@ -28,7 +28,6 @@ Public names: ``Config``, ``Generator``, ``Discriminator``, ``make_state``, ``tr
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 
 import torch
@@ -36,7 +35,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .layers import TrainState, bce_logits, check_positive
+from .layers import TrainState, bce_logits, check_positive, vgg_features
 
 log = logging.getLogger(__name__)
 
@@ -145,22 +144,6 @@ class Discriminator(nn.Module):
         return self.classify(h).squeeze(1), features
 
 
-def vgg_content_network(device):
-    """VGG19 up to conv5_4 (the paper's VGG54) if torchvision has its weights on disk, else None."""
-    from torchvision.models import VGG19_Weights, vgg19
-
-    weights = VGG19_Weights.IMAGENET1K_V1
-    path = os.path.join(torch.hub.get_dir(), "checkpoints", weights.url.rsplit("/", 1)[-1])
-    if not os.path.isfile(path):
-        return None
-    network = vgg19()
-    network.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    features = network.features[:35].to(device).eval().requires_grad_(False)
-    mean = torch.tensor([0.485, 0.456, 0.406], device=device).view(1, 3, 1, 1)
-    std = torch.tensor([0.229, 0.224, 0.225], device=device).view(1, 3, 1, 1)
-    return lambda images: features((images - mean) / std)
-
-
 def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device, phase: str = "srresnet") -> TrainState:
     if phase not in PHASES:
         raise ValueError(f"unknown phase {phase!r}; available: {', '.join(PHASES)}")
@@ -172,7 +155,7 @@ def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device
         discriminator = Discriminator(config).to(device)
         models["discriminator"] = discriminator
         optimizers["opt_d"] = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=(0.9, 0.999))
-        extra["vgg"] = vgg_content_network(device)
+        extra["vgg"] = vgg_features("conv5_4", device)
         log.info("SRGAN content loss: %s", "VGG19 features" if extra["vgg"] else "L1 + discriminator feature matching")
     return TrainState(config=config, models=models, optimizers=optimizers, rng=rng, device=torch.device(device), extra=extra)
 

@@ -1,0 +1,203 @@
+"""ID-CGAN — Zhang, Sindagi & Patel, "Image De-raining Using a Conditional Generative Adversarial
+Network", IEEE TCSVT 2019 (arXiv 2017).
+
+A conditional GAN whose generator sees the rainy photo and must produce the clean one. The
+generator is a densely connected encoder-decoder: dense blocks (each layer sees all earlier
+feature maps of its block) at full, half and quarter resolution, transition layers between them
+and skip connections across. The discriminator is multi-scale: a patch-level head scores every
+local window and a global head scores the whole image. The "refined" loss adds three terms —
+per-pixel, adversarial and perceptual — weighted 1, 6.6e-3 and 1 as in the paper.
+
+Departures, for the CPU budget and for stability: the generator predicts the rain layer to
+subtract (residual learning, as DDN/JORDER) rather than the clean image; L1 instead of L2 as the
+pixel term. The perceptual term uses VGG19 relu2_2 features when torchvision has its ImageNet
+weights on disk (the paper used VGG16 relu2_2; nothing is downloaded implicitly); otherwise it is
+discriminator feature matching (pix2pixHD), as for SRGAN.
+
+Public names: ``Config``, ``Generator``, ``Discriminator``, ``make_state``, ``train_step``, ``restore``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from .layers import TrainState, bce_logits, check_positive, vgg_features
+
+DATASET = "rain"
+EXPORT = "generator"
+ADVERSARIAL_WEIGHT = 6.6e-3
+PERCEPTUAL_WEIGHT = 1.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """Architecture of the deraining pair. Images are RGB in [0, 1], any size."""
+
+    channels: int = 32
+    growth: int = 16
+    layers_per_block: int = 4
+    disc_channels: int = 32
+
+    def __post_init__(self):
+        for name in ("channels", "growth", "layers_per_block", "disc_channels"):
+            check_positive(name, getattr(self, name))
+
+    @classmethod
+    def tiny(cls) -> "Config":
+        return cls(channels=4, growth=4, layers_per_block=1, disc_channels=4)
+
+
+class DenseBlock(nn.Module):
+    """Each 3x3 layer adds ``growth`` channels and sees every earlier map; a 1x1 conv then maps to ``out``."""
+
+    def __init__(self, channels: int, growth: int, layers: int, out: int):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            nn.Sequential(nn.Conv2d(channels + i * growth, growth, 3, padding=1), nn.ReLU(inplace=True)) for i in range(layers)
+        )
+        self.transition = nn.Sequential(nn.Conv2d(channels + layers * growth, out, 1), nn.ReLU(inplace=True))
+
+    def forward(self, x):
+        features = [x]
+        for layer in self.layers:
+            features.append(layer(torch.cat(features, dim=1)))
+        return self.transition(torch.cat(features, dim=1))
+
+
+class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["gan", "deraining", "id-cgan"]):
+    """rainy (B, 3, H, W) in [0, 1] -> derained (B, 3, H, W), about [0, 1]."""
+
+    def __init__(self, config: Config):
+        super().__init__()
+        self.config = config
+        c, g, n = config.channels, config.growth, config.layers_per_block
+        self.head = nn.Sequential(nn.Conv2d(3, c, 3, padding=1), nn.ReLU(inplace=True))
+        self.encode0 = DenseBlock(c, g, n, c)  # (B, c, H, W)
+        self.encode1 = DenseBlock(c, g, n, 2 * c)  # (B, 2c, H/2, W/2)
+        self.encode2 = DenseBlock(2 * c, g, n, 3 * c)  # (B, 3c, H/4, W/4)
+        self.decode1 = DenseBlock(3 * c + 2 * c, g, n, 2 * c)  # (B, 2c, H/2, W/2)
+        self.decode0 = DenseBlock(2 * c + c, g, n, c)  # (B, c, H, W)
+        self.tail = nn.Conv2d(c, 3, 3, padding=1)
+        nn.init.zeros_(self.tail.weight)  # start as the identity: no rain removed yet
+        nn.init.zeros_(self.tail.bias)
+
+    def forward(self, rainy: torch.Tensor) -> torch.Tensor:
+        height, width = rainy.shape[-2:]
+        pad = (0, (-width) % 4, 0, (-height) % 4)  # two halvings need sides divisible by 4
+        x = F.pad(rainy, pad, mode="replicate") * 2 - 1
+        level0 = self.encode0(self.head(x))
+        level1 = self.encode1(F.avg_pool2d(level0, 2))
+        level2 = self.encode2(F.avg_pool2d(level1, 2))
+        up1 = self.decode1(torch.cat([F.interpolate(level2, scale_factor=2, mode="nearest"), level1], dim=1))
+        up0 = self.decode0(torch.cat([F.interpolate(up1, scale_factor=2, mode="nearest"), level0], dim=1))
+        rain = self.tail(up0)[..., :height, :width]
+        return rainy - rain
+
+
+class Discriminator(nn.Module):
+    """(rainy, candidate) pairs -> (patch logits (B, 1, h, w), global logits (B,), features).
+
+    Conditioned like pix2pix: it sees the rainy input beside the candidate clean image.
+    """
+
+    def __init__(self, config: Config):
+        super().__init__()
+        self.config = config
+        c = config.disc_channels
+        widths = [c, 2 * c, 4 * c]
+        blocks, previous = [], 6
+        for index, width in enumerate(widths):
+            layers = [nn.Conv2d(previous, width, 4, 2, 1)]
+            if index:
+                layers.append(nn.InstanceNorm2d(width, affine=True))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+            blocks.append(nn.Sequential(*layers))
+            previous = width
+        self.blocks = nn.ModuleList(blocks)  # (B, 4c, H/8, W/8)
+        self.patch = nn.Conv2d(4 * c, 1, 3, padding=1)  # local realism, one logit per window
+        self.global_head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * c, 1))
+
+    def forward(self, rainy: torch.Tensor, candidate: torch.Tensor):
+        h = torch.cat([rainy, candidate], dim=1) * 2 - 1
+        features = []
+        for block in self.blocks:
+            h = block(h)
+            features.append(h)
+        return self.patch(h), self.global_head(h).squeeze(1), features
+
+
+def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device) -> TrainState:
+    generator, discriminator = Generator(config).to(device), Discriminator(config).to(device)
+    return TrainState(
+        config=config,
+        models={"generator": generator, "discriminator": discriminator},
+        optimizers={
+            "opt_g": torch.optim.Adam(generator.parameters(), lr=lr, betas=(0.5, 0.999)),
+            "opt_d": torch.optim.Adam(discriminator.parameters(), lr=lr, betas=(0.5, 0.999)),
+        },
+        rng=rng,
+        device=torch.device(device),
+        extra={"vgg": vgg_features("relu2_2", device)},
+    )
+
+
+def _adversarial(patch_logits, global_logits, target: float) -> torch.Tensor:
+    return (bce_logits(patch_logits, target) + bce_logits(global_logits, target)) / 2
+
+
+def train_step(state: TrainState, batch) -> dict[str, float]:
+    rainy, clean = batch
+    generator, discriminator = state.models["generator"], state.models["discriminator"]
+    opt_g, opt_d = state.optimizers["opt_g"], state.optimizers["opt_d"]
+    derained = generator(rainy)
+
+    # (1) Discriminator: maximise log D(rainy, clean) + log(1 - D(rainy, G(rainy))), patch and global
+    opt_d.zero_grad(set_to_none=True)
+    patch, whole, _ = discriminator(rainy, clean)
+    loss_d_real = _adversarial(patch, whole, 1.0)
+    loss_d_real.backward()
+    patch, whole, _ = discriminator(rainy, derained.detach())
+    loss_d_fake = _adversarial(patch, whole, 0.0)
+    loss_d_fake.backward()
+    opt_d.step()
+
+    # (2) Generator, the refined loss: pixel + 6.6e-3 adversarial + perceptual
+    opt_g.zero_grad(set_to_none=True)
+    patch, whole, features_fake = discriminator(rainy, derained)
+    loss_adversarial = _adversarial(patch, whole, 1.0)
+    loss_pixel = F.l1_loss(derained, clean)
+    vgg = state.extra.get("vgg")
+    if vgg is not None:
+        with torch.no_grad():
+            target = vgg(clean)
+        loss_perceptual = F.mse_loss(vgg(derained), target)
+    else:
+        with torch.no_grad():
+            features_real = discriminator(rainy, clean)[2]
+        loss_perceptual = sum(F.l1_loss(f, r) for f, r in zip(features_fake, features_real)) / len(features_real)
+    (loss_pixel + ADVERSARIAL_WEIGHT * loss_adversarial + PERCEPTUAL_WEIGHT * loss_perceptual).backward()
+    opt_g.step()
+    return {
+        "loss_d": (loss_d_real + loss_d_fake).item(),
+        "loss_g": loss_adversarial.item(),
+        "loss_pixel": loss_pixel.item(),
+        "loss_perceptual": loss_perceptual.item(),
+    }
+
+
+@torch.inference_mode()
+def restore(generator: Generator, rainy: torch.Tensor, *, device="cpu") -> torch.Tensor:
+    """Derain a batch (B, 3, H, W) in [0, 1]; returns the same shape in [0, 1]."""
+    return generator(rainy.to(device)).clamp_(0, 1)
+
+
+def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
+    """Rows of (rainy, derained, clean) on fixed crops, in [-1, 1]: (images, per row)."""
+    rainy, clean = data.fixed_batch(4)
+    derained = restore(generator, rainy, device=device).cpu()
+    return torch.stack([rainy, derained, clean], dim=1).flatten(0, 1) * 2 - 1, 3
