@@ -1,4 +1,4 @@
-"""Command line: python -m ganapps sample | upscale | train | calibrate | evaluate | push."""
+"""Command line: python -m ganapps sample | upscale | derain | train | calibrate | evaluate | push."""
 
 from __future__ import annotations
 
@@ -82,8 +82,19 @@ def _calibrate(args) -> None:
 def _evaluate(args) -> None:
     from pathlib import Path
 
-    from .evaluation import evaluate_sr
+    from .evaluation import evaluate_derain, evaluate_sr
 
+    if args.task == "derain":
+        if not (args.rainy and args.clean):
+            raise ValueError("evaluate derain needs --rainy DIR and --clean DIR")
+        print("Deraining, PSNR / SSIM on Y (no shave)\n")
+        print("| images | PSNR-Y (dB) | SSIM-Y |")
+        print("|---|---|---|")
+        for name, scores in evaluate_derain(args.rainy, args.clean, model=args.model).items():
+            print(f"| {name} | {scores['psnr']:.2f} | {scores['ssim']:.4f} |")
+        return
+    if not args.data:
+        raise ValueError("evaluate sr needs --data DIR [DIR...]")
     print(f"x{args.scale} super-resolution, PSNR / SSIM on Y (shave {args.scale}), high-frequency energy vs ground truth\n")
     print("| set | model | PSNR-Y (dB) | SSIM-Y | HF energy ratio |")
     print("|---|---|---|---|---|")
@@ -92,13 +103,22 @@ def _evaluate(args) -> None:
             print(f"| {Path(folder).name} | {model} | {scores['psnr']:.2f} | {scores['ssim']:.4f} | {scores['hf_ratio']:.2f} |")
 
 
-def _upscale(args) -> None:
+def _restore(args) -> None:
+    """upscale / derain: one output PNG per input, same stem; a bad input is reported and skipped."""
     from pathlib import Path
 
     from tqdm import tqdm
 
-    from .photos import upscale
+    from . import photos
 
+    if args.command == "upscale":
+        work = lambda path, progress: photos.upscale(  # noqa: E731
+            path, model=args.model, scale=args.scale, tile=args.tile, device=args.device, progress=progress
+        )
+    else:
+        work = lambda path, progress: photos.derain(  # noqa: E731
+            path, model=args.model, tile=args.tile, device=args.device, progress=progress
+        )
     out = Path(args.out)
     failures = 0
     for path in map(Path, args.inputs):
@@ -109,7 +129,7 @@ def _upscale(args) -> None:
                 bar.refresh()
 
             try:
-                result = upscale(path, model=args.model, scale=args.scale, tile=args.tile, device=args.device, progress=progress)
+                result = work(path, progress)
             except ValueError as err:
                 print(f"error: {path}: {err}", file=sys.stderr)
                 failures += 1
@@ -177,13 +197,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=int, default=4, choices=[2, 3, 4])
     p.add_argument("--tile", type=int, default=256, help="tile side in input pixels (memory bound; same result)")
     p.add_argument("--device", default="cpu")
-    p.set_defaults(func=_upscale)
+    p.set_defaults(func=_restore)
+
+    p = sub.add_parser("derain", help="remove rain from photos; writes <out>/<stem>.png for each input")
+    p.add_argument("inputs", nargs="+", help="image files")
+    p.add_argument("--out", required=True)
+    p.add_argument("--model", default="derain-idcgan", help="a derain checkpoint name, folder or Hub repo id")
+    p.add_argument("--tile", type=int, default=512, help="tile side in pixels (bounds memory)")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=_restore)
 
     p = sub.add_parser("evaluate", help="benchmark protocols (sr: PSNR/SSIM on Y of x4 super-resolution)")
-    p.add_argument("task", choices=["sr"])
-    p.add_argument("--data", nargs="+", required=True, help="folders of ground-truth images (e.g. Set5 Set14)")
+    p.add_argument("task", choices=["sr", "derain"])
+    p.add_argument("--data", nargs="+", help="sr: folders of ground-truth images (e.g. Set5 Set14)")
     p.add_argument("--scale", type=int, default=4, choices=[2, 3, 4])
-    p.add_argument("--models", nargs="+", default=["bicubic", "srresnet-x4", "srgan-x4"])
+    p.add_argument("--models", nargs="+", default=["bicubic", "srresnet-x4", "srgan-x4"], help="sr: models to compare")
+    p.add_argument("--rainy", help="derain: folder of rainy images")
+    p.add_argument("--clean", help="derain: folder of clean images with the same file names")
+    p.add_argument("--model", default="derain-idcgan", help="derain: the model")
     p.set_defaults(func=_evaluate)
 
     p = sub.add_parser("push", help="upload a checkpoint with its model card to the Hugging Face Hub")

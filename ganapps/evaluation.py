@@ -1,4 +1,4 @@
-"""Benchmark protocols: super-resolution on standard sets (PSNR/SSIM on Y, as the literature)."""
+"""Benchmark protocols: super-resolution and deraining on standard sets (PSNR/SSIM on Y, as the literature)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 from .data import bicubic_downscale
 from .imaging import IMAGE_SUFFIXES, load_rgb
 from .metrics import high_frequency_energy, psnr_ssim_y
-from .photos import upscale
+from .photos import derain, upscale
 
 log = logging.getLogger(__name__)
 
@@ -43,3 +43,41 @@ def evaluate_sr(folder, *, models=("bicubic", "srresnet-x4", "srgan-x4"), scale:
             scores[model]["hf_ratio"].append(high_frequency_energy(output[scale:-scale, scale:-scale]) / reference_hf)
             log.info("%s %s: %.2f dB", path.name, model, value_psnr)
     return {model: {k: float(np.mean(v)) for k, v in metrics.items()} for model, metrics in scores.items()}
+
+
+def _derain_scores(pairs, model: str) -> dict[str, dict[str, float]]:
+    """PSNR/SSIM on Y (no shave) of the rainy input and of the derained output, against clean."""
+    scores = {"rainy input": {"psnr": [], "ssim": []}, model: {"psnr": [], "ssim": []}}
+    for rainy, clean in pairs:
+        for name, candidate in (("rainy input", rainy), (model, derain(rainy, model=model).to_array())):
+            value_psnr, value_ssim = psnr_ssim_y(candidate, clean)
+            scores[name]["psnr"].append(value_psnr)
+            scores[name]["ssim"].append(value_ssim)
+    return {name: {k: float(np.mean(v)) for k, v in metrics.items()} for name, metrics in scores.items()}
+
+
+def evaluate_derain(rainy_folder, clean_folder, *, model: str = "derain-idcgan") -> dict[str, dict[str, float]]:
+    """The deraining protocol on real pairs: files of the same name in ``rainy_folder`` and ``clean_folder``."""
+    rainy_paths = sorted(p for p in Path(rainy_folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not rainy_paths:
+        raise ValueError(f"no images in {rainy_folder}")
+    missing = [p.name for p in rainy_paths if not (Path(clean_folder) / p.name).is_file()]
+    if missing:
+        raise ValueError(f"no clean image in {clean_folder} for: {', '.join(missing)}")
+    return _derain_scores(((load_rgb(p), load_rgb(Path(clean_folder) / p.name)) for p in rainy_paths), model)
+
+
+def evaluate_derain_synthetic(clean_folder, strength: str, *, model: str = "derain-idcgan", seed: int = 0):
+    """The protocol on clean photos with synthetic rain of a fixed strength (``RainParams.strength``) and seeds."""
+    from .rain import RainParams, add_rain
+
+    params = RainParams.strength(strength)
+    paths = sorted(p for p in Path(clean_folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+    def pairs():
+        for index, path in enumerate(paths):
+            clean = load_rgb(path)
+            rainy = (add_rain(clean, params, seed=seed + index) * 255).round().astype(np.uint8)
+            yield rainy, clean
+
+    return _derain_scores(pairs(), model)

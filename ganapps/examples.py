@@ -27,3 +27,37 @@ def sr_examples() -> list[str]:
             image.resize((image.width // factor, image.height // factor), Image.BICUBIC).save(path)
         paths.append(str(path))
     return paths
+
+RAIN_SOURCES = ("astronaut", "coffee", "chelsea")  # clean photos for "make it rain" and rainy examples
+
+
+@lru_cache(maxsize=None)
+def clean_examples() -> list[str]:
+    """Clean skimage photos for the "make it rain" panel."""
+    from skimage import data
+
+    FOLDER.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in RAIN_SOURCES:
+        path = FOLDER / f"{name}.png"
+        if not path.exists():
+            Image.fromarray(getattr(data, name)()).save(path)
+        paths.append(str(path))
+    return paths
+
+
+@lru_cache(maxsize=None)
+def rainy_examples() -> list[str]:
+    """The same photos with synthetic rain of each benchmark strength (fixed seeds): inputs to derain."""
+    import numpy as np
+
+    from .rain import RainParams, add_rain
+
+    paths = []
+    for clean, strength in zip(clean_examples(), ("medium", "heavy", "light")):
+        path = FOLDER / f"{Path(clean).stem}-rain-{strength}.png"
+        if not path.exists():
+            rainy = add_rain(np.asarray(Image.open(clean).convert("RGB")), RainParams.strength(strength), seed=0)
+            Image.fromarray((rainy * 255).round().astype(np.uint8)).save(path)
+        paths.append(str(path))
+    return paths

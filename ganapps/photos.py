@@ -1,6 +1,6 @@
-"""Photos in, photos out: super-resolution with the SRGAN family, for any size and kind of image.
+"""Photos in, photos out: super-resolution (SRGAN) and deraining (ID-CGAN), any size and kind of image.
 
-``upscale`` decodes whatever the user has (see ``imaging.read_image``), runs the x4 generator
+``upscale`` and ``derain`` decode whatever the user has (see ``imaging.read_image``), runs the x4 generator
 tile by tile (``tiling.tiled_apply``) so memory stays bounded, treats alpha and grayscale apart,
 and returns a ``Picture`` of the same kind: ``.save(path)`` writes a PNG with the same bit depth,
 ``.to_pil()`` gives an 8-bit image for display.
@@ -18,6 +18,7 @@ from PIL import Image
 
 from . import hub
 from .imaging import Picture, read_image
+from .models import derain as derain_family
 from .models import srgan
 from .tiling import tiled_apply
 
@@ -27,6 +28,8 @@ SR_MODELS = ("srgan-x4", "srresnet-x4", "bicubic")
 SCALES = (2, 3, 4)
 MAX_UPSCALE_PIXELS = 2048 * 2048  # input limit: the x4 output is then at most 67 megapixels
 DEFAULT_TILE = 256
+MAX_DERAIN_PIXELS = 4096 * 4096
+DERAIN_OVERLAP = 32  # context per tile side; the encoder-decoder sees further, so tiles agree to within rounding
 
 
 def resize(planes: torch.Tensor, size: tuple[int, int], method=Image.BICUBIC) -> torch.Tensor:
@@ -40,13 +43,24 @@ def resize(planes: torch.Tensor, size: tuple[int, int], method=Image.BICUBIC) ->
     return torch.from_numpy(np.stack(channels))[None]
 
 
-def _super_resolve(generator, rgb: torch.Tensor, *, tile: int, device, progress) -> torch.Tensor:
+def _check_model(model: str, family: str, choices) -> None:
+    found = hub.load_config(model).get("family")
+    if found != family:
+        raise ValueError(f"model {model!r} is a {found} model; this needs one of: {', '.join(choices)}")
+
+
+def _check_tile(tile) -> None:
+    if not isinstance(tile, int) or isinstance(tile, bool) or not 16 <= tile <= 4096:
+        raise ValueError(f"tile must be a whole number of pixels in 16..4096, got {tile!r}")
+
+
+def _run_tiled(restore, generator, rgb, *, scale, tile, overlap, device, progress) -> torch.Tensor:
     def run(piece: torch.Tensor) -> torch.Tensor:
         piece = piece.to(device).contiguous(memory_format=torch.channels_last)
-        return srgan.restore(generator, piece, device=device).cpu()
+        return restore(generator, piece, device=device).cpu()
 
     with torch.inference_mode():
-        return tiled_apply(run, rgb, scale=srgan.SCALE, tile=tile, overlap=generator.config.receptive_radius, progress=progress)
+        return tiled_apply(run, rgb, scale=scale, tile=tile, overlap=overlap, progress=progress)
 
 
 def upscale(
@@ -68,12 +82,9 @@ def upscale(
     """
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))}, got {scale!r}")
-    if not isinstance(tile, int) or isinstance(tile, bool) or not 16 <= tile <= 4096:
-        raise ValueError(f"tile must be a whole number of pixels in 16..4096, got {tile!r}")
+    _check_tile(tile)
     if model != "bicubic":
-        found = hub.load_config(model).get("family")
-        if found != "srgan":
-            raise ValueError(f"model {model!r} is a {found} model; upscaling needs one of: {', '.join(SR_MODELS)}")
+        _check_model(model, "srgan", SR_MODELS)
     picture = read_image(image, max_pixels=max_pixels)
     width, height = picture.size
     size = (width * scale, height * scale)
@@ -84,10 +95,40 @@ def upscale(
             progress(1, 1)
     else:
         generator = hub.load_cached(model, str(device)).to(memory_format=torch.channels_last)
-        color = _super_resolve(generator, picture.rgb(), tile=tile, device=device, progress=progress)
+        color = _run_tiled(
+            srgan.restore, generator, picture.rgb(), scale=srgan.SCALE, tile=tile,
+            overlap=generator.config.receptive_radius, device=device, progress=progress,
+        )
         if picture.grayscale:
             color = color.mean(dim=1, keepdim=True)
         if scale != srgan.SCALE:
             color = resize(color, size, Image.LANCZOS)
     alpha = None if picture.alpha is None else resize(picture.alpha, size)
     return Picture(color.clamp(0, 1), None if alpha is None else alpha.clamp(0, 1), picture.bit_depth)
+
+
+def derain(
+    image,
+    *,
+    model: str = "derain-idcgan",
+    tile: int = 512,
+    device="cpu",
+    progress: Callable[[int, int], None] | None = None,
+    max_pixels: int = MAX_DERAIN_PIXELS,
+) -> Picture:
+    """Remove rain streaks from a photo; returns a ``Picture`` of the same size and kind.
+
+    ``image``: a path, bytes, PIL image or numpy array (grayscale, RGBA with alpha kept as is,
+    16-bit kept 16-bit). ``tile`` bounds memory (pixels per tile side); each tile gets 32 pixels of context.
+    """
+    _check_tile(tile)
+    _check_model(model, "derain", ("derain-idcgan",))
+    picture = read_image(image, max_pixels=max_pixels)
+    generator = hub.load_cached(model, str(device)).to(memory_format=torch.channels_last)
+    color = _run_tiled(
+        derain_family.restore, generator, picture.rgb(), scale=1, tile=tile, overlap=DERAIN_OVERLAP,
+        device=device, progress=progress,
+    )
+    if picture.grayscale:
+        color = color.mean(dim=1, keepdim=True)
+    return Picture(color.clamp(0, 1), picture.alpha, picture.bit_depth)

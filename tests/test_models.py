@@ -6,11 +6,17 @@ import pytest
 import torch
 
 from ganapps import hub
-from ganapps.models import TRAINABLE, cgan, classifier, dcgan, infogan, model_class
+from ganapps.models import TRAINABLE, cgan, classifier, dcgan, derain, infogan, model_class, srgan
+
+PHOTO = torch.linspace(0, 1, 2 * 3 * 20 * 12).reshape(2, 3, 20, 12)
 
 
 def run_model(name, model):
     """One forward pass of the exported network, as a user would call it."""
+    if name == "srgan":
+        return srgan.restore(model, PHOTO)
+    if name == "derain":
+        return derain.restore(model, PHOTO)
     if name == "dcgan":
         return dcgan.sample(model, 4, seed=0)
     if name == "cgan":
@@ -31,9 +37,28 @@ def test_output_shape_and_range(name):
     out = run_model(name, make(name))
     if name == "classifier":
         assert out.shape == (4, 10)
+    elif name in ("srgan", "derain"):
+        assert out.shape == ((2, 3, 80, 48) if name == "srgan" else (2, 3, 20, 12))
+        assert out.min() >= 0 and out.max() <= 1
     else:
         assert out.shape == (4, 1, 28, 28)
         assert out.min() >= -1 and out.max() <= 1
+
+
+def test_photo_discriminators_return_logits_and_features():
+    sr_disc = srgan.Discriminator(srgan.Config.tiny())
+    logits, features = sr_disc(torch.rand(3, 3, 32, 32))
+    assert logits.shape == (3,) and len(features) == 8
+    rain_disc = derain.Discriminator(derain.Config.tiny())
+    patch, whole, features = rain_disc(torch.rand(2, 3, 32, 40), torch.rand(2, 3, 32, 40))
+    assert patch.shape == (2, 1, 4, 5) and whole.shape == (2,) and len(features) == 3
+
+
+def test_photo_generators_start_as_bicubic_and_identity():
+    low_res = torch.rand(1, 3, 8, 8)
+    bicubic = torch.nn.functional.interpolate(low_res, scale_factor=4, mode="bicubic", align_corners=False)
+    assert torch.allclose(make("srgan")(low_res), bicubic)
+    assert torch.equal(make("derain")(PHOTO), PHOTO)
 
 
 @pytest.mark.parametrize("name", ["dcgan", "cgan", "infogan"])
@@ -50,8 +75,9 @@ def test_discriminator_returns_logits_per_image(name):
 
 @pytest.mark.parametrize("name", list(TRAINABLE))
 def test_config_validation_names_the_field(name):
-    with pytest.raises(ValueError, match="base_channels"):
-        TRAINABLE[name].Config(base_channels=0)
+    field = "channels" if name in ("srgan", "derain") else "base_channels"
+    with pytest.raises(ValueError, match=f"{field} must be a positive integer, got 0"):
+        TRAINABLE[name].Config(**{field: 0})
 
 
 def test_infogan_config_checks_its_calibration():
@@ -75,13 +101,22 @@ def test_save_load_round_trip_gives_identical_outputs(name, tmp_path):
     assert sorted(p.name for p in (tmp_path / name).iterdir()) == ["README.md", "config.json", "model.safetensors"]
 
 
-@pytest.mark.parametrize("name", list(TRAINABLE))
-def test_three_training_steps_give_finite_losses_and_change_the_model(name):
+def training_batch(name):
+    if name == "srgan":
+        return torch.rand(2, 3, 8, 8), torch.rand(2, 3, 32, 32)
+    if name == "derain":
+        return torch.rand(2, 3, 24, 24), torch.rand(2, 3, 24, 24)
+    return torch.rand(8, 1, 28, 28) * 2 - 1, torch.arange(8) % 10
+
+
+@pytest.mark.parametrize("name, phase", [(name, None) for name in TRAINABLE] + [("srgan", "srgan")])
+def test_three_training_steps_give_finite_losses_and_change_the_model(name, phase):
     family = TRAINABLE[name]
-    state = family.make_state(family.Config.tiny(), rng=torch.Generator().manual_seed(0), device="cpu")
+    kwargs = {} if phase is None else {"phase": phase}
+    state = family.make_state(family.Config.tiny(), rng=torch.Generator().manual_seed(0), device="cpu", **kwargs)
     exported = state.models[family.EXPORT]
     before = [p.detach().clone() for p in exported.parameters()]
-    batch = (torch.rand(8, 1, 28, 28) * 2 - 1, torch.arange(8) % 10)
+    batch = training_batch(name)
     for _ in range(3):
         losses = family.train_step(state, batch)
         assert losses and all(torch.isfinite(torch.tensor(v)) for v in losses.values()), losses

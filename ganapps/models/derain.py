@@ -3,8 +3,8 @@ Network", IEEE TCSVT 2019 (arXiv 2017).
 
 A conditional GAN whose generator sees the rainy photo and must produce the clean one. The
 generator is a densely connected encoder-decoder: dense blocks (each layer sees all earlier
-feature maps of its block) at full, half and quarter resolution, transition layers between them
-and skip connections across. The discriminator is multi-scale: a patch-level head scores every
+feature maps of its block) at half and quarter resolution, transition layers between them and
+skip connections across. The discriminator is multi-scale: a patch-level head scores every
 local window and a global head scores the whole image. The "refined" loss adds three terms —
 per-pixel, adversarial and perceptual — weighted 1, 6.6e-3 and 1 as in the paper.
 
@@ -70,18 +70,23 @@ class DenseBlock(nn.Module):
 
 
 class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["gan", "deraining", "id-cgan"]):
-    """rainy (B, 3, H, W) in [0, 1] -> derained (B, 3, H, W), about [0, 1]."""
+    """rainy (B, 3, H, W) in [0, 1] -> derained (B, 3, H, W), about [0, 1].
+
+    The dense blocks work at half and quarter resolution (as ID-CGAN's, which follow a strided
+    first stage); at full resolution there are only the first and last convolutions and the
+    skip connection that carries fine detail across. Dense concatenation is memory traffic, and
+    at full resolution it would dominate the running time on a CPU.
+    """
 
     def __init__(self, config: Config):
         super().__init__()
         self.config = config
         c, g, n = config.channels, config.growth, config.layers_per_block
-        self.head = nn.Sequential(nn.Conv2d(3, c, 3, padding=1), nn.ReLU(inplace=True))
-        self.encode0 = DenseBlock(c, g, n, c)  # (B, c, H, W)
+        self.head = nn.Sequential(nn.Conv2d(3, c, 3, padding=1), nn.ReLU(inplace=True))  # (B, c, H, W)
         self.encode1 = DenseBlock(c, g, n, 2 * c)  # (B, 2c, H/2, W/2)
         self.encode2 = DenseBlock(2 * c, g, n, 3 * c)  # (B, 3c, H/4, W/4)
         self.decode1 = DenseBlock(3 * c + 2 * c, g, n, 2 * c)  # (B, 2c, H/2, W/2)
-        self.decode0 = DenseBlock(2 * c + c, g, n, c)  # (B, c, H, W)
+        self.decode0 = nn.Sequential(nn.Conv2d(2 * c + c, c, 3, padding=1), nn.ReLU(inplace=True))  # (B, c, H, W)
         self.tail = nn.Conv2d(c, 3, 3, padding=1)
         nn.init.zeros_(self.tail.weight)  # start as the identity: no rain removed yet
         nn.init.zeros_(self.tail.bias)
@@ -90,7 +95,7 @@ class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["
         height, width = rainy.shape[-2:]
         pad = (0, (-width) % 4, 0, (-height) % 4)  # two halvings need sides divisible by 4
         x = F.pad(rainy, pad, mode="replicate") * 2 - 1
-        level0 = self.encode0(self.head(x))
+        level0 = self.head(x)
         level1 = self.encode1(F.avg_pool2d(level0, 2))
         level2 = self.encode2(F.avg_pool2d(level1, 2))
         up1 = self.decode1(torch.cat([F.interpolate(level2, scale_factor=2, mode="nearest"), level1], dim=1))

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import gradio as gr
 
-from . import conditional, infogan, superres, unconditional
+from . import conditional, deraining, infogan, superres, unconditional
 
 TABS = [
     ("Unconditional", unconditional),
     ("Conditional digits", conditional),
     ("InfoGAN attributes", infogan),
     ("Super-resolution", superres),
+    ("Deraining", deraining),
 ]
 
 
 def build_demo() -> gr.Blocks:
     # Generated files (upscaled PNGs) are removed from Gradio's cache after an hour.
     with gr.Blocks(title="ganapps — a GAN studio", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
-        gr.Markdown("# ganapps\nThe classic GANs, trained and ready: digits to sample, condition and steer; photos to upscale.")
+        gr.Markdown("# ganapps\nThe classic GANs, trained and ready: digits to sample, condition and steer; photos to upscale and derain.")
         with gr.Tabs():
             for title, tab in TABS:
                 with gr.Tab(title):

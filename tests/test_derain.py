@@ -1,0 +1,153 @@
+"""Deraining: the rain synthesizer, inference on every kind of input, evaluation, the derain command."""
+
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from skimage import data as skdata
+
+from ganapps import hub
+from ganapps.evaluation import evaluate_derain
+from ganapps.models import derain as derain_family
+from ganapps.photos import derain
+from ganapps.rain import RainParams, add_rain, random_params
+from ganapps.tiling import tiled_apply
+
+from .conftest import ROOT
+
+BLACK = np.zeros((160, 160, 3), np.float32)
+
+
+def rain_only(**params):
+    return add_rain(BLACK, RainParams(**params), seed=3).mean(axis=2)
+
+
+def gradient_tensor(image):
+    gy, gx = np.gradient(image)
+    return (gx * gx).sum(), (gy * gy).sum(), (gx * gy).sum()
+
+
+def test_rain_is_deterministic_by_seed():
+    photo = skdata.astronaut()[:64, :64]
+    a, b = add_rain(photo, RainParams(), seed=1), add_rain(photo, RainParams(), seed=1)
+    assert a.dtype == np.float32 and a.shape == (64, 64, 3) and np.array_equal(a, b)
+    assert not np.array_equal(a, add_rain(photo, RainParams(), seed=2))
+
+
+def test_amount_brightness_and_layers_add_rain():
+    assert rain_only(amount=0.9).mean() > 1.5 * rain_only(amount=0.2).mean() > 0
+    assert rain_only(brightness=0.9).mean() > 1.5 * rain_only(brightness=0.3).mean()
+    assert rain_only(layers=4).mean() > rain_only(layers=1).mean()
+
+
+def test_angle_sets_the_streak_direction():
+    jxx, jyy, jxy = gradient_tensor(rain_only(angle=0.0))
+    assert jxx > 4 * jyy  # vertical streaks: the intensity changes across them, horizontally
+    right, left = gradient_tensor(rain_only(angle=30.0))[2], gradient_tensor(rain_only(angle=-30.0))[2]
+    assert right * left < 0  # leaning the other way flips the sign of the cross term
+
+
+def test_length_makes_longer_streaks():
+    def vertical_correlation(image, lag=12):
+        a, b = image[:-lag] - image.mean(), image[lag:] - image.mean()
+        return (a * b).mean() / image.var()
+
+    assert vertical_correlation(rain_only(length=70.0, angle=0.0)) > vertical_correlation(rain_only(length=10.0, angle=0.0)) + 0.2
+
+
+def test_haze_and_blur_and_grayscale():
+    photo = skdata.camera()[200:264, 200:264]
+    clear, hazy = add_rain(photo, RainParams(amount=0.0), seed=0), add_rain(photo, RainParams(amount=0.0, haze=0.5), seed=0)
+    assert hazy.shape == (64, 64) and hazy.std() == pytest.approx(clear.std() * 0.5, rel=0.01)  # the veil halves contrast
+    assert hazy.mean() > clear.mean()
+    sharp, blurred = add_rain(photo, RainParams(), seed=0), add_rain(photo, RainParams(blur=2.0), seed=0)
+    assert np.abs(np.diff(blurred, axis=1)).mean() < np.abs(np.diff(sharp, axis=1)).mean()
+
+
+@pytest.mark.parametrize("field, value", [("amount", 1.5), ("angle", 90), ("length", 1), ("layers", 0), ("haze", -0.1)])
+def test_rain_parameters_are_checked(field, value):
+    with pytest.raises(ValueError, match=f"rain {field} must be in"):
+        RainParams(**{field: value})
+
+
+def test_random_training_rain_is_valid_and_varied():
+    rng = np.random.default_rng(0)
+    params = [random_params(rng) for _ in range(50)]
+    assert len({p.angle for p in params}) == 50 and {p.layers for p in params} == {1, 2, 3, 4}
+
+
+@pytest.fixture(scope="module")
+def rain_model(tmp_path_factory):
+    torch.manual_seed(0)
+    generator = derain_family.Generator(derain_family.Config(channels=8, growth=4, layers_per_block=2))
+    for parameter in generator.parameters():
+        torch.nn.init.normal_(parameter, 0.0, 0.05)
+    folder = tmp_path_factory.mktemp("models") / "derain-tiny"
+    hub.save(generator, folder)
+    return str(folder)
+
+
+def test_tiled_equals_untiled_within_tolerance(rain_model):
+    generator = hub.load(rain_model)
+    image = torch.rand(1, 3, 70, 90)
+    whole = derain_family.restore(generator, image)
+    tiled = tiled_apply(lambda t: derain_family.restore(generator, t), image, scale=1, tile=32, overlap=32)
+    assert tiled.shape == whole.shape
+    assert (tiled - whole).abs().max() < 2 / 255
+
+
+def png_bytes(image, **kwargs):
+    buffer = io.BytesIO()
+    image.save(buffer, format=kwargs.pop("format", "PNG"), **kwargs)
+    return buffer.getvalue()
+
+
+def test_every_kind_of_input(rain_model):
+    photo = Image.fromarray(skdata.coffee()).resize((48, 32))
+    assert derain(photo, model=rain_model).to_array().shape == (32, 48, 3)
+    assert derain(png_bytes(photo.convert("L")), model=rain_model).grayscale
+    rgba = photo.convert("RGBA")
+    rgba.putalpha(77)
+    result = derain(png_bytes(rgba), model=rain_model).to_array()
+    assert result.shape == (32, 48, 4) and (result[..., 3] == 77).all()  # alpha kept as it was
+    assert derain(np.asarray(photo).astype(np.uint16) * 257, model=rain_model).bit_depth == 16
+    assert derain(png_bytes(photo.convert("CMYK"), format="JPEG"), model=rain_model).to_array().shape == (32, 48, 3)
+    assert derain(png_bytes(photo.convert("P")), model=rain_model).to_array().shape == (32, 48, 3)
+
+
+@pytest.mark.parametrize("payload, message", [(b"GIF89a-not-really", "not an image"), ("truncated", "truncated"), ("huge", "the limit is 16.8 megapixels")])
+def test_bad_inputs_get_clear_errors(rain_model, payload, message):
+    if payload == "truncated":
+        payload = png_bytes(Image.new("RGB", (80, 80), (5, 6, 7)))[:90]
+    elif payload == "huge":
+        payload = png_bytes(Image.new("L", (4097, 4097)))
+    with pytest.raises(ValueError, match=message):
+        derain(payload, model=rain_model)
+
+
+def test_derain_refuses_other_families(rain_model):
+    with pytest.raises(ValueError, match="is a cgan model"):
+        derain(np.zeros((8, 8, 3), np.uint8), model="cgan-mnist")
+
+
+def test_evaluate_and_cli_on_a_small_paired_set(rain_model, tmp_path):
+    for name, source in (("a.png", skdata.astronaut()), ("b.png", skdata.chelsea())):
+        clean = np.asarray(Image.fromarray(source).resize((40, 32)))
+        (tmp_path / "clean").mkdir(exist_ok=True)
+        (tmp_path / "rainy").mkdir(exist_ok=True)
+        Image.fromarray(clean).save(tmp_path / "clean" / name)
+        rainy = (add_rain(clean, RainParams(), seed=1) * 255).round().astype(np.uint8)
+        Image.fromarray(rainy).save(tmp_path / "rainy" / name)
+    scores = evaluate_derain(tmp_path / "rainy", tmp_path / "clean", model=rain_model)
+    assert set(scores) == {"rainy input", rain_model} and 5 < scores["rainy input"]["psnr"] < 40
+    result = subprocess.run(
+        [sys.executable, "-m", "ganapps", "derain", str(tmp_path / "rainy" / "a.png"), str(tmp_path / "rainy" / "b.png"),
+         "--out", str(tmp_path / "out"), "--model", rain_model],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png"]
