@@ -17,7 +17,7 @@ from .conftest import ROOT
 
 API_NAMES = {
     "/dcgan_sample", "/dcgan_interpolate", "/cgan_sample", "/cgan_write_number", "/cgan_write_number_submit",
-    "/infogan_sample", "/infogan_traversal", "/upscale",
+    "/infogan_sample", "/infogan_traversal", "/upscale", "/derain", "/make_rain",
 }
 
 

@@ -32,7 +32,7 @@ def _preview(image):
 
 
 @user_errors
-def derain_photo(image: str, progress=gr.Progress()):
+def derain(image: str, progress=gr.Progress()):
     """Remove rain streaks from a photo with the ID-CGAN deraining model.
 
     Args:
@@ -98,7 +98,7 @@ def build() -> None:
             comparison = gr.ImageSlider(label="Rainy ↔ derained", type="pil", format="png")
             download = gr.File(label="Full-resolution PNG")
             summary = gr.Markdown()
-    go.click(derain_photo, [image], [comparison, download, summary], api_name="derain", preprocess=False)
+    go.click(derain, [image], [comparison, download, summary], api_name="derain", preprocess=False)
 
     gr.Markdown("### Make it rain\nAdd synthetic rain to a clean photo, derain it, and see what was recovered.")
     with gr.Row():

@@ -23,7 +23,7 @@ def _preview(picture):
 
 
 @user_errors
-def upscale_photo(image: str, model: str, scale: int, progress=gr.Progress()):
+def upscale(image: str, model: str, scale: int, progress=gr.Progress()):
     """Upscale a photo 2, 3 or 4 times with SRGAN, SRResNet or bicubic interpolation.
 
     Args:
@@ -68,4 +68,4 @@ def build() -> None:
             summary = gr.Markdown()
     # preprocess=False: the handler gets the uploaded file untouched (Gradio would decode it with
     # Pillow first, dropping 16-bit depth and failing with an unclear message on a non-image).
-    go.click(upscale_photo, [image, model, scale], [comparison, download, summary], api_name="upscale", preprocess=False)
+    go.click(upscale, [image, model, scale], [comparison, download, summary], api_name="upscale", preprocess=False)
