@@ -35,6 +35,7 @@ def _train(args) -> None:
         download=args.download,
         phase=args.phase,
         init=args.init,
+        ema=args.ema,
     )
     after = None
     if args.family == "infogan" and args.classifier:
@@ -167,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from <out>/training_state.pt if present")
     p.add_argument("--download", action="store_true", help="let torchvision download MNIST into --data")
     p.add_argument("--threads", type=int, help="CPU threads for torch")
+    p.add_argument("--ema", type=float, help="export a moving average of the weights with this decay (e.g. 0.999)")
     p.add_argument("--phase", help="srgan: srresnet (pixel loss) or srgan (content + adversarial)")
     p.add_argument("--init", help="start from this model's weights (srgan phase: the trained srresnet)")
     p.add_argument("--classifier", default="mnist-classifier",

@@ -187,6 +187,22 @@ class RainPatches:
         return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
 
 
+class ToySamples:
+    """Samples of a toy distribution (``models.toy``), drawn fresh for every batch from the step's seed."""
+
+    def __init__(self, name: str, *, epoch_size: int = 65_536):
+        from .models.toy import distribution
+
+        self.distribution = distribution(name)
+        self.epoch_size = epoch_size
+
+    def __len__(self) -> int:
+        return self.epoch_size
+
+    def batch(self, indices, seed: int):
+        return (self.distribution.sample(len(indices), torch.Generator().manual_seed(seed)),)
+
+
 def load(kind: str, roots, *, download: bool = False):
     """The training data of a family (its ``DATASET``), from the folders given with ``--data``."""
     if kind == "mnist":
@@ -197,7 +213,11 @@ def load(kind: str, roots, *, download: bool = False):
         return PhotoPatches(roots)
     if kind == "rain":
         return RainPatches(roots)
-    raise ValueError(f"unknown dataset {kind!r}; available: mnist, photos, rain")
+    if kind == "toy":
+        if len(roots) != 1:
+            raise ValueError(f"toy training takes one --data name, got {len(roots)}")
+        return ToySamples(roots[0])
+    raise ValueError(f"unknown dataset {kind!r}; available: mnist, photos, rain, toy")
 
 
 def epoch_batches(num_items: int, batch_size: int, *, seed: int, epoch: int, rank: int = 0, world_size: int = 1):

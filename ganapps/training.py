@@ -15,6 +15,7 @@ Output folder of a run::
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -55,6 +56,7 @@ class TrainConfig:
     checkpoint_every: int = 1000
     log_every: int = 50
     download: bool = False
+    ema: float | None = None  # decay of an exponential moving average of the exported weights (e.g. 0.999)
     phase: str | None = None  # for families trained in phases (srgan: srresnet, then srgan)
     init: str | None = None  # a model whose weights start the exported network (e.g. SRGAN from SRResNet)
 
@@ -69,6 +71,8 @@ class TrainConfig:
         for name in ("steps", "batch_size", "sample_every", "checkpoint_every", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.ema is not None and not 0.0 < self.ema < 1.0:
+            raise ValueError(f"ema must be a decay between 0 and 1 (e.g. 0.999), got {self.ema}")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ValueError(f"unknown device {self.device!r}; available: auto, cpu, cuda")
 
@@ -99,10 +103,13 @@ def model_config(cfg: TrainConfig):
     family = get_family(cfg.family)
     base = family.Config.tiny() if cfg.tiny else family.Config()
     known = {f.name for f in fields(base)}
-    unknown = set(cfg.model) - known
+    overrides = dict(cfg.model)
+    if family.DATASET == "toy":  # the toy recipe names its data: --data ring8
+        overrides.setdefault("data", cfg.data[0])
+    unknown = set(overrides) - known
     if unknown:
         raise ValueError(f"unknown {cfg.family} config fields {sorted(unknown)}; available: {', '.join(sorted(known))}")
-    return family.Config(**{**asdict(base), **cfg.model})
+    return family.Config(**{**asdict(base), **overrides})
 
 
 class Run:
@@ -131,9 +138,12 @@ class Run:
             self.state.models[self.family.EXPORT].load_state_dict(start.state_dict())
         self.step = 0
         self.out = Path(cfg.out)
+        self.raw_models = dict(self.state.models)  # unwrapped, for saving
+        # The exported network's moving average (Karras et al. 2018; Yazici et al. 2019): the weights
+        # a GAN oscillates around, which give cleaner samples than the latest ones.
+        self.ema = copy.deepcopy(self.raw_models[self.family.EXPORT]).requires_grad_(False) if cfg.ema else None
         if resume and (self.out / STATE_FILE).is_file():
             self._load(self.out / STATE_FILE)
-        self.raw_models = dict(self.state.models)  # unwrapped, for saving
         if self.world_size > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
@@ -149,7 +159,18 @@ class Run:
 
     @property
     def export(self):
-        return self.raw_models[self.family.EXPORT]
+        """The network that gets exported: the moving average when there is one."""
+        return self.ema if self.ema is not None else self.raw_models[self.family.EXPORT]
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        if self.ema is None:
+            return
+        live = self.raw_models[self.family.EXPORT]
+        for averaged, current in zip(self.ema.parameters(), live.parameters()):
+            averaged.lerp_(current, 1.0 - self.cfg.ema)
+        for averaged, current in zip(self.ema.buffers(), live.buffers()):
+            averaged.copy_(current)  # batch-norm statistics follow the live network
 
     def _load(self, path: Path) -> None:
         saved = torch.load(path, map_location=self.state.device, weights_only=True)
@@ -159,6 +180,8 @@ class Run:
             raise ValueError(f"{path} was trained with config {saved['config']}, not {asdict(self.state.config)}")
         for name, model in self.state.models.items():
             model.load_state_dict(saved["models"][name])
+        if self.ema is not None:  # a run that had no average yet starts it from its current weights
+            self.ema.load_state_dict(saved.get("ema") or saved["models"][self.family.EXPORT])
         for name, opt in self.state.optimizers.items():
             opt.load_state_dict(saved["optimizers"][name])
         rank = self.rank if self.rank < len(saved["rng"]) else 0  # resumed on more processes than saved
@@ -193,6 +216,7 @@ class Run:
             "train": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self.cfg).items()},
             "step": self.step,
             "models": {name: model.state_dict() for name, model in self.raw_models.items()},
+            "ema": None if self.ema is None else self.ema.state_dict(),
             "optimizers": {name: opt.state_dict() for name, opt in self.state.optimizers.items()},
             "rng": rngs,
             "torch_rng": torch_rngs,
@@ -241,6 +265,7 @@ def training_steps(run: Run) -> Iterator[dict]:
                     f"{', '.join(bad)} became {losses[bad[0]]} at step {run.step + 1}; "
                     f"stopped without saving (the last checkpoint in {cfg.out} is intact)"
                 )
+            run.update_ema()
             run.step += 1
             yield {"step": run.step, "epoch": epoch, **losses}
             if run.step >= cfg.steps:

@@ -114,3 +114,15 @@ def test_two_process_ddp_ends_with_identical_weights(fake_mnist, tmp_path):
         assert torch.equal(ranks[0][key], ranks[1][key]), key
     assert any(not torch.equal(ranks[0][k], initial[k]) for k in initial), "training did not change the weights"
     assert (tmp_path / "out" / STATE_FILE).is_file()  # rank 0 checkpoints
+
+
+def test_moving_average_is_exported_and_resumes_exactly(fake_mnist, tmp_path):
+    straight = train(config(fake_mnist, tmp_path / "a", ema=0.5), progress=False)
+    live = straight.raw_models["generator"].state_dict()
+    averaged = straight.export.state_dict()
+    assert any(not torch.equal(live[k], averaged[k]) for k in live)
+    assert all(torch.equal(v, hub.load(str(tmp_path / "a" / "model")).state_dict()[k]) for k, v in averaged.items())
+    train(config(fake_mnist, tmp_path / "b", ema=0.5, steps=3), progress=False)
+    resumed = train(config(fake_mnist, tmp_path / "b", ema=0.5), resume=True, progress=False)
+    for key, value in resumed.export.state_dict().items():
+        assert torch.equal(value, averaged[key]), key

@@ -1,0 +1,352 @@
+"""The GAN of Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014, on 1-D and 2-D toy data.
+
+Two small MLPs play the minimax game min_G max_D V(D, G) with
+V = E_x[log D(x)] + E_z[log(1 - D(G(z)))]. For a fixed G the best discriminator is
+D*(x) = p_data(x) / (p_data(x) + p_g(x)); at the global optimum p_g = p_data, D = 1/2 everywhere
+and V = -log 4. On toy data all of this can be computed and watched. Besides the original
+(saturating) loss, the family trains with the non-saturating loss of the same paper, least
+squares (Mao et al. 2017), hinge (Lim & Ye 2017) and WGAN-GP (Gulrajani et al. 2017).
+
+Mode coverage follows the Unrolled GAN (Metz et al. 2017) and VEEGAN (Srivastava et al. 2017)
+papers: a generated sample is of high quality if it lies within 3 standard deviations of a mode;
+a mode is covered if at least 1% of the samples are high-quality samples of it.
+
+Public names: ``Config``, ``Generator``, ``Discriminator``, ``make_state``, ``train_step``,
+``sample``, ``Distribution``, ``DISTRIBUTIONS``, ``LOSSES``, ``evaluate``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from .layers import TrainState, check_positive
+
+DATASET = "toy"
+EXPORT = "generator"
+LOSSES = ("minimax", "nonsaturating", "least_squares", "hinge", "wgan_gp")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+NOISES = ("uniform", "gaussian")
+
+
+# --- the data -------------------------------------------------------------------------------------
+
+
+class Distribution:
+    """A toy data distribution: a Gaussian mixture (``modes`` with one ``std``), or points near a curve."""
+
+    def __init__(self, name: str, dim: int, modes: np.ndarray | None = None, std: float = 0.0, weights=None, curve=None):
+        self.name, self.dim, self.std = name, dim, std
+        self.modes = None if modes is None else np.asarray(modes, np.float64).reshape(-1, dim)
+        self.weights = None if self.modes is None else np.full(len(self.modes), 1 / len(self.modes)) if weights is None else np.asarray(weights)
+        self.curve = curve  # for moons and spiral: t in [0, 1) -> points on the curve
+
+    def sample(self, num: int, rng: torch.Generator) -> torch.Tensor:
+        if self.modes is not None:
+            which = torch.multinomial(torch.as_tensor(self.weights, dtype=torch.float32), num, replacement=True, generator=rng)
+            centres = torch.as_tensor(self.modes, dtype=torch.float32)[which]
+        else:
+            centres = torch.as_tensor(self.curve(torch.rand(num, generator=rng).numpy()), dtype=torch.float32)
+        return centres + self.std * torch.randn(num, self.dim, generator=rng)
+
+    def density(self, x: np.ndarray) -> np.ndarray:
+        """Exact density of a 1-D mixture at points x (N,)."""
+        if self.dim != 1 or self.modes is None:
+            raise ValueError("exact densities are available for the 1-D mixtures only")
+        x = np.asarray(x, np.float64)[:, None]
+        normal = np.exp(-0.5 * ((x - self.modes[:, 0]) / self.std) ** 2) / (self.std * math.sqrt(2 * math.pi))
+        return (normal * self.weights).sum(1)
+
+    def nearest_mode(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(index of the nearest mode, distance in standard deviations) for points (N, dim)."""
+        if self.modes is None:
+            reference = self.curve(np.linspace(0, 1, 4000, endpoint=False))
+            distance = np.sqrt(((points[:, None, :] - reference[None]) ** 2).sum(-1)).min(1)
+            return np.zeros(len(points), int), distance / self.std
+        distance = np.sqrt(((points[:, None, :] - self.modes[None]) ** 2).sum(-1))
+        return distance.argmin(1), distance.min(1) / self.std
+
+    @property
+    def support(self) -> tuple[float, float]:
+        """A 1-D interval (or the square's half-width in 2-D) holding the data."""
+        if self.modes is not None:
+            low, high = self.modes.min() - 4 * self.std, self.modes.max() + 4 * self.std
+        else:
+            points = self.curve(np.linspace(0, 1, 1000))
+            low, high = points.min() - 4 * self.std, points.max() + 4 * self.std
+        return float(low), float(high)
+
+
+def _moons(t):
+    t = np.asarray(t) * 2
+    upper = t < 1
+    angle = np.where(upper, t, t - 1) * math.pi
+    x = np.where(upper, np.cos(angle), 1 - np.cos(angle))
+    y = np.where(upper, np.sin(angle), 0.5 - np.sin(angle))
+    return np.stack([x - 0.5, y - 0.25], 1) * 1.6
+
+
+def _spiral(t):
+    angle = np.sqrt(np.asarray(t)) * 3 * math.pi
+    radius = angle / (3 * math.pi) * 2
+    return np.stack([radius * np.cos(angle), radius * np.sin(angle)], 1)
+
+
+DISTRIBUTIONS = {
+    "gaussian": lambda: Distribution("gaussian", 1, [[1.0]], std=0.5),
+    "mixture2": lambda: Distribution("mixture2", 1, [[-1.5], [1.5]], std=0.4),
+    "ring8": lambda: Distribution(
+        "ring8", 2, [[2 * math.cos(2 * math.pi * k / 8), 2 * math.sin(2 * math.pi * k / 8)] for k in range(8)], std=0.05
+    ),
+    "grid25": lambda: Distribution("grid25", 2, [[x, y] for x in (-4, -2, 0, 2, 4) for y in (-4, -2, 0, 2, 4)], std=0.05),
+    "moons": lambda: Distribution("moons", 2, std=0.05, curve=_moons),
+    "spiral": lambda: Distribution("spiral", 2, std=0.05, curve=_spiral),
+}
+
+
+def distribution(name: str) -> Distribution:
+    if name not in DISTRIBUTIONS:
+        raise ValueError(f"unknown toy data {name!r}; available: {', '.join(DISTRIBUTIONS)}")
+    return DISTRIBUTIONS[name]()
+
+
+# --- the recipe and the two players ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything that defines a toy GAN run: data, noise, both MLPs, the objective and the optimisers."""
+
+    data: str = "ring8"
+    noise: str = "gaussian"
+    noise_dim: int = 2
+    g_width: int = 128
+    g_depth: int = 3
+    d_width: int = 128
+    d_depth: int = 3
+    loss: str = "nonsaturating"
+    optimizer: str = "adam"
+    lr_g: float = 1e-3
+    lr_d: float = 1e-3
+    d_steps: int = 1
+    batch_size: int = 256
+
+    def __post_init__(self):
+        distribution(self.data)  # validates the name
+        for name, choices in (("noise", NOISES), ("loss", LOSSES), ("optimizer", OPTIMIZERS)):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"unknown {name} {getattr(self, name)!r}; available: {', '.join(choices)}")
+        for name, high in (("noise_dim", 2), ("g_width", 1024), ("g_depth", 8), ("d_width", 1024), ("d_depth", 8), ("d_steps", 20), ("batch_size", 4096)):
+            check_positive(name, getattr(self, name))
+            if getattr(self, name) > high:
+                raise ValueError(f"{name} must be at most {high}, got {getattr(self, name)}")
+        for name in ("lr_g", "lr_d"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 1e-6 <= value <= 1.0):
+                raise ValueError(f"{name} must be in 1e-6..1, got {value!r}")
+
+    @property
+    def data_dim(self) -> int:
+        return distribution(self.data).dim
+
+    @classmethod
+    def tiny(cls) -> "Config":
+        return cls(g_width=8, g_depth=1, d_width=8, d_depth=1, batch_size=32)
+
+
+def mlp(inputs: int, width: int, depth: int, outputs: int, activation) -> nn.Sequential:
+    layers, previous = [], inputs
+    for _ in range(depth):
+        layers += [nn.Linear(previous, width), activation()]
+        previous = width
+    return nn.Sequential(*layers, nn.Linear(previous, outputs))
+
+
+class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["gan", "toy"]):
+    """z (B, noise_dim) -> x (B, data_dim)."""
+
+    def __init__(self, config: Config):
+        super().__init__()
+        self.config = config
+        self.net = mlp(config.noise_dim, config.g_width, config.g_depth, config.data_dim, nn.ReLU)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+class Discriminator(nn.Module):
+    """x (B, data_dim) -> logits (B,); D(x) = sigmoid(logit). For WGAN-GP the logit is the critic's score."""
+
+    def __init__(self, config: Config):
+        super().__init__()
+        self.config = config
+        self.net = mlp(config.data_dim, config.d_width, config.d_depth, 1, lambda: nn.LeakyReLU(0.2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)
+
+
+def draw_noise(num: int, config: Config, rng: torch.Generator | None) -> torch.Tensor:
+    if config.noise == "uniform":
+        return torch.rand(num, config.noise_dim, generator=rng) * 2 - 1
+    return torch.randn(num, config.noise_dim, generator=rng)
+
+
+def _optimizer(name: str, params, lr: float):
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr)
+    return torch.optim.SGD(params, lr=lr)
+
+
+def make_state(config: Config, *, lr: float | None = None, rng: torch.Generator, device="cpu") -> TrainState:
+    """``lr`` (from --lr) overrides both players' rates; otherwise the config's lr_g and lr_d."""
+    generator, discriminator = Generator(config).to(device), Discriminator(config).to(device)
+    return TrainState(
+        config=config,
+        models={"generator": generator, "discriminator": discriminator},
+        optimizers={
+            "opt_g": _optimizer(config.optimizer, generator.parameters(), lr or config.lr_g),
+            "opt_d": _optimizer(config.optimizer, discriminator.parameters(), lr or config.lr_d),
+        },
+        rng=rng,
+        device=torch.device(device),
+        extra={"data": distribution(config.data)},
+    )
+
+
+# --- the objectives --------------------------------------------------------------------------------
+
+
+def discriminator_loss(loss: str, real_logits, fake_logits) -> torch.Tensor:
+    if loss in ("minimax", "nonsaturating"):
+        # maximise log D(x) + log(1 - D(G(z)))
+        return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+    if loss == "least_squares":
+        return 0.5 * ((real_logits - 1) ** 2).mean() + 0.5 * (fake_logits**2).mean()
+    if loss == "hinge":
+        return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+    return fake_logits.mean() - real_logits.mean()  # WGAN critic; the gradient penalty is added apart
+
+
+def generator_loss(loss: str, fake_logits) -> torch.Tensor:
+    if loss == "minimax":
+        # minimise log(1 - D(G(z))): the original objective, whose gradient vanishes when D wins
+        return -F.softplus(fake_logits).mean()
+    if loss == "nonsaturating":
+        # maximise log D(G(z)) instead (Goodfellow et al. 2014, §3)
+        return F.softplus(-fake_logits).mean()
+    if loss == "least_squares":
+        return 0.5 * ((fake_logits - 1) ** 2).mean()
+    return -fake_logits.mean()  # hinge and WGAN: raise the critic's score of fakes
+
+
+def gradient_penalty(discriminator, real, fake, rng) -> torch.Tensor:
+    """WGAN-GP: (||grad_x D(x_hat)|| - 1)^2 on points between real and fake samples, weight 10."""
+    mix = torch.rand(real.shape[0], 1, generator=rng).to(real.device)
+    points = (mix * real + (1 - mix) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(discriminator(points).sum(), points, create_graph=True)
+    return 10 * ((grad.norm(dim=1) - 1) ** 2).mean()
+
+
+def train_step(state: TrainState, batch) -> dict[str, float]:
+    (real,) = batch
+    config, data = state.config, state.extra["data"]
+    generator, discriminator = state.models["generator"], state.models["discriminator"]
+    opt_g, opt_d = state.optimizers["opt_g"], state.optimizers["opt_d"]
+    n = real.shape[0]
+
+    # (1) Discriminator, d_steps times (fresh real samples after the first)
+    for step in range(config.d_steps):
+        if step:
+            real = data.sample(n, state.rng).to(state.device)
+        with torch.no_grad():
+            fake = generator(draw_noise(n, config, state.rng).to(state.device))
+        opt_d.zero_grad(set_to_none=True)
+        real_logits, fake_logits = discriminator(real), discriminator(fake)
+        loss_d = discriminator_loss(config.loss, real_logits, fake_logits)
+        if config.loss == "wgan_gp":
+            loss_d = loss_d + gradient_penalty(discriminator, real, fake, state.rng)
+        loss_d.backward()
+        opt_d.step()
+
+    # (2) Generator
+    opt_g.zero_grad(set_to_none=True)
+    fake = generator(draw_noise(n, config, state.rng).to(state.device))
+    fake_logits = discriminator(fake)
+    loss_g = generator_loss(config.loss, fake_logits)
+    loss_g.backward()
+    grad_norm = torch.sqrt(sum((p.grad**2).sum() for p in generator.parameters() if p.grad is not None))
+    opt_g.step()
+    return {
+        "loss_d": loss_d.item(),
+        "loss_g": loss_g.item(),
+        "d_real": torch.sigmoid(real_logits).mean().item(),
+        "d_fake": torch.sigmoid(fake_logits).mean().item(),
+        "grad_norm_g": grad_norm.item(),
+    }
+
+
+@torch.inference_mode()
+def sample(generator: Generator, num_images: int, *, seed: int | None = None, device="cpu") -> torch.Tensor:
+    """``num_images`` points (N, data_dim) from the generator (the family contract's argument names)."""
+    rng = torch.Generator().manual_seed(seed) if seed is not None else None
+    return generator(draw_noise(num_images, generator.config, rng).to(device)).cpu()
+
+
+# --- measurements -----------------------------------------------------------------------------------
+
+
+def coverage(data: Distribution, points: np.ndarray) -> tuple[int | None, float]:
+    """(modes covered, share of high-quality samples): within 3 std of a mode; a mode needs 1% of samples."""
+    nearest, distance = data.nearest_mode(points)
+    good = distance <= 3
+    if data.modes is None:
+        return None, float(good.mean())
+    counts = np.bincount(nearest[good], minlength=len(data.modes))
+    return int((counts >= 0.01 * len(points)).sum()), float(good.mean())
+
+
+def js_divergence(data: Distribution, points: np.ndarray, *, bins: int = 60, rng_seed: int = 0) -> float:
+    """Jensen-Shannon divergence (nats, at most log 2) between data and samples, on a histogram grid."""
+    reference = data.sample(len(points), torch.Generator().manual_seed(rng_seed)).numpy()
+    low, high = data.support
+    edges = [np.linspace(low, high, bins + 1)] * data.dim
+    p = np.histogramdd(reference, bins=edges)[0].ravel() + 1e-10
+    q = np.histogramdd(points, bins=edges)[0].ravel() + 1e-10
+    p, q = p / p.sum(), q / q.sum()
+    m = (p + q) / 2
+    return float(0.5 * (p * np.log(p / m)).sum() + 0.5 * (q * np.log(q / m)).sum())
+
+
+@torch.inference_mode()
+def evaluate(state: TrainState, *, num: int = 2500, seed: int = 0) -> dict:
+    """Numbers that describe where the game stands (the live read-out and metrics.json)."""
+    config, data = state.config, state.extra["data"]
+    generator, discriminator = state.models["generator"], state.models["discriminator"]
+    generator.eval()
+    rng = torch.Generator().manual_seed(seed)
+    real = data.sample(num, rng).to(state.device)
+    fake = generator(draw_noise(num, config, rng).to(state.device))
+    generator.train()
+    d_real, d_fake = torch.sigmoid(discriminator(real)), torch.sigmoid(discriminator(fake))
+    eps = 1e-7
+    value = (torch.log(d_real + eps).mean() + torch.log(1 - d_fake + eps).mean()).item()
+    points = fake.cpu().numpy().astype(np.float64)
+    modes, quality = coverage(data, points)
+    return {
+        "modes_covered": modes,
+        "num_modes": None if data.modes is None else len(data.modes),
+        "high_quality_fraction": quality,
+        "mean_d_real": d_real.mean().item(),
+        "mean_d_fake": d_fake.mean().item(),
+        "value": value,
+        "js_divergence": js_divergence(data, points),
+    }
