@@ -18,16 +18,24 @@ def _train(args) -> None:
         import torch
 
         torch.set_num_threads(args.threads)
+    from .models import get_family
+
+    family = get_family(args.family)
+    model = json.loads(args.model) if args.model else {}
+    if args.loss is not None:
+        if args.family != "toy":
+            raise ValueError("--loss is for the toy family; other families have their paper's objective")
+        model["loss"] = args.loss
     cfg = TrainConfig(
         family=args.family,
         data=tuple(args.data),
         out=args.out or f"runs/{args.family}",
         steps=args.steps,
-        batch_size=args.batch_size,
+        batch_size=args.batch_size or getattr(family, "BATCH_SIZE", 64),
         lr=args.lr,
         seed=args.seed,
         device=args.device,
-        model=json.loads(args.model) if args.model else {},
+        model=model,
         tiny=args.tiny,
         sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every,
@@ -42,6 +50,10 @@ def _train(args) -> None:
         from .digits import calibrate_run
 
         after = lambda run: calibrate_run(run, args.classifier)  # noqa: E731
+    if args.family == "toy":
+        from .toylab import write_report
+
+        after = write_report
     run = train(cfg, resume=args.resume, after_training=after)
     if run.is_main:
         print(f"trained {args.family} to step {run.step}; model in {run.out / 'model'}")
@@ -153,10 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a family (resumable; works under torchrun for DDP)")
     p.add_argument("family", choices=list(TRAINABLE))
-    p.add_argument("--data", nargs="+", required=True, help="data folder(s); for MNIST the folder holding MNIST/raw")
+    p.add_argument("--data", nargs="+", required=True,
+                   help="data folder(s): for MNIST the folder holding MNIST/raw; for toy a name (ring8, mixture2, ...)")
+    p.add_argument("--loss", help="toy: minimax, nonsaturating, least_squares, hinge or wgan_gp")
     p.add_argument("--out", help="run folder (default runs/<family>)")
     p.add_argument("--steps", type=int, default=10_000)
-    p.add_argument("--batch-size", type=int, default=64, help="per process")
+    p.add_argument("--batch-size", type=int, help="per process (default 64; toy 256)")
     p.add_argument("--lr", type=float, help="learning rate (default: the family's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")

@@ -186,7 +186,8 @@ class Run:
             opt.load_state_dict(saved["optimizers"][name])
         rank = self.rank if self.rank < len(saved["rng"]) else 0  # resumed on more processes than saved
         self.state.rng.set_state(saved["rng"][rank])
-        torch.set_rng_state(saved["torch_rng"][rank])  # dropout and other global-RNG layers
+        if "torch_rng" in saved:  # dropout and other global-RNG layers (absent from early checkpoints)
+            torch.set_rng_state(saved["torch_rng"][rank])
         self.step = saved["step"]
         log.info("resumed %s from step %d", path, self.step)
 

@@ -30,6 +30,7 @@ from .layers import TrainState, check_positive
 
 DATASET = "toy"
 EXPORT = "generator"
+BATCH_SIZE = 256  # the default batch of the toy recipes
 LOSSES = ("minimax", "nonsaturating", "least_squares", "hinge", "wgan_gp")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 NOISES = ("uniform", "gaussian")
@@ -135,14 +136,13 @@ class Config:
     lr_g: float = 1e-3
     lr_d: float = 1e-3
     d_steps: int = 1
-    batch_size: int = 256
 
     def __post_init__(self):
         distribution(self.data)  # validates the name
         for name, choices in (("noise", NOISES), ("loss", LOSSES), ("optimizer", OPTIMIZERS)):
             if getattr(self, name) not in choices:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; available: {', '.join(choices)}")
-        for name, high in (("noise_dim", 2), ("g_width", 1024), ("g_depth", 8), ("d_width", 1024), ("d_depth", 8), ("d_steps", 20), ("batch_size", 4096)):
+        for name, high in (("noise_dim", 2), ("g_width", 1024), ("g_depth", 8), ("d_width", 1024), ("d_depth", 8), ("d_steps", 20)):
             check_positive(name, getattr(self, name))
             if getattr(self, name) > high:
                 raise ValueError(f"{name} must be at most {high}, got {getattr(self, name)}")
@@ -157,7 +157,7 @@ class Config:
 
     @classmethod
     def tiny(cls) -> "Config":
-        return cls(g_width=8, g_depth=1, d_width=8, d_depth=1, batch_size=32)
+        return cls(g_width=8, g_depth=1, d_width=8, d_depth=1)
 
 
 def mlp(inputs: int, width: int, depth: int, outputs: int, activation) -> nn.Sequential:

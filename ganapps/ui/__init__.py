@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gradio as gr
 
-from . import conditional, deraining, infogan, superres, unconditional
+from . import conditional, deraining, infogan, superres, theory, unconditional
 
 TABS = [
+    ("Theory lab", theory),
     ("Unconditional", unconditional),
     ("Conditional digits", conditional),
     ("InfoGAN attributes", infogan),
@@ -18,7 +19,7 @@ TABS = [
 def build_demo() -> gr.Blocks:
     # Generated files (upscaled PNGs) are removed from Gradio's cache after an hour.
     with gr.Blocks(title="ganapps — a GAN studio", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
-        gr.Markdown("# ganapps\nThe classic GANs, trained and ready: digits to sample, condition and steer; photos to upscale and derain.")
+        gr.Markdown("# ganapps\nThe classic GANs, trained and ready: watch the theory play out, sample, condition and steer digits, upscale and derain photos.")
         with gr.Tabs():
             for title, tab in TABS:
                 with gr.Tab(title):

@@ -1,0 +1,289 @@
+"""The theory lab: one user's live toy GAN, its pictures, its lessons, and the theory checked.
+
+``Lab`` wraps a ``training.Run`` of the ``toy`` family: ``advance`` takes steps from the shared
+``training_steps`` generator, ``figure`` draws where the game stands (for 1-D data the picture
+of Goodfellow et al. 2014, Figure 1; for 2-D data the discriminator's landscape), ``numbers``
+measures it. ``PRESETS`` set up each lesson. The ``check_*`` functions verify the theory
+numerically; tests and ``bench/theory.py`` run them.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import tempfile
+from dataclasses import asdict, replace
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .models import toy
+from .training import Run, TrainConfig, training_steps
+
+BATCH_SIZE = toy.BATCH_SIZE
+LOG4 = math.log(4)
+
+# Each lesson: a recipe and whether the generator is frozen.
+PRESETS: dict[str, tuple[toy.Config, bool]] = {
+    "optimal discriminator": (toy.Config(data="mixture2", noise="uniform", noise_dim=1, lr_d=1e-3, d_steps=5), True),
+    "equilibrium": (toy.Config(data="gaussian", noise="uniform", noise_dim=1, lr_g=5e-4, lr_d=5e-4), False),
+    "vanishing gradients": (toy.Config(data="gaussian", noise="uniform", noise_dim=1, loss="minimax", lr_g=5e-4, lr_d=2e-3, d_steps=5), False),
+    "mode collapse": (toy.Config(data="ring8", lr_g=2e-3, lr_d=1e-4), False),
+    "mode collapse fixed": (toy.Config(data="ring8"), False),
+}
+
+
+class Lab:
+    """A toy GAN that one user trains step by step. Not shared: every session builds its own."""
+
+    def __init__(self, config: toy.Config, *, seed: int = 0, freeze_generator: bool = False, run: Run | None = None):
+        if run is None:
+            cfg = TrainConfig(family="toy", data=(config.data,), out=tempfile.gettempdir(), steps=10**9,
+                              batch_size=BATCH_SIZE, seed=seed, device="cpu", model=asdict(config))
+            run = Run(cfg)
+        self.run = run
+        self.config, self.seed, self.frozen = config, seed, freeze_generator
+        if freeze_generator:
+            for group in self.state.optimizers["opt_g"].param_groups:
+                group["lr"] = 0.0
+        self.history: list[dict] = []
+        self._steps = training_steps(self.run)
+
+    @property
+    def state(self):
+        return self.run.state
+
+    @property
+    def step(self) -> int:
+        return self.run.step
+
+    def advance(self, num_steps: int) -> dict:
+        """Train ``num_steps`` steps; returns the last log (losses, D on real and fake, G's gradient norm)."""
+        log = {}
+        for _ in range(num_steps):
+            log = next(self._steps)
+            self.history.append(log)
+        del self.history[:-2000]
+        return log
+
+    def numbers(self) -> dict:
+        last = self.history[-1] if self.history else {}
+        return {"step": self.step, **toy.evaluate(self.state), **{k: last[k] for k in ("loss_d", "loss_g", "grad_norm_g") if k in last}}
+
+    # --- pictures ---------------------------------------------------------------------------
+
+    def figure(self, *, width: float = 11.0, height: float = 4.6, dpi: int = 80) -> Image.Image:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, (main, curves) = plt.subplots(1, 2, figsize=(width, height), dpi=dpi, gridspec_kw={"width_ratios": [1.6, 1]})
+        if self.state.extra["data"].dim == 1:
+            self._draw_1d(main)
+        else:
+            self._draw_2d(main)
+        self._draw_history(curves)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        plt.close(fig)
+        return Image.open(buffer).convert("RGB")
+
+    @torch.inference_mode()
+    def _draw_1d(self, ax) -> None:
+        data, config = self.state.extra["data"], self.config
+        generator, discriminator = self.state.models["generator"], self.state.models["discriminator"]
+        low, high = data.support
+        low, high = low - 1, high + 1
+        xs = np.linspace(low, high, 400)
+        p_data = data.density(xs)
+        samples = toy.sample(generator, 20_000, seed=0).numpy()[:, 0]
+        p_g = kde(samples, xs)
+        d = torch.sigmoid(discriminator(torch.as_tensor(xs, dtype=torch.float32)[:, None])).numpy()
+        top = max(p_data.max(), p_g.max(), 1.0) * 1.1
+        ax.plot(xs, p_data, ":", color="black", lw=2, label="p_data")
+        ax.plot(xs, p_g, color="green", lw=2, label="p_g")
+        ax.plot(xs, d * top, "--", color="tab:blue", lw=2, label="D(x)  (1 at the top)")
+        ax.axhline(0.5 * top, color="tab:blue", lw=0.5, alpha=0.4)
+        # The map z -> x = G(z): noise on the lower line, where G sends it on the upper one.
+        zs = np.linspace(-1, 1, 25) if config.noise == "uniform" else np.linspace(-2, 2, 25)
+        z = torch.as_tensor(zs, dtype=torch.float32)[:, None].repeat(1, config.noise_dim)
+        gx = generator(z).numpy()[:, 0]
+        z_line, x_line = -0.45 * top, -0.08 * top
+        z_pos = low + (zs - zs.min()) / (zs.max() - zs.min()) * (high - low)
+        ax.hlines([z_line, x_line], low, high, color="gray", lw=1)
+        for zp, x in zip(z_pos, np.clip(gx, low, high)):
+            ax.annotate("", xy=(x, x_line), xytext=(zp, z_line), arrowprops={"arrowstyle": "->", "color": "gray", "lw": 0.6})
+        ax.text(low, z_line - 0.06 * top, "z", fontsize=10)
+        ax.text(low, x_line + 0.02 * top, "x", fontsize=10)
+        ax.set_xlim(low, high)
+        ax.set_ylim(-0.55 * top, top * 1.05)
+        ax.set_yticks([])
+        ax.legend(loc="upper right", fontsize=8)
+        ax.set_title(f"step {self.step}: densities, D(x) and the map z -> G(z)", fontsize=10)
+
+    def _draw_2d(self, ax) -> None:
+        data, config = self.state.extra["data"], self.config
+        generator, discriminator = self.state.models["generator"], self.state.models["discriminator"]
+        low, high = data.support
+        span = max(abs(low), abs(high)) + 0.5
+        grid = np.linspace(-span, span, 120)
+        gx, gy = np.meshgrid(grid, grid)
+        points = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32)
+        with torch.inference_mode():
+            d = torch.sigmoid(discriminator(points)).numpy().reshape(gx.shape)
+            real = data.sample(1000, torch.Generator().manual_seed(1)).numpy()
+            # the image of a noise grid: lines of constant z1 (and z2) mapped by G
+            lines = []
+            for value in np.linspace(-1, 1, 9) if config.noise == "uniform" else np.linspace(-2, 2, 9):
+                t = torch.linspace(-1, 1, 60) if config.noise == "uniform" else torch.linspace(-2, 2, 60)
+                for axis in range(config.noise_dim):
+                    z = torch.full((60, config.noise_dim), float(value))
+                    z[:, axis] = t
+                    lines.append(generator(z).numpy())
+        image = ax.imshow(d, extent=(-span, span, -span, span), origin="lower", cmap="RdBu", vmin=0, vmax=1, alpha=0.55)
+        for line in lines:
+            ax.plot(line[:, 0], line[:, 1], color="darkorange", lw=0.4, alpha=0.5)
+        ax.scatter(real[:, 0], real[:, 1], s=2, c="black", label="real")
+        # where the generator's loss pushes its samples: -grad_x of the loss, per sample
+        fake = toy.sample(generator, 1000, seed=2).clone().requires_grad_(True)  # out of inference mode
+        loss = toy.generator_loss(config.loss, discriminator(fake))
+        (grad,) = torch.autograd.grad(loss, fake)
+        fake, grad = fake.detach().numpy(), -grad.numpy()
+        ax.scatter(fake[:, 0], fake[:, 1], s=2, c="darkorange", label="generated")
+        every = slice(None, None, 8)
+        norm = np.linalg.norm(grad, axis=1, keepdims=True).max() + 1e-12
+        ax.quiver(fake[every, 0], fake[every, 1], grad[every, 0] / norm, grad[every, 1] / norm, color="darkgreen", width=0.003, scale=8)
+        ax.set_xlim(-span, span)
+        ax.set_ylim(-span, span)
+        ax.set_aspect("equal")
+        ax.legend(loc="upper right", fontsize=8, markerscale=4)
+        ax.figure.colorbar(image, ax=ax, fraction=0.04, label="D(x)")
+        ax.set_title(f"step {self.step}: D(x), samples, G's pull (arrows), image of a z grid", fontsize=10)
+
+    def _draw_history(self, ax) -> None:
+        if not self.history:
+            ax.set_axis_off()
+            return
+        steps = [h["step"] for h in self.history]
+        ax.plot(steps, [h["loss_d"] for h in self.history], label="loss D", lw=1)
+        ax.plot(steps, [h["loss_g"] for h in self.history], label="loss G", lw=1)
+        ax.plot(steps, [h["d_real"] for h in self.history], label="mean D(real)", lw=1)
+        ax.plot(steps, [h["d_fake"] for h in self.history], label="mean D(fake)", lw=1)
+        ax.axhline(0.5, color="gray", lw=0.5)
+        ax.axhline(LOG4, color="gray", lw=0.5, ls=":")
+        ax.legend(fontsize=8)
+        ax.set_xlabel("step")
+        ax.set_title("losses and D (dotted: log 4)", fontsize=10)
+
+
+def kde(samples: np.ndarray, xs: np.ndarray, bandwidth: float | None = None) -> np.ndarray:
+    """Gaussian kernel density estimate of 1-D samples at xs (Silverman's bandwidth by default)."""
+    samples = np.asarray(samples, np.float64)
+    if bandwidth is None:
+        spread = min(samples.std(), np.subtract(*np.percentile(samples, [75, 25])) / 1.34) or samples.std() or 1e-3
+        bandwidth = 0.9 * spread * len(samples) ** -0.2
+    # bin first: exact enough and fast for many samples
+    edges = np.linspace(xs.min() - 5 * bandwidth, xs.max() + 5 * bandwidth, 4001)
+    counts, _ = np.histogram(samples, bins=edges)
+    centres = (edges[:-1] + edges[1:]) / 2
+    weights = np.exp(-0.5 * ((xs[:, None] - centres[None]) / bandwidth) ** 2)
+    return (weights * counts).sum(1) / (len(samples) * bandwidth * math.sqrt(2 * math.pi))
+
+
+def write_report(run: Run) -> None:
+    """After ``python -m ganapps train toy``: <out>/metrics.json and the final picture <out>/final.png."""
+    import json
+
+    lab = Lab(run.state.config, run=run)
+    numbers = {"step": run.step, **toy.evaluate(run.state, num=5000)}
+    (run.out / "metrics.json").write_text(json.dumps(numbers, indent=2))
+    lab.figure().save(run.out / "final.png")
+
+
+# --- the theory, checked ---------------------------------------------------------------------------
+
+
+def check_optimal_discriminator(*, seed: int = 0, warmup_steps: int = 300, d_steps: int = 3000) -> float:
+    """Largest |D(x) - D*(x)| on a grid over the data's support, D trained to convergence with G frozen.
+
+    D*(x) = p_data / (p_data + p_g), with p_data exact and p_g a kernel density estimate of
+    200,000 samples of the frozen generator.
+    """
+    config = toy.Config(data="mixture2", noise="uniform", noise_dim=1, lr_d=1e-3)
+    lab = Lab(config, seed=seed)
+    lab.advance(warmup_steps)  # a generator that is neither data nor noise
+    lab.frozen = True
+    for group in lab.state.optimizers["opt_g"].param_groups:
+        group["lr"] = 0.0
+    for group in lab.state.optimizers["opt_d"].param_groups:
+        group["lr"] = 1e-3
+    lab.advance(d_steps)
+    for group in lab.state.optimizers["opt_d"].param_groups:
+        group["lr"] = 1e-4  # settle
+    lab.advance(d_steps // 2)
+    data = lab.state.extra["data"]
+    low, high = data.modes.min() - 3 * data.std, data.modes.max() + 3 * data.std
+    xs = np.linspace(low, high, 301)
+    p_data, p_g = data.density(xs), kde(toy.sample(lab.state.models["generator"], 200_000, seed=seed).numpy()[:, 0], xs)
+    with torch.inference_mode():
+        d = torch.sigmoid(lab.state.models["discriminator"](torch.as_tensor(xs, dtype=torch.float32)[:, None])).numpy()
+    return float(np.abs(d - p_data / (p_data + p_g + 1e-12)).max())
+
+
+def check_equilibrium(*, seed: int = 0, steps: int = 4000) -> dict:
+    """After a 1-D run: mean |D(x) - 1/2| over the support and |V(D, G) - (-log 4)|."""
+    config, _ = PRESETS["equilibrium"]
+    lab = Lab(config, seed=seed)
+    lab.advance(steps)
+    data = lab.state.extra["data"]
+    xs = np.linspace(data.modes.min() - 3 * data.std, data.modes.max() + 3 * data.std, 301)
+    with torch.inference_mode():
+        d = torch.sigmoid(lab.state.models["discriminator"](torch.as_tensor(xs, dtype=torch.float32)[:, None])).numpy()
+    numbers = toy.evaluate(lab.state, num=20_000)
+    return {"mean_abs_d_minus_half": float(np.abs(d - 0.5).mean()), "value": numbers["value"],
+            "value_gap": abs(numbers["value"] + LOG4)}
+
+
+def check_vanishing_gradients(*, seed: int = 0, d_steps: int = 500) -> dict:
+    """Generator gradient norms under the saturating and non-saturating losses, with D confidently rejecting fakes."""
+    config = toy.Config(data="gaussian", noise="uniform", noise_dim=1, lr_d=2e-3)
+    lab = Lab(config, seed=seed, freeze_generator=True)
+    lab.advance(d_steps)  # train D alone until it rejects the untrained generator's samples
+    generator, discriminator = lab.state.models["generator"], lab.state.models["discriminator"]
+    z = toy.draw_noise(4096, config, torch.Generator().manual_seed(seed))
+    norms = {}
+    for loss in ("minimax", "nonsaturating"):
+        generator.zero_grad(set_to_none=True)
+        logits = discriminator(generator(z))
+        toy.generator_loss(loss, logits).backward()
+        norms[loss] = float(torch.sqrt(sum((p.grad**2).sum() for p in generator.parameters())))
+    with torch.inference_mode():
+        d_fake = torch.sigmoid(discriminator(generator(z))).mean().item()
+    return {"mean_d_fake": d_fake, "grad_norm_minimax": norms["minimax"], "grad_norm_nonsaturating": norms["nonsaturating"],
+            "ratio": norms["nonsaturating"] / max(norms["minimax"], 1e-30)}
+
+
+def check_mode_coverage(preset: str, *, seed: int, steps: int = 5000) -> dict:
+    config, frozen = PRESETS[preset]
+    lab = Lab(config, seed=seed, freeze_generator=frozen)
+    lab.advance(steps)
+    return toy.evaluate(lab.state, num=5000)
+
+
+def config_from(**fields) -> toy.Config:
+    """A toy Config from UI values (numbers may arrive as floats); errors name the field."""
+    base = toy.Config()
+    ints = {"noise_dim", "g_width", "g_depth", "d_width", "d_depth", "d_steps"}
+    values = {}
+    for name, value in fields.items():
+        if value is None:
+            raise ValueError(f"{name} is required")
+        if name in ints:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+                raise ValueError(f"{name} must be a whole number, got {value!r}")
+            value = int(value)
+        values[name] = value
+    return replace(base, **values)

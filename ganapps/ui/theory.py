@@ -1,0 +1,147 @@
+"""Tab "Theory lab": train a GAN on toy data live, watch p_g, D(x) and the z -> x map, run the lessons."""
+
+from __future__ import annotations
+
+import time
+
+import gradio as gr
+
+from .. import toylab
+from ..models import toy
+from .common import user_errors
+
+FRAME_SECONDS = 0.5  # a new picture about twice a second while playing
+MAX_PLAY_STEPS = 50_000  # one press of Play trains at most this many steps
+CONTROLS = ("data", "noise", "noise_dim", "loss", "optimizer", "lr_g", "lr_d", "d_steps", "g_width", "g_depth", "d_width", "d_depth")
+
+
+def _numbers(lab: toylab.Lab) -> str:
+    n = lab.numbers()
+    modes = "—" if n["modes_covered"] is None else f"{n['modes_covered']} of {n['num_modes']}"
+    rows = [
+        ("step", n["step"]),
+        ("loss D / loss G", f"{n.get('loss_d', float('nan')):.3f} / {n.get('loss_g', float('nan')):.3f}"),
+        ("mean D(real) / D(fake)", f"{n['mean_d_real']:.3f} / {n['mean_d_fake']:.3f}"),
+        ("V(D, G)  (optimum: -log 4 = -1.386)", f"{n['value']:.3f}"),
+        ("generator gradient norm", f"{n.get('grad_norm_g', float('nan')):.2e}"),
+        ("modes covered", modes),
+        ("high-quality samples (within 3 std of a mode)", f"{n['high_quality_fraction']:.1%}"),
+        ("JS divergence estimate (max log 2 = 0.693)", f"{n['js_divergence']:.3f}"),
+    ]
+    note = "  \n*Generator frozen: only D learns.*" if lab.frozen else ""
+    return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows) + note
+
+
+def _new_lab(seed, freeze, *values) -> toylab.Lab:
+    config = toylab.config_from(**dict(zip(CONTROLS, values)))
+    if seed is None or isinstance(seed, bool) or not float(seed).is_integer() or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be a whole number in 0..4294967295, got {seed!r}")
+    return toylab.Lab(config, seed=int(seed), freeze_generator=bool(freeze))
+
+
+@user_errors
+def reset(seed: int, freeze: bool, *values):
+    """Build a new toy GAN from the controls (untrained) and show it.
+
+    Args:
+        seed: random seed of the networks and the data.
+        freeze: train only the discriminator (the generator stays as it is).
+        values: data, noise, noise_dim, loss, optimizer, lr_g, lr_d, d_steps, g_width, g_depth, d_width, d_depth.
+
+    Returns:
+        The picture, the live numbers, and the session's lab.
+    """
+    lab = _new_lab(seed, freeze, *values)
+    return lab.figure(), _numbers(lab), lab
+
+
+@user_errors
+def step(lab, seed: int, freeze: bool, *values):
+    """Take one training step (a new lab from the controls if there is none) and show it."""
+    lab = lab or _new_lab(seed, freeze, *values)
+    lab.advance(1)
+    return lab.figure(), _numbers(lab), lab
+
+
+def play(lab, seed: int, freeze: bool, *values):
+    """Train continuously, showing a new picture about every half second, until paused."""
+    try:
+        lab = lab or _new_lab(seed, freeze, *values)
+    except ValueError as err:
+        raise gr.Error(str(err)) from err
+    trained = 0
+    while trained < MAX_PLAY_STEPS:
+        started = time.perf_counter()
+        while time.perf_counter() - started < FRAME_SECONDS - 0.15:  # leave time to draw
+            lab.advance(10)
+            trained += 10
+        yield lab.figure(), _numbers(lab), lab
+
+
+def preset(name: str):
+    """The controls of one lesson (then press Reset or Play)."""
+    if name not in toylab.PRESETS:
+        raise gr.Error(f"unknown lesson {name!r}; available: {', '.join(toylab.PRESETS)}")
+    config, frozen = toylab.PRESETS[name]
+    return [getattr(config, field) for field in CONTROLS] + [frozen]
+
+
+LESSONS = {
+    "optimal discriminator": "G is frozen; D converges to p_data / (p_data + p_g) — watch the dashed curve.",
+    "equilibrium": "p_g moves onto p_data and D flattens to 1/2; V(D, G) approaches -log 4.",
+    "vanishing gradients": "The original minimax loss: D rejects fakes confidently and G's gradient almost vanishes.",
+    "mode collapse": "A fast generator against a slow discriminator: the samples pile up away from most modes.",
+    "mode collapse fixed": "The project's default recipe covers all eight modes.",
+}
+
+
+def build() -> None:
+    gr.Markdown(
+        "Goodfellow et al. (2014): G maps noise to data, D tells real from generated, and they play "
+        "min_G max_D V(D, G). Pick the data, the objective and both networks, then Play. The 1-D view is "
+        "the paper's Figure 1: data (dots), p_g (green), D (dashed) and arrows from z to x = G(z)."
+    )
+    lab = gr.State(None)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=300):
+            with gr.Row():
+                data = gr.Dropdown(list(toy.DISTRIBUTIONS), value="ring8", label="Data")
+                noise = gr.Dropdown(list(toy.NOISES), value="gaussian", label="Noise")
+                noise_dim = gr.Radio([1, 2], value=2, label="Noise dimensions")
+            with gr.Row():
+                loss = gr.Dropdown(list(toy.LOSSES), value="nonsaturating", label="Objective")
+                optimizer = gr.Dropdown(list(toy.OPTIMIZERS), value="adam", label="Optimizer")
+                d_steps = gr.Slider(1, 20, value=1, step=1, label="D steps per G step")
+            with gr.Row():
+                lr_g = gr.Number(1e-3, label="G learning rate", minimum=1e-6, maximum=1.0)
+                lr_d = gr.Number(1e-3, label="D learning rate", minimum=1e-6, maximum=1.0)
+            with gr.Row():
+                g_width = gr.Slider(4, 512, value=128, step=4, label="G width")
+                g_depth = gr.Slider(1, 6, value=3, step=1, label="G depth")
+                d_width = gr.Slider(4, 512, value=128, step=4, label="D width")
+                d_depth = gr.Slider(1, 6, value=3, step=1, label="D depth")
+            with gr.Row():
+                seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+                freeze = gr.Checkbox(False, label="Freeze the generator")
+            with gr.Row():
+                play_button = gr.Button("▶ Play", variant="primary")
+                pause_button = gr.Button("⏸ Pause")
+                step_button = gr.Button("Step")
+                reset_button = gr.Button("Reset")
+            gr.Markdown("**Lessons** — each sets the controls; then press Reset or Play.")
+            lesson_buttons = {name: gr.Button(name.capitalize(), size="sm") for name in toylab.PRESETS}
+            gr.Markdown("\n".join(f"- *{name}*: {text}" for name, text in LESSONS.items()))
+        with gr.Column(scale=2):
+            picture = gr.Image(label="The game", type="pil", format="png", interactive=False)
+            numbers = gr.Markdown()
+    controls = [data, noise, noise_dim, loss, optimizer, lr_g, lr_d, d_steps, g_width, g_depth, d_width, d_depth]
+    inputs = [seed, freeze, *controls]
+    outputs = [picture, numbers, lab]
+    reset_button.click(reset, inputs, outputs, api_name="toy_reset")
+    step_button.click(step, [lab, *inputs], outputs, api_name="toy_step")
+    playing = play_button.click(play, [lab, *inputs], outputs, api_name="toy_play")
+    pause_button.click(None, None, None, cancels=[playing], api_name="toy_pause")
+    for name, button in lesson_buttons.items():
+        button.click(lambda n=name: preset(n), None, [*controls, freeze], api_name=f"toy_lesson_{name.replace(' ', '_')}").then(
+            reset, inputs, outputs, api_name=False
+        )
