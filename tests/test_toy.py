@@ -1,0 +1,95 @@
+"""The theory lab: toy data, the five objectives, the measurements, the lessons and the theory."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from ganapps import toylab
+from ganapps.models import toy
+
+from .conftest import ROOT
+
+
+@pytest.mark.parametrize("name", list(toy.DISTRIBUTIONS))
+def test_real_data_scores_as_perfect(name):
+    data = toy.distribution(name)
+    points = data.sample(4000, torch.Generator().manual_seed(0)).numpy().astype(np.float64)
+    assert points.shape == (4000, data.dim)
+    modes, quality = toy.coverage(data, points)
+    assert quality > 0.985  # 2-D: 98.9% of a Gaussian lies within 3 std
+    assert modes == (None if data.modes is None else len(data.modes))
+    assert toy.js_divergence(data, points) < 0.05
+
+
+def test_one_dimensional_density_is_exact():
+    data = toy.distribution("mixture2")
+    xs = np.linspace(-5, 5, 20001)
+    assert np.trapezoid(data.density(xs), xs) == pytest.approx(1.0, abs=1e-6)
+    assert data.density(np.array([1.5]))[0] == pytest.approx(0.5 / (0.4 * np.sqrt(2 * np.pi)), rel=1e-3)
+
+
+def test_collapsed_samples_cover_one_mode():
+    data = toy.distribution("ring8")
+    points = np.repeat(data.modes[:1], 1000, axis=0) + 0.01
+    assert toy.coverage(data, points) == (1, 1.0)
+
+
+@pytest.mark.parametrize("loss", toy.LOSSES)
+def test_every_objective_trains(loss):
+    config = toy.Config.tiny()
+    state = toy.make_state(toy.Config(loss=loss, g_width=8, g_depth=1, d_width=8, d_depth=1, d_steps=2), rng=torch.Generator().manual_seed(0))
+    for _ in range(3):
+        logs = toy.train_step(state, (state.extra["data"].sample(32, state.rng),))
+        assert all(np.isfinite(v) for v in logs.values())
+    assert config.data_dim == 2
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("loss", "wasserstein", "unknown loss 'wasserstein'; available: minimax, nonsaturating"),
+    ("data", "ring9", "unknown toy data 'ring9'"),
+    ("g_width", 5000, "g_width must be at most 1024"),
+    ("d_steps", 2.5, "d_steps must be a whole number"),
+    ("lr_d", 3.0, "lr_d must be in 1e-6..1"),
+])
+def test_bad_recipes_are_refused(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        toylab.config_from(**{field: value})
+
+
+def test_the_saturating_loss_starves_the_generator():
+    result = toylab.check_vanishing_gradients()
+    assert result["mean_d_fake"] < 0.05  # D confidently rejects the fakes
+    assert result["ratio"] >= 10
+
+
+def test_trained_discriminator_approaches_the_optimal_one():
+    assert toylab.check_optimal_discriminator(d_steps=1500) <= 0.05
+
+
+@pytest.mark.parametrize("preset", list(toylab.PRESETS))
+def test_lessons_run_and_draw(preset):
+    config, frozen = toylab.PRESETS[preset]
+    lab = toylab.Lab(config, seed=1, freeze_generator=frozen)
+    before = {k: v.clone() for k, v in lab.state.models["generator"].state_dict().items()}
+    lab.advance(5)
+    after = lab.state.models["generator"].state_dict()
+    assert frozen == all(torch.equal(before[k], after[k]) for k in before)
+    assert lab.figure().size == (880, 368)
+    assert set(lab.numbers()) >= {"step", "modes_covered", "high_quality_fraction", "value", "js_divergence"}
+
+
+def test_cli_trains_a_toy_gan_and_writes_its_report(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "ganapps", "train", "toy", "--data", "mixture2", "--loss", "hinge", "--steps", "40",
+         "--seed", "0", "--out", str(tmp_path), "--threads", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert {"modes_covered", "high_quality_fraction", "mean_d_real", "mean_d_fake", "value"} <= set(metrics)
+    assert metrics["step"] == 40 and (tmp_path / "final.png").is_file()
+    assert json.loads((tmp_path / "train_config.json").read_text())["model"] == {"loss": "hinge"}
