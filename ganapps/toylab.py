@@ -210,14 +210,15 @@ def check_optimal_discriminator(*, seed: int = 0, warmup_steps: int = 500, d_ste
     """Largest |D(x) - D*(x)| on a grid over the data's support (modes +- 3 std), D trained with G frozen.
 
     D*(x) = p_data / (p_data + p_g), with p_data exact (the two-component mixture) and p_g a
-    kernel density estimate of 200,000 samples of the frozen generator. The generator is first
-    trained on a single Gaussian, which gives it a smooth density overlapping one of the two
-    modes, so D* is smooth and a finite network can reach it; D then trains alone on large
-    batches with a decaying learning rate.
+    kernel density estimate of 200,000 samples of the frozen generator. The generator (SiLU
+    activations, Gaussian noise: a smooth density) is first trained on a single Gaussian, so it
+    overlaps one of the two modes and D* is smooth; D then trains alone on large batches with a
+    decaying learning rate. (A ReLU generator's density jumps at every kink, and so does D*.)
     """
-    warmup = Lab(toy.Config(data="gaussian", noise="gaussian", noise_dim=1), seed=seed)
+    smooth = {"noise": "gaussian", "noise_dim": 1, "g_activation": "silu"}
+    warmup = Lab(toy.Config(data="gaussian", **smooth), seed=seed)
     warmup.advance(warmup_steps)
-    config = toy.Config(data="mixture2", noise="gaussian", noise_dim=1, lr_d=1e-3)
+    config = toy.Config(data="mixture2", lr_d=1e-3, **smooth)
     cfg = TrainConfig(family="toy", data=(config.data,), out=tempfile.gettempdir(), steps=10**9,
                       batch_size=batch_size, seed=seed + 1, device="cpu", model=asdict(config))
     run = Run(cfg)

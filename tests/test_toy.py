@@ -66,10 +66,6 @@ def test_the_saturating_loss_starves_the_generator():
     assert result["ratio"] >= 10
 
 
-def test_trained_discriminator_approaches_the_optimal_one():
-    assert toylab.check_optimal_discriminator(d_steps=1500) <= 0.05
-
-
 @pytest.mark.parametrize("preset", list(toylab.PRESETS))
 def test_lessons_run_and_draw(preset):
     config, frozen = toylab.PRESETS[preset]

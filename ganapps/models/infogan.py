@@ -242,9 +242,10 @@ def calibrate(generator: Generator, classifier, *, num_per_category: int = 200, 
     """Measure what the trained generator's codes do, and return its config with the answer.
 
     Category k's digit is the classifier's majority vote over its samples. For each continuous
-    code, the samples are drawn with the code swept over [-1, 1] and everything else fixed; the
-    code whose sweep correlates most with the measured slant is the slant code, the other one the
-    width code, each with the sign of its correlation.
+    code, the samples are drawn with the code swept over [-1, 1] and everything else fixed, and
+    the rank correlation of the sweep with the measured slant and stroke width is averaged over
+    many rows; slant and width go to the pair of codes with the largest total correlation, each
+    with the sign of its correlation.
     """
     from ..metrics import classify, rank_correlation, slant, stroke_width
 
@@ -273,10 +274,11 @@ def calibrate(generator: Generator, classifier, *, num_per_category: int = 200, 
             correlations[(code, attribute)] = float(torch.tensor(rhos).nanmean())
 
     if config.num_continuous >= 2:
-        slant_code = max(range(config.num_continuous), key=lambda c: abs(correlations[(c, "slant")]))
-        width_code = max(
-            (c for c in range(config.num_continuous) if c != slant_code),
-            key=lambda c: abs(correlations[(c, "width")]),
+        # Assign the two attributes jointly: the pair of distinct codes whose sweeps correlate
+        # most, in total, with slant and with width (a code can move both; it goes where it moves most).
+        pairs = [(a, b) for a in range(config.num_continuous) for b in range(config.num_continuous) if a != b]
+        slant_code, width_code = max(
+            pairs, key=lambda pair: abs(correlations[(pair[0], "slant")]) + abs(correlations[(pair[1], "width")])
         )
         sign = lambda value: 1 if value >= 0 else -1  # noqa: E731
         return replace(

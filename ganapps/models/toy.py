@@ -34,6 +34,7 @@ BATCH_SIZE = 256  # the default batch of the toy recipes
 LOSSES = ("minimax", "nonsaturating", "least_squares", "hinge", "wgan_gp")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 NOISES = ("uniform", "gaussian")
+ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh, "silu": nn.SiLU}
 
 
 # --- the data -------------------------------------------------------------------------------------
@@ -129,6 +130,7 @@ class Config:
     noise_dim: int = 2
     g_width: int = 128
     g_depth: int = 3
+    g_activation: str = "relu"  # a smooth one (silu, tanh) gives G a smooth density
     d_width: int = 128
     d_depth: int = 3
     loss: str = "nonsaturating"
@@ -139,7 +141,7 @@ class Config:
 
     def __post_init__(self):
         distribution(self.data)  # validates the name
-        for name, choices in (("noise", NOISES), ("loss", LOSSES), ("optimizer", OPTIMIZERS)):
+        for name, choices in (("noise", NOISES), ("loss", LOSSES), ("optimizer", OPTIMIZERS), ("g_activation", ACTIVATIONS)):
             if getattr(self, name) not in choices:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; available: {', '.join(choices)}")
         for name, high in (("noise_dim", 2), ("g_width", 1024), ("g_depth", 8), ("d_width", 1024), ("d_depth", 8), ("d_steps", 20)):
@@ -174,7 +176,7 @@ class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["
     def __init__(self, config: Config):
         super().__init__()
         self.config = config
-        self.net = mlp(config.noise_dim, config.g_width, config.g_depth, config.data_dim, nn.ReLU)
+        self.net = mlp(config.noise_dim, config.g_width, config.g_depth, config.data_dim, ACTIVATIONS[config.g_activation])
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from .. import photos
+from .. import hub, photos
 from ..examples import sr_examples
 from .common import required, uploaded_path, user_errors
 
@@ -58,7 +58,8 @@ def build() -> None:
     with gr.Row():
         with gr.Column(scale=1):
             image = gr.Image(type="filepath", image_mode=None, label="Photo", sources=["upload", "clipboard"])
-            model = gr.Radio(MODELS, value="srgan-x4", label="Model")
+            shipped = [(label, name) for label, name in MODELS if name == "bicubic" or name in hub.available()]
+            model = gr.Radio(shipped, value=shipped[0][1], label="Model")
             scale = gr.Radio([2, 3, 4], value=4, label="Scale")
             go = gr.Button("Upscale", variant="primary")
             gr.Examples(sr_examples(), inputs=image)

@@ -12,7 +12,7 @@ from .common import user_errors
 
 FRAME_SECONDS = 0.5  # a new picture about twice a second while playing
 MAX_PLAY_STEPS = 50_000  # one press of Play trains at most this many steps
-CONTROLS = ("data", "noise", "noise_dim", "loss", "optimizer", "lr_g", "lr_d", "d_steps", "g_width", "g_depth", "d_width", "d_depth")
+CONTROLS = ("data", "noise", "noise_dim", "loss", "optimizer", "lr_g", "lr_d", "d_steps", "g_width", "g_depth", "g_activation", "d_width", "d_depth")
 
 
 def _numbers(lab: toylab.Lab) -> str:
@@ -46,7 +46,7 @@ def reset(seed: int, freeze: bool, *values):
     Args:
         seed: random seed of the networks and the data.
         freeze: train only the discriminator (the generator stays as it is).
-        values: data, noise, noise_dim, loss, optimizer, lr_g, lr_d, d_steps, g_width, g_depth, d_width, d_depth.
+        values: data, noise, noise_dim, loss, optimizer, lr_g, lr_d, d_steps, g_width, g_depth, g_activation, d_width, d_depth.
 
     Returns:
         The picture, the live numbers, and the session's lab.
@@ -118,6 +118,7 @@ def build() -> None:
             with gr.Row():
                 g_width = gr.Slider(4, 512, value=128, step=4, label="G width")
                 g_depth = gr.Slider(1, 6, value=3, step=1, label="G depth")
+                g_activation = gr.Dropdown(list(toy.ACTIVATIONS), value="relu", label="G activation")
                 d_width = gr.Slider(4, 512, value=128, step=4, label="D width")
                 d_depth = gr.Slider(1, 6, value=3, step=1, label="D depth")
             with gr.Row():
@@ -134,7 +135,7 @@ def build() -> None:
         with gr.Column(scale=2):
             picture = gr.Image(label="The game", type="pil", format="png", interactive=False)
             numbers = gr.Markdown()
-    controls = [data, noise, noise_dim, loss, optimizer, lr_g, lr_d, d_steps, g_width, g_depth, d_width, d_depth]
+    controls = [data, noise, noise_dim, loss, optimizer, lr_g, lr_d, d_steps, g_width, g_depth, g_activation, d_width, d_depth]
     inputs = [seed, freeze, *controls]
     outputs = [picture, numbers, lab]
     reset_button.click(reset, inputs, outputs, api_name="toy_reset")
