@@ -19,8 +19,8 @@ def test_conditional_tab_shows_generated_digits(app_url, tmp_path):  # noqa: F81
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         try:
             page = browser.new_page()
-            page.goto(app_url, wait_until="networkidle")
-            page.get_by_role("tab", name="Conditional digits").click()
+            page.goto(app_url, wait_until="load")
+            page.get_by_role("tab", name="Conditional digits").click(timeout=60_000)
             panel = page.get_by_role("tabpanel")
             panel.get_by_role("button", name="Generate").click()
             images = panel.locator("[data-testid='gallery'] img, .gallery img, button img")

@@ -6,13 +6,15 @@ import pytest
 import torch
 
 from ganapps import hub
-from ganapps.models import TRAINABLE, cgan, classifier, dcgan, derain, infogan, model_class, srgan
+from ganapps.models import TRAINABLE, cgan, classifier, dcgan, derain, infogan, model_class, srgan, toy
 
 PHOTO = torch.linspace(0, 1, 2 * 3 * 20 * 12).reshape(2, 3, 20, 12)
 
 
 def run_model(name, model):
     """One forward pass of the exported network, as a user would call it."""
+    if name == "toy":
+        return toy.sample(model, 4, seed=0)
     if name == "srgan":
         return srgan.restore(model, PHOTO)
     if name == "derain":
@@ -37,6 +39,8 @@ def test_output_shape_and_range(name):
     out = run_model(name, make(name))
     if name == "classifier":
         assert out.shape == (4, 10)
+    elif name == "toy":
+        assert out.shape == (4, 2) and torch.isfinite(out).all()
     elif name in ("srgan", "derain"):
         assert out.shape == ((2, 3, 80, 48) if name == "srgan" else (2, 3, 20, 12))
         assert out.min() >= 0 and out.max() <= 1
@@ -75,7 +79,7 @@ def test_discriminator_returns_logits_per_image(name):
 
 @pytest.mark.parametrize("name", list(TRAINABLE))
 def test_config_validation_names_the_field(name):
-    field = "channels" if name in ("srgan", "derain") else "base_channels"
+    field = {"srgan": "channels", "derain": "channels", "toy": "g_width"}.get(name, "base_channels")
     with pytest.raises(ValueError, match=f"{field} must be a positive integer, got 0"):
         TRAINABLE[name].Config(**{field: 0})
 
@@ -102,6 +106,8 @@ def test_save_load_round_trip_gives_identical_outputs(name, tmp_path):
 
 
 def training_batch(name):
+    if name == "toy":
+        return (torch.randn(32, 2),)
     if name == "srgan":
         return torch.rand(2, 3, 8, 8), torch.rand(2, 3, 32, 32)
     if name == "derain":
