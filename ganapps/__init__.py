@@ -1,29 +1,39 @@
-"""ganapps: the classic GAN family — train, load and use DCGAN, CGAN and InfoGAN on MNIST.
+"""ganapps: the classic GAN family — train, load and use it from Python.
 
     import ganapps
     digits = ganapps.sample_digits("cgan-mnist", 8, digit=7, seed=0)   # (8, 1, 28, 28) in [-1, 1]
     ganapps.grid(digits).save("sevens.png")
+    ganapps.upscale("photo.jpg", model="srresnet-x4").save("photo-x4.png")
+    ganapps.derain("rainy.jpg").save("clear.png")
 """
 
 from .digits import interpolate, sample_digits, traversal, write_number
 from .hub import available, load, push, save
-from .imaging import grid, to_pil
+from .imaging import Picture, grid, read_image, to_pil
 from .models import FAMILIES
+from .photos import derain, upscale
+from .rain import RainParams, add_rain
 from .training import TrainConfig, train, training_steps
 
 __all__ = [
     "FAMILIES",
+    "Picture",
+    "RainParams",
     "TrainConfig",
+    "add_rain",
     "available",
+    "derain",
     "grid",
     "interpolate",
     "load",
     "push",
+    "read_image",
     "sample_digits",
     "save",
     "to_pil",
     "train",
     "training_steps",
     "traversal",
+    "upscale",
     "write_number",
 ]

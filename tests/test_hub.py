@@ -18,7 +18,7 @@ def saved(tmp_path):
     return generator, tmp_path / "dcgan-tiny"
 
 
-def build_hub_cache(cache: "Path", repo_id: str, folder, commit: str = COMMIT) -> None:
+def build_hub_cache(cache, repo_id: str, folder, commit: str = COMMIT) -> None:
     """The layout huggingface_hub keeps on disk: refs/main -> snapshots/<commit>/<files>."""
     repo = cache / f"models--{repo_id.replace('/', '--')}"
     (repo / "refs").mkdir(parents=True)
