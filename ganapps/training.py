@@ -148,9 +148,9 @@ class Run:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
             ids = [device.index] if device.type == "cuda" else None
+            unused = getattr(self.family, "DDP_FIND_UNUSED_PARAMETERS", False)
             self.state.models = {
-                name: DDP(model, device_ids=ids, find_unused_parameters=True)
-                for name, model in self.state.models.items()
+                name: DDP(model, device_ids=ids, find_unused_parameters=unused) for name, model in self.state.models.items()
             }
 
     @property
