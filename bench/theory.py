@@ -29,10 +29,10 @@ def main():
     torch.set_num_threads(1)
     rows = []
     error = toylab.check_optimal_discriminator()
-    rows.append(("1. max |D - D*| on the support, G frozen (1-D mixture)", f"{error:.3f}", "<= 0.05"))
+    rows.append(("1. max abs(D - D*) on the support, G frozen (1-D mixture)", f"{error:.3f}", "<= 0.05"))
     eq = toylab.check_equilibrium()
-    rows.append(("2. mean |D(x) - 1/2| after a 1-D run", f"{eq['mean_abs_d_minus_half']:.3f}", "<= 0.05"))
-    rows.append(("2. |V(D, G) - (-log 4)| after a 1-D run", f"{eq['value_gap']:.3f} (V = {eq['value']:.3f})", "<= 0.05"))
+    rows.append(("2. mean abs(D(x) - 1/2) after a 1-D run", f"{eq['mean_abs_d_minus_half']:.3f}", "<= 0.05"))
+    rows.append(("2. abs(V(D, G) + log 4) after a 1-D run", f"{eq['value_gap']:.3f} (V = {eq['value']:.3f})", "<= 0.05"))
     vg = toylab.check_vanishing_gradients()
     rows.append(("3. G gradient norm, non-saturating / saturating (D(G(z)) = "
                  f"{vg['mean_d_fake']:.3f})", f"{vg['ratio']:.1f}x", ">= 10x"))

@@ -90,8 +90,8 @@ LESSONS = {
     "optimal discriminator": "G is frozen; D converges to p_data / (p_data + p_g) — watch the dashed curve.",
     "equilibrium": "p_g moves onto p_data and D flattens to 1/2; V(D, G) approaches -log 4.",
     "vanishing gradients": "The original minimax loss: D rejects fakes confidently and G's gradient almost vanishes.",
-    "mode collapse": "A fast generator against a slow discriminator: the samples pile up away from most modes.",
-    "mode collapse fixed": "The project's default recipe covers all eight modes.",
+    "mode collapse": "A fast generator against a slow discriminator: on most seeds the samples pile onto one mode.",
+    "mode collapse fixed": "The default recipe: balanced players; seven or eight of the eight modes, 93-97% of samples on a mode.",
 }
 
 
