@@ -17,20 +17,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tables import table  # noqa: E402  (bench/tables.py)
 from ganapps import hub  # noqa: E402
 from ganapps.data import mnist  # noqa: E402
 from ganapps.digits import sample_digits  # noqa: E402
 from ganapps.metrics import classify, features, frechet_distance, rank_correlation, slant, stroke_width  # noqa: E402
 from ganapps.models import infogan  # noqa: E402
 from ganapps.training import Run, TrainConfig, training_steps  # noqa: E402
-
-
-def table(title, header, rows):
-    print(f"\n### {title}\n")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join("---" for _ in header) + "|")
-    for row in rows:
-        print("| " + " | ".join(str(cell) for cell in row) + " |")
 
 
 def in_batches(fn, total, batch=250):

@@ -21,6 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tables import table  # noqa: E402  (bench/tables.py)
 from ganapps.evaluation import evaluate_sr  # noqa: E402
 from ganapps.photos import upscale  # noqa: E402
 
@@ -34,14 +35,6 @@ result = upscale(photo, model={model!r}, scale=4)
 assert result.size == (8000, 8000)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
-
-
-def table(title, header, rows):
-    print(f"\n### {title}\n")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join("---" for _ in header) + "|")
-    for row in rows:
-        print("| " + " | ".join(str(cell) for cell in row) + " |")
 
 
 def main():

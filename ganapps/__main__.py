@@ -159,6 +159,18 @@ def _push(args) -> None:
     print(push(args.name, args.repo_id, revision=args.revision, private=args.private))
 
 
+def _photo_command(sub, name: str, what: str, *, model: str, model_help: str, tile: int):
+    """A photos-in, PNGs-out subcommand (upscale, derain): inputs, --out, --model, --tile, --device."""
+    p = sub.add_parser(name, help=f"{what}; writes <out>/<stem>.png for each input")
+    p.add_argument("inputs", nargs="+", help="image files")
+    p.add_argument("--out", required=True)
+    p.add_argument("--model", default=model, help=model_help)
+    p.add_argument("--tile", type=int, default=tile, help="tile side in input pixels (bounds memory; same result)")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=_restore)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ganapps", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -206,22 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classifier", default="mnist-classifier")
     p.set_defaults(func=_calibrate)
 
-    p = sub.add_parser("upscale", help="upscale photos 2-4x; writes <out>/<stem>.png for each input")
-    p.add_argument("inputs", nargs="+", help="image files")
-    p.add_argument("--out", required=True)
-    p.add_argument("--model", default="srgan-x4", help="srgan-x4, srresnet-x4, bicubic, or a checkpoint / Hub repo id")
+    p = _photo_command(sub, "upscale", "upscale photos 2-4x", model="srgan-x4",
+                       model_help="srgan-x4, srresnet-x4, bicubic, or a checkpoint / Hub repo id", tile=256)
     p.add_argument("--scale", type=int, default=4, choices=[2, 3, 4])
-    p.add_argument("--tile", type=int, default=256, help="tile side in input pixels (memory bound; same result)")
-    p.add_argument("--device", default="cpu")
-    p.set_defaults(func=_restore)
-
-    p = sub.add_parser("derain", help="remove rain from photos; writes <out>/<stem>.png for each input")
-    p.add_argument("inputs", nargs="+", help="image files")
-    p.add_argument("--out", required=True)
-    p.add_argument("--model", default="derain-idcgan", help="a derain checkpoint name, folder or Hub repo id")
-    p.add_argument("--tile", type=int, default=512, help="tile side in pixels (bounds memory)")
-    p.add_argument("--device", default="cpu")
-    p.set_defaults(func=_restore)
+    _photo_command(sub, "derain", "remove rain from photos", model="derain-idcgan",
+                   model_help="a derain checkpoint name, folder or Hub repo id", tile=512)
 
     p = sub.add_parser("evaluate", help="benchmark protocols (sr: PSNR/SSIM on Y of x4 super-resolution)")
     p.add_argument("task", choices=["sr", "derain"])
