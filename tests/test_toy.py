@@ -60,6 +60,11 @@ def test_bad_recipes_are_refused(field, value, message):
         toylab.config_from(**{field: value})
 
 
+def test_the_discriminator_approaches_the_optimal_one():
+    # a shorter schedule than bench/theory.py's (steps 1,500 / 750 / 375 of batch 2,048): 0.027-0.031 over seeds 0-2
+    assert toylab.check_optimal_discriminator(d_steps=600, batch_size=1024) <= 0.05
+
+
 def test_the_saturating_loss_starves_the_generator():
     result = toylab.check_vanishing_gradients()
     assert result["mean_d_fake"] < 0.05  # D confidently rejects the fakes

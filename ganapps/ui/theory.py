@@ -87,11 +87,11 @@ def preset(name: str):
 
 
 LESSONS = {
-    "optimal discriminator": "G is frozen; D converges to p_data / (p_data + p_g) — watch the dashed curve.",
+    "optimal discriminator": "G is frozen; D (dashed) converges to D* = p_data / (p_data + p_g) (orange).",
     "equilibrium": "p_g moves onto p_data and D flattens to 1/2; V(D, G) approaches -log 4.",
     "vanishing gradients": "The original minimax loss: D rejects fakes confidently and G's gradient almost vanishes.",
-    "mode collapse": "A fast generator against a slow discriminator: on most seeds the samples pile onto one mode.",
-    "mode collapse fixed": "The default recipe: balanced players; seven or eight of the eight modes, 93-97% of samples on a mode.",
+    "mode collapse": "A fast generator against a very slow discriminator: every sample piles onto one point, which hops around as D catches up.",
+    "mode collapse fixed": "The default recipe: hinge loss and balanced players; all eight modes, 93-96% of samples on a mode.",
 }
 
 
@@ -102,25 +102,26 @@ def build() -> None:
         "the paper's Figure 1: data (dots), p_g (green), D (dashed) and arrows from z to x = G(z)."
     )
     lab = gr.State(None)
+    default = toy.Config()  # the controls start on the default recipe
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             with gr.Row():
-                data = gr.Dropdown(list(toy.DISTRIBUTIONS), value="ring8", label="Data")
-                noise = gr.Dropdown(list(toy.NOISES), value="gaussian", label="Noise")
-                noise_dim = gr.Radio([1, 2], value=2, label="Noise dimensions")
+                data = gr.Dropdown(list(toy.DISTRIBUTIONS), value=default.data, label="Data")
+                noise = gr.Dropdown(list(toy.NOISES), value=default.noise, label="Noise")
+                noise_dim = gr.Radio([1, 2], value=default.noise_dim, label="Noise dimensions")
             with gr.Row():
-                loss = gr.Dropdown(list(toy.LOSSES), value="nonsaturating", label="Objective")
-                optimizer = gr.Dropdown(list(toy.OPTIMIZERS), value="adam", label="Optimizer")
-                d_steps = gr.Slider(1, 20, value=1, step=1, label="D steps per G step")
+                loss = gr.Dropdown(list(toy.LOSSES), value=default.loss, label="Objective")
+                optimizer = gr.Dropdown(list(toy.OPTIMIZERS), value=default.optimizer, label="Optimizer")
+                d_steps = gr.Slider(1, 20, value=default.d_steps, step=1, label="D steps per G step")
             with gr.Row():
-                lr_g = gr.Number(1e-3, label="G learning rate", minimum=1e-6, maximum=1.0)
-                lr_d = gr.Number(1e-3, label="D learning rate", minimum=1e-6, maximum=1.0)
+                lr_g = gr.Number(default.lr_g, label="G learning rate", minimum=1e-6, maximum=1.0)
+                lr_d = gr.Number(default.lr_d, label="D learning rate", minimum=1e-6, maximum=1.0)
             with gr.Row():
-                g_width = gr.Slider(4, 512, value=128, step=4, label="G width")
-                g_depth = gr.Slider(1, 6, value=3, step=1, label="G depth")
-                g_activation = gr.Dropdown(list(toy.ACTIVATIONS), value="relu", label="G activation")
-                d_width = gr.Slider(4, 512, value=128, step=4, label="D width")
-                d_depth = gr.Slider(1, 6, value=3, step=1, label="D depth")
+                g_width = gr.Slider(4, 512, value=default.g_width, step=4, label="G width")
+                g_depth = gr.Slider(1, 6, value=default.g_depth, step=1, label="G depth")
+                g_activation = gr.Dropdown(list(toy.ACTIVATIONS), value=default.g_activation, label="G activation")
+                d_width = gr.Slider(4, 512, value=default.d_width, step=4, label="D width")
+                d_depth = gr.Slider(1, 6, value=default.d_depth, step=1, label="D depth")
             with gr.Row():
                 seed = gr.Number(0, precision=0, minimum=0, label="Seed")
                 freeze = gr.Checkbox(False, label="Freeze the generator")
