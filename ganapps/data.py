@@ -126,12 +126,13 @@ class RainPatches:
 
     A ``--data`` folder with rainy/ and clean/ subfolders (files paired by name) gives real pairs,
     each repeated ``pair_weight`` times per epoch; any other folder gives clean photos, rained on
-    by ``rain.random_params`` with a seed that depends on the step. Crops are ``patch`` pixels,
-    flipped at random. Tensors are float (rainy, clean) in [0, 1].
+    by ``rain.random_params`` with a seed that depends on the step; a ``dry_share`` of those crops
+    get no rain at all, so the model learns to leave a dry photo (and the dry parts of a rainy one)
+    untouched. Crops are ``patch`` pixels, flipped at random. Tensors are float (rainy, clean) in [0, 1].
     """
 
-    def __init__(self, folders, *, patch: int = 128, pair_weight: int = 5):
-        self.patch = patch
+    def __init__(self, folders, *, patch: int = 128, pair_weight: int = 5, dry_share: float = 0.1):
+        self.patch, self.dry_share = patch, dry_share
         self.items: list[tuple[np.ndarray | None, np.ndarray]] = []  # (rainy or None, clean)
         for folder in folders:
             pairs = paired_folders(folder)
@@ -160,7 +161,8 @@ class RainPatches:
         clean = clean[window].astype(np.float32) / 255
         if rainy is None:
             rng = np.random.default_rng(seed)
-            rainy = add_rain(clean, random_params(rng), seed=int(rng.integers(2**31)))
+            dry = rng.random() < self.dry_share
+            rainy = clean if dry else add_rain(clean, random_params(rng), seed=int(rng.integers(2**31)))
         else:
             rainy = rainy[window].astype(np.float32) / 255
         if flip:

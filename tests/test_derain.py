@@ -80,6 +80,18 @@ def test_random_training_rain_is_valid_and_varied():
     assert len({p.angle for p in params}) == 50 and {p.layers for p in params} == {1, 2, 3, 4}
 
 
+def test_training_pairs_include_dry_photos(tmp_path):
+    from ganapps.data import RainPatches
+
+    Image.fromarray(skdata.astronaut()[::2, ::2]).save(tmp_path / "photo.png")
+    indices = torch.zeros(40, dtype=torch.long)
+    rainy, clean = RainPatches([tmp_path], patch=64, dry_share=0.25).batch(indices, seed=0)
+    dry = (rainy == clean).flatten(1).all(1)
+    assert 3 <= dry.sum() <= 20  # about a quarter of the synthetic crops stay dry, the rest get rain
+    rainy, clean = RainPatches([tmp_path], patch=64, dry_share=0.0).batch(indices, seed=0)
+    assert not (rainy == clean).flatten(1).all(1).any()
+
+
 @pytest.fixture(scope="module")
 def rain_model(tmp_path_factory):
     torch.manual_seed(0)

@@ -45,6 +45,7 @@ class Config:
     num_continuous: int = 2
     base_channels: int = 32
     hidden_dim: int = 256
+    continuous_weight: float = 0.1  # lambda of the continuous codes' information term (training only)
     category_digits: tuple[int, ...] | None = None
     slant_code: int | None = None
     slant_sign: int = 1
@@ -57,6 +58,8 @@ class Config:
         check_positive("hidden_dim", self.hidden_dim)
         if self.num_categories < 2:
             raise ValueError(f"num_categories must be >= 2, got {self.num_categories}")
+        if not 0 <= self.continuous_weight <= 10:
+            raise ValueError(f"continuous_weight must be in 0..10, got {self.continuous_weight}")
         if self.num_continuous < 0:
             raise ValueError(f"num_continuous must be >= 0, got {self.num_continuous}")
         if self.category_digits is not None:
@@ -159,11 +162,11 @@ def draw_codes(num: int, config: Config, rng: torch.Generator | None):
     return categories, continuous
 
 
-def info_loss(cat_logits, cont_mean, categories, continuous) -> torch.Tensor:
-    """-L_I: cross-entropy for the category plus 0.1 x Gaussian NLL (unit variance) for the rest."""
+def info_loss(cat_logits, cont_mean, categories, continuous, continuous_weight: float = 0.1) -> torch.Tensor:
+    """-L_I: cross-entropy for the category plus ``continuous_weight`` x Gaussian NLL (unit variance) for the rest."""
     loss = F.cross_entropy(cat_logits, categories)
     if continuous.shape[1]:
-        loss = loss + 0.1 * 0.5 * F.mse_loss(cont_mean, continuous, reduction="none").sum(1).mean()
+        loss = loss + continuous_weight * 0.5 * F.mse_loss(cont_mean, continuous, reduction="none").sum(1).mean()
     return loss
 
 
@@ -196,7 +199,7 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
     loss_d_real.backward()
     logits_fake, cat_logits, cont_mean = discriminator(fake.detach())
     loss_d_fake = bce_logits(logits_fake, 0.0)
-    loss_info_d = info_loss(cat_logits, cont_mean, categories, continuous)
+    loss_info_d = info_loss(cat_logits, cont_mean, categories, continuous, config.continuous_weight)
     (loss_d_fake + loss_info_d).backward()
     opt_d.step()
 
@@ -204,7 +207,7 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
     opt_g.zero_grad(set_to_none=True)
     logits_fake, cat_logits, cont_mean = discriminator(fake)
     loss_g = bce_logits(logits_fake, 1.0)
-    loss_info = info_loss(cat_logits, cont_mean, categories, continuous)
+    loss_info = info_loss(cat_logits, cont_mean, categories, continuous, config.continuous_weight)
     (loss_g + loss_info).backward()
     opt_g.step()
     return {"loss_d": (loss_d_real + loss_d_fake).item(), "loss_g": loss_g.item(), "loss_info": loss_info.item()}
