@@ -183,7 +183,11 @@ class Run:
         if self.ema is not None:  # a run that had no average yet starts it from its current weights
             self.ema.load_state_dict(saved.get("ema") or saved["models"][self.family.EXPORT])
         for name, opt in self.state.optimizers.items():
+            rates = [group["lr"] for group in opt.param_groups]  # as built from this run's --lr
             opt.load_state_dict(saved["optimizers"][name])
+            if self.cfg.lr is not None:  # --lr given on --resume: the rest of the run uses it (e.g. a lower one to finish)
+                for group, rate in zip(opt.param_groups, rates):
+                    group["lr"] = rate
         rank = self.rank if self.rank < len(saved["rng"]) else 0  # resumed on more processes than saved
         self.state.rng.set_state(saved["rng"][rank])
         if "torch_rng" in saved:  # dropout and other global-RNG layers (absent from early checkpoints)

@@ -49,6 +49,16 @@ def test_resumed_run_matches_an_uninterrupted_one(family, fake_mnist, tmp_path):
         assert torch.equal(value, expected[key]), key
 
 
+def test_a_learning_rate_given_on_resume_replaces_the_saved_one(fake_mnist, tmp_path):
+    train(config(fake_mnist, tmp_path, steps=3), progress=False)
+    kept = train(config(fake_mnist, tmp_path, steps=4), resume=True, progress=False)
+    assert [g["lr"] for g in kept.state.optimizers["opt_d"].param_groups] == [2e-4]  # DCGAN's own rate
+    lowered = train(config(fake_mnist, tmp_path, steps=5, lr=4e-5), resume=True, progress=False)
+    assert lowered.step == 5
+    assert [g["lr"] for g in lowered.state.optimizers["opt_d"].param_groups] == [4e-5]
+    assert [g["lr"] for g in lowered.state.optimizers["opt_g"].param_groups] == [pytest.approx(2e-4)]  # G runs 5x D
+
+
 def test_resume_refuses_a_different_architecture(fake_mnist, tmp_path):
     train(config(fake_mnist, tmp_path, steps=3), progress=False)
     with pytest.raises(ValueError, match="was trained with config"):

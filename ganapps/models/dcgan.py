@@ -1,10 +1,14 @@
 """DCGAN — Radford, Metz & Chintala, "Unsupervised Representation Learning with Deep Convolutional
 Generative Adversarial Networks", ICLR 2016.
 
-The generator maps noise z ~ N(0, I) to a 28x28 digit through a projection and two stride-2
-transposed convolutions with batch norm and ReLU, ending in Tanh; the discriminator mirrors it with
-stride-2 convolutions and LeakyReLU (no pooling, no batch norm on its input layer). Trained with the
-non-saturating GAN loss and Adam (lr 2e-4, beta1 0.5), the recipe of the paper.
+The generator maps noise z ~ N(0, I) to a 28x28 digit through two fully connected layers and two
+stride-2 transposed convolutions with batch norm and ReLU, ending in Tanh; the discriminator mirrors
+it with stride-2 convolutions, batch norm (not on its input layer) and LeakyReLU, then a hidden
+fully connected layer. This is the MNIST variant of DCGAN that Chen et al. (InfoGAN, 2016,
+appendix C) used; the shallower all-convolutional pair (one projection, no hidden layers) drew
+far fewer recognisable digits here (66% classified with confidence > 0.9 against 90%+, see the
+model card). Non-saturating GAN loss; Adam with beta1 0.5, lr 2e-4 for D and 1e-3 for G (the
+InfoGAN MNIST recipe).
 
 Public names: ``Config``, ``Generator``, ``Discriminator``, ``make_state``, ``train_step``, ``sample``.
 """
@@ -29,14 +33,16 @@ class Config:
 
     latent_dim: int = 64
     base_channels: int = 32
+    hidden_dim: int = 256
 
     def __post_init__(self):
         check_positive("latent_dim", self.latent_dim)
         check_positive("base_channels", self.base_channels)
+        check_positive("hidden_dim", self.hidden_dim)
 
     @classmethod
     def tiny(cls) -> "Config":
-        return cls(latent_dim=8, base_channels=4)
+        return cls(latent_dim=8, base_channels=4, hidden_dim=16)
 
 
 class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["gan", "dcgan", "mnist"]):
@@ -47,7 +53,10 @@ class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["
         self.config = config
         c = config.base_channels
         self.project = nn.Sequential(
-            nn.Linear(config.latent_dim, 4 * c * 7 * 7, bias=False),
+            nn.Linear(config.latent_dim, config.hidden_dim, bias=False),
+            nn.BatchNorm1d(config.hidden_dim),
+            nn.ReLU(True),
+            nn.Linear(config.hidden_dim, 4 * c * 7 * 7, bias=False),
             nn.BatchNorm1d(4 * c * 7 * 7),
             nn.ReLU(True),
         )
@@ -75,13 +84,16 @@ class Discriminator(nn.Module):
         c = config.base_channels
         self.features = nn.Sequential(
             nn.Conv2d(1, 2 * c, 4, 2, 1),  # (B, 2c, 14, 14)
-            nn.LeakyReLU(0.2, True),
+            nn.LeakyReLU(0.1, True),
             nn.Conv2d(2 * c, 4 * c, 4, 2, 1, bias=False),  # (B, 4c, 7, 7)
             nn.BatchNorm2d(4 * c),
-            nn.LeakyReLU(0.2, True),
-            nn.Flatten(),  # (B, 4c * 49)
+            nn.LeakyReLU(0.1, True),
+            nn.Flatten(),
+            nn.Linear(4 * c * 7 * 7, config.hidden_dim, bias=False),  # (B, hidden)
+            nn.BatchNorm1d(config.hidden_dim),
+            nn.LeakyReLU(0.1, True),
         )
-        self.classify = nn.Linear(4 * c * 7 * 7, 1)
+        self.classify = nn.Linear(config.hidden_dim, 1)
         self.apply(dcgan_init)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -89,11 +101,12 @@ class Discriminator(nn.Module):
 
 
 def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device) -> TrainState:
+    """Adam for both; G learns 5x faster than D (1e-3 / 2e-4), as in the InfoGAN MNIST recipe."""
     generator, discriminator = Generator(config).to(device), Discriminator(config).to(device)
     return TrainState(
         config=config,
         models={"generator": generator, "discriminator": discriminator},
-        optimizers={"opt_g": adam(generator.parameters(), lr), "opt_d": adam(discriminator.parameters(), lr)},
+        optimizers={"opt_g": adam(generator.parameters(), 5 * lr), "opt_d": adam(discriminator.parameters(), lr)},
         rng=rng,
         device=torch.device(device),
     )
