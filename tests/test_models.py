@@ -74,7 +74,7 @@ def test_discriminator_returns_logits_per_image(name):
     logits = out[0] if name == "infogan" else out
     assert logits.shape == (3,)
     if name == "infogan":
-        assert out[1].shape == (3, 10) and out[2].shape == (3, 2)
+        assert out[1].shape == (3, 10) and out[2].shape == (3, disc.config.num_continuous)
 
 
 @pytest.mark.parametrize("name", list(TRAINABLE))
@@ -144,7 +144,7 @@ def test_cgan_sample_rejects_labels_out_of_range():
 
 def test_infogan_changing_a_code_keeps_the_noise():
     generator = make("infogan")
-    codes = torch.zeros(2, 2)
+    codes = torch.zeros(2, generator.config.num_continuous)
     a = infogan.sample(generator, 2, labels=[0, 0], codes=codes, seed=3)
     codes[:, 0] = 1.0
     b = infogan.sample(generator, 2, labels=[0, 0], codes=codes, seed=3)

@@ -2,13 +2,18 @@
 Representation Learning by Information Maximizing Generative Adversarial Nets", NeurIPS 2016.
 
 The generator's input is split into incompressible noise z and a structured code c: here one
-10-way categorical code and two continuous codes in [-1, 1]. Besides the GAN game, both players
+10-way categorical code and three continuous codes in [-1, 1]. Besides the GAN game, both players
 maximise a variational lower bound on the mutual information I(c; G(z, c)): a Q head, sharing the
 discriminator's convolutional trunk, predicts c from the image, and its log-likelihood is added to
-both objectives (lambda 1 for the categorical code, 0.1 for the continuous ones, as in the paper's
-MNIST experiment). Nothing tells the model what the codes mean; on MNIST the categories tend to
-become digits and the continuous codes slant and stroke width. ``calibrate`` measures the trained
-generator to find out which is which, and the answer is stored in the ``Config``.
+both objectives (lambda 1 for the categorical code; 0.5 for the continuous ones, Gaussian with unit
+variance). Nothing tells the model what the codes mean; on MNIST the categories tend to become digits
+and the continuous codes slant and stroke width. ``calibrate`` measures the trained generator to
+find out which is which, and the answer is stored in the ``Config``.
+
+The paper's MNIST experiment used two continuous codes; measured here (model card), two codes at
+lambda 0.1 gave a clean width code but almost no slant and 81% pure categories, and at lambda 1 both
+codes turned into rotations. A third code at lambda 0.5 leaves room for slant, width and one more
+style factor, and the categories became purer (95%).
 
 Public names: ``Config``, ``Generator``, ``Discriminator``, ``make_state``, ``train_step``,
 ``sample``, ``calibrate``.
@@ -42,10 +47,10 @@ class Config:
 
     noise_dim: int = 62
     num_categories: int = 10
-    num_continuous: int = 2
+    num_continuous: int = 3
     base_channels: int = 32
     hidden_dim: int = 256
-    continuous_weight: float = 0.1  # lambda of the continuous codes' information term (training only)
+    continuous_weight: float = 0.5  # lambda of the continuous codes' information term (training only)
     category_digits: tuple[int, ...] | None = None
     slant_code: int | None = None
     slant_sign: int = 1
@@ -162,7 +167,7 @@ def draw_codes(num: int, config: Config, rng: torch.Generator | None):
     return categories, continuous
 
 
-def info_loss(cat_logits, cont_mean, categories, continuous, continuous_weight: float = 0.1) -> torch.Tensor:
+def info_loss(cat_logits, cont_mean, categories, continuous, continuous_weight: float) -> torch.Tensor:
     """-L_I: cross-entropy for the category plus ``continuous_weight`` x Gaussian NLL (unit variance) for the rest."""
     loss = F.cross_entropy(cat_logits, categories)
     if continuous.shape[1]:

@@ -58,9 +58,9 @@ def infogan_traversal(attribute: str, digit: int, seed: int):
 def build() -> None:
     gr.Markdown(
         "InfoGAN (Chen et al., 2016) was trained without labels. It learned on its own a 10-way code "
-        "that picks the digit and two continuous codes that turned out to control slant and stroke "
-        "width; which is which was measured after training. The sliders go beyond the training range "
-        "(-1..1) to show what happens when you extrapolate."
+        "that picks the digit and continuous codes, two of which turned out to control slant and "
+        "stroke width (a third varies other details of the style); which is which was measured after "
+        "training. The sliders go beyond the training range (-1..1) to show what happens when you extrapolate."
     )
     with gr.Row():
         with gr.Column(scale=1):
