@@ -34,6 +34,7 @@ PRESETS: dict[str, tuple[toy.Config, bool]] = {
     "mode collapse fixed": (toy.Config(data="ring8"), False),
 }
 
+
 class Lab:
     """A toy GAN that one user trains step by step. Not shared: every session builds its own."""
 

@@ -6,7 +6,7 @@ stride-2 transposed convolutions with batch norm and ReLU, ending in Tanh; the d
 it with stride-2 convolutions, batch norm (not on its input layer) and LeakyReLU, then a hidden
 fully connected layer. This is the MNIST variant of DCGAN that Chen et al. (InfoGAN, 2016,
 appendix C) used; the shallower all-convolutional pair (one projection, no hidden layers) drew
-far fewer recognisable digits here (66% classified with confidence > 0.9 against 90%+, see the
+far fewer recognisable digits here (66% classified with confidence > 0.9 against 86%, see the
 model card). Non-saturating GAN loss; Adam with beta1 0.5, lr 2e-4 for D and 1e-3 for G (the
 InfoGAN MNIST recipe).
 
