@@ -29,6 +29,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from .layers import TrainState, adam, bce_logits, check_positive, dcgan_init, normal_noise
+from .layers import mnist_discriminator_trunk, mnist_generator_layers
 
 DATASET = "mnist"
 EXPORT = "generator"
@@ -97,22 +98,7 @@ class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["
     def __init__(self, config: Config):
         super().__init__()
         self.config = config
-        c = config.base_channels
-        self.project = nn.Sequential(
-            nn.Linear(config.latent_dim, config.hidden_dim, bias=False),
-            nn.BatchNorm1d(config.hidden_dim),
-            nn.ReLU(True),
-            nn.Linear(config.hidden_dim, 4 * c * 7 * 7, bias=False),
-            nn.BatchNorm1d(4 * c * 7 * 7),
-            nn.ReLU(True),
-        )
-        self.upsample = nn.Sequential(
-            nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1, bias=False),  # (B, 2c, 14, 14)
-            nn.BatchNorm2d(2 * c),
-            nn.ReLU(True),
-            nn.ConvTranspose2d(2 * c, 1, 4, 2, 1),  # (B, 1, 28, 28)
-            nn.Tanh(),
-        )
+        self.project, self.upsample = mnist_generator_layers(config.latent_dim, config.base_channels, config.hidden_dim)
         self.apply(dcgan_init)
 
     def forward(self, z: torch.Tensor, categories: torch.Tensor, continuous: torch.Tensor) -> torch.Tensor:
@@ -133,17 +119,7 @@ class Discriminator(nn.Module):
         super().__init__()
         self.config = config
         c = config.base_channels
-        self.trunk = nn.Sequential(
-            nn.Conv2d(1, 2 * c, 4, 2, 1),  # (B, 2c, 14, 14)
-            nn.LeakyReLU(0.1, True),
-            nn.Conv2d(2 * c, 4 * c, 4, 2, 1, bias=False),  # (B, 4c, 7, 7)
-            nn.BatchNorm2d(4 * c),
-            nn.LeakyReLU(0.1, True),
-            nn.Flatten(),
-            nn.Linear(4 * c * 7 * 7, config.hidden_dim, bias=False),  # (B, hidden)
-            nn.BatchNorm1d(config.hidden_dim),
-            nn.LeakyReLU(0.1, True),
-        )
+        self.trunk = mnist_discriminator_trunk(c, config.hidden_dim)
         self.classify = nn.Linear(config.hidden_dim, 1)
         self.q_head = nn.Sequential(
             nn.Linear(config.hidden_dim, 128, bias=False),

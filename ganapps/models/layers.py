@@ -80,3 +80,41 @@ def vgg_features(layer: str, device):
     mean = torch.tensor([0.485, 0.456, 0.406], device=device).view(1, 3, 1, 1)
     std = torch.tensor([0.229, 0.224, 0.225], device=device).view(1, 3, 1, 1)
     return lambda images: features((images - mean) / std)
+
+
+# The MNIST networks of Chen et al. (InfoGAN, 2016, appendix C), shared by DCGAN and InfoGAN.
+
+
+def mnist_generator_layers(inputs: int, c: int, hidden: int) -> tuple[nn.Sequential, nn.Sequential]:
+    """(project, upsample): (B, inputs) -> (B, 4c * 49), then (B, 4c, 7, 7) -> (B, 1, 28, 28) in [-1, 1]."""
+    project = nn.Sequential(
+        nn.Linear(inputs, hidden, bias=False),
+        nn.BatchNorm1d(hidden),
+        nn.ReLU(True),
+        nn.Linear(hidden, 4 * c * 7 * 7, bias=False),
+        nn.BatchNorm1d(4 * c * 7 * 7),
+        nn.ReLU(True),
+    )
+    upsample = nn.Sequential(
+        nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1, bias=False),  # (B, 2c, 14, 14)
+        nn.BatchNorm2d(2 * c),
+        nn.ReLU(True),
+        nn.ConvTranspose2d(2 * c, 1, 4, 2, 1),  # (B, 1, 28, 28)
+        nn.Tanh(),
+    )
+    return project, upsample
+
+
+def mnist_discriminator_trunk(c: int, hidden: int) -> nn.Sequential:
+    """images (B, 1, 28, 28) -> features (B, hidden): two stride-2 convolutions and a hidden layer."""
+    return nn.Sequential(
+        nn.Conv2d(1, 2 * c, 4, 2, 1),  # (B, 2c, 14, 14)
+        nn.LeakyReLU(0.1, True),
+        nn.Conv2d(2 * c, 4 * c, 4, 2, 1, bias=False),  # (B, 4c, 7, 7)
+        nn.BatchNorm2d(4 * c),
+        nn.LeakyReLU(0.1, True),
+        nn.Flatten(),
+        nn.Linear(4 * c * 7 * 7, hidden, bias=False),  # (B, hidden)
+        nn.BatchNorm1d(hidden),
+        nn.LeakyReLU(0.1, True),
+    )
