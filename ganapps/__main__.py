@@ -43,6 +43,7 @@ def _train(args) -> None:
         download=args.download,
         phase=args.phase,
         init=args.init,
+        grow=args.grow,
         ema=args.ema,
     )
     after = None
@@ -197,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ema", type=float, help="export a moving average of the weights with this decay (e.g. 0.999)")
     p.add_argument("--phase", help="srgan: srresnet (pixel loss) or srgan (content + adversarial)")
     p.add_argument("--init", help="start from this model's weights (srgan phase: the trained srresnet)")
+    p.add_argument("--grow", action="store_true",
+                   help="with --resume: the run was saved with fewer layers (e.g. derain before refine_blocks); "
+                        "new layers start as the identity and their optimiser afresh")
     p.add_argument("--classifier", default="mnist-classifier",
                    help="InfoGAN only: the classifier used to calibrate the codes after training ('' to skip)")
     p.set_defaults(func=_train)

@@ -8,6 +8,7 @@ and returns a ``Picture`` of the same kind: ``.save(path)`` writes a PNG with th
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Callable
 
@@ -124,9 +125,11 @@ def derain(
     _check_model(model, "derain", ("derain-idcgan",))
     picture = read_image(image, max_pixels=max_pixels)
     generator = hub.load_cached(model, str(device)).to(memory_format=torch.channels_last)
+    rgb = picture.rgb()
+    statistics = derain_family.image_statistics(rgb)  # of the whole photo, so that every tile is corrected alike
     color = _run_tiled(
-        derain_family.restore, generator, picture.rgb(), scale=1, tile=tile, overlap=DERAIN_OVERLAP,
-        device=device, progress=progress,
+        functools.partial(derain_family.restore, statistics=statistics), generator, rgb, scale=1, tile=tile,
+        overlap=DERAIN_OVERLAP, device=device, progress=progress,
     )
     if picture.grayscale:
         color = color.mean(dim=1, keepdim=True)

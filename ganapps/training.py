@@ -16,6 +16,7 @@ Output folder of a run::
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import logging
 import math
@@ -27,6 +28,7 @@ from typing import Iterator
 
 import torch
 import torch.distributed as dist
+from torch import nn
 
 from . import data as data_module
 from . import hub
@@ -59,6 +61,7 @@ class TrainConfig:
     ema: float | None = None  # decay of an exponential moving average of the exported weights (e.g. 0.999)
     phase: str | None = None  # for families trained in phases (srgan: srresnet, then srgan)
     init: str | None = None  # a model whose weights start the exported network (e.g. SRGAN from SRResNet)
+    grow: bool = False  # resume a run saved with fewer layers: new layers start as initialised, their optimiser afresh
 
     def __post_init__(self):
         family = get_family(self.family)
@@ -75,6 +78,23 @@ class TrainConfig:
             raise ValueError(f"ema must be a decay between 0 and 1 (e.g. 0.999), got {self.ema}")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ValueError(f"unknown device {self.device!r}; available: auto, cpu, cuda")
+
+
+def _load_grown(model: nn.Module, saved: dict, *, path: Path) -> None:
+    """Load every saved tensor into ``model``, whose architecture may add layers (``--grow``).
+
+    The added layers keep their initialisation; the families start new layers as the identity
+    (e.g. residual branches with a zero last convolution), so the grown network computes what
+    the saved one did.
+    """
+    try:
+        missing, unexpected = model.load_state_dict(saved, strict=False)
+    except RuntimeError as err:  # a layer of another shape
+        raise ValueError(f"{path} cannot grow into this architecture: {err}") from None
+    if unexpected:
+        raise ValueError(f"{path} has layers this architecture lacks ({', '.join(unexpected)}): it can only grow")
+    if missing:
+        log.info("grown %s: new %s", type(model).__name__, ", ".join(missing))
 
 
 def resolve_device(name: str) -> torch.device:
@@ -176,14 +196,20 @@ class Run:
         saved = torch.load(path, map_location=self.state.device, weights_only=True)
         if saved["family"] != self.cfg.family:
             raise ValueError(f"{path} is a {saved['family']} run, not {self.cfg.family}")
-        if saved["config"] != asdict(self.state.config):
+        grow = saved["config"] != asdict(self.state.config)
+        if grow and not self.cfg.grow:
             raise ValueError(f"{path} was trained with config {saved['config']}, not {asdict(self.state.config)}")
+        load = functools.partial(_load_grown, path=path) if grow else nn.Module.load_state_dict
         for name, model in self.state.models.items():
-            model.load_state_dict(saved["models"][name])
+            load(model, saved["models"][name])
         if self.ema is not None:  # a run that had no average yet starts it from its current weights
-            self.ema.load_state_dict(saved.get("ema") or saved["models"][self.family.EXPORT])
+            load(self.ema, saved.get("ema") or saved["models"][self.family.EXPORT])
         for name, opt in self.state.optimizers.items():
             rates = [group["lr"] for group in opt.param_groups]  # as built from this run's --lr
+            sizes = [len(group["params"]) for group in saved["optimizers"][name]["param_groups"]]
+            if grow and sizes != [len(group["params"]) for group in opt.param_groups]:
+                log.info("%s restarts: its network grew", name)
+                continue
             opt.load_state_dict(saved["optimizers"][name])
             if self.cfg.lr is not None:  # --lr given on --resume: the rest of the run uses it (e.g. a lower one to finish)
                 for group, rate in zip(opt.param_groups, rates):

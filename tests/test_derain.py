@@ -1,5 +1,6 @@
 """Deraining: the rain synthesizer, inference on every kind of input, evaluation, the derain command."""
 
+import dataclasses
 import io
 import subprocess
 import sys
@@ -105,11 +106,49 @@ def rain_model(tmp_path_factory):
 
 def test_tiled_equals_untiled_within_tolerance(rain_model):
     generator = hub.load(rain_model)
-    image = torch.rand(1, 3, 70, 90)
+    image = torch.from_numpy(skdata.astronaut()[::4, ::4][:70, :90] / 255).float().permute(2, 0, 1)[None]
     whole = derain_family.restore(generator, image)
-    tiled = tiled_apply(lambda t: derain_family.restore(generator, t), image, scale=1, tile=32, overlap=32)
+    statistics = derain_family.image_statistics(image)
+    tiled = tiled_apply(
+        lambda t: derain_family.restore(generator, t, statistics=statistics), image, scale=1, tile=32, overlap=32
+    )
     assert tiled.shape == whole.shape
     assert (tiled - whole).abs().max() < 2 / 255
+    # Each tile's own statistics would correct it differently: the whole photo's are what keep tiles alike.
+    alone = tiled_apply(lambda t: derain_family.restore(generator, t), image, scale=1, tile=32, overlap=32)
+    assert (alone - whole).abs().max() > 2 / 255
+
+
+def test_derain_does_not_depend_on_the_tile_size(rain_model):
+    photo = (add_rain(skdata.astronaut()[:96, :128], RainParams(), seed=1) * 255).astype(np.uint8)
+    small, large = derain(photo, model=rain_model, tile=32).to_array(), derain(photo, model=rain_model, tile=512).to_array()
+    assert np.abs(small.astype(int) - large.astype(int)).max() <= 2
+
+
+def test_image_statistics_see_haze_and_ignore_the_photo_size():
+    clean = torch.from_numpy(skdata.astronaut()).permute(2, 0, 1)[None].float() / 255
+    hazy = clean * 0.7 + 0.3 * 0.85
+    before, after = derain_family.image_statistics(clean), derain_family.image_statistics(hazy)
+    assert before.shape == (1, derain_family.STATISTICS)
+    # Means, percentiles and the dark channel follow the veil; the spread shrinks with it.
+    level = torch.cat([before[:, :3], before[:, 6:]], dim=1) * 0.7 + 0.3 * 0.85
+    assert torch.allclose(torch.cat([after[:, :3], after[:, 6:]], dim=1), level, atol=1e-4)
+    assert torch.allclose(after[:, 3:6], before[:, 3:6] * 0.7, atol=1e-4)
+    big = torch.nn.functional.interpolate(clean, scale_factor=8, mode="nearest")  # 4096 x 4096
+    assert torch.allclose(derain_family.image_statistics(big), before, atol=0.02)
+
+
+def test_new_layers_start_as_the_identity():
+    """A network grown with refinement blocks and the global correction computes what it did before."""
+    torch.manual_seed(0)
+    plain = derain_family.Generator(dataclasses.replace(derain_family.Config.tiny(), refine_blocks=0, global_context=False))
+    for parameter in plain.parameters():
+        torch.nn.init.normal_(parameter, 0.0, 0.1)
+    grown = derain_family.Generator(derain_family.Config.tiny())
+    missing, unexpected = grown.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and missing and all(k.startswith(("refine.", "correct.")) for k in missing)
+    image = torch.rand(2, 3, 36, 44)
+    assert torch.equal(grown(image), plain(image))
 
 
 def png_bytes(image, **kwargs):

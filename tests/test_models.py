@@ -1,5 +1,6 @@
 """The family contract, for every family on tiny configs."""
 
+import copy
 import dataclasses
 
 import pytest
@@ -127,6 +128,25 @@ def test_three_training_steps_give_finite_losses_and_change_the_model(name, phas
         losses = family.train_step(state, batch)
         assert losses and all(torch.isfinite(torch.tensor(v)) for v in losses.values()), losses
     assert any(not torch.equal(a, b) for a, b in zip(before, exported.parameters()))
+
+
+def test_dcgan_r1_penalty_is_gamma_half_the_squared_gradient_at_real_digits():
+    real, labels = training_batch("dcgan")
+    losses = {}
+    for gamma in (0.0, 10.0):
+        torch.manual_seed(0)
+        state = dcgan.make_state(dataclasses.replace(dcgan.Config.tiny(), r1_gamma=gamma),
+                                 rng=torch.Generator().manual_seed(0), device="cpu")
+        if gamma:
+            images = real.clone().requires_grad_(True)
+            discriminator = copy.deepcopy(state.models["discriminator"])
+            (grad,) = torch.autograd.grad(discriminator(images).sum(), images)
+            penalty = gamma / 2 * grad.square().sum(dim=(1, 2, 3)).mean().item()
+        losses[gamma] = dcgan.train_step(state, (real, labels))["loss_d"]
+    assert penalty > 1e-4
+    assert losses[10.0] - losses[0.0] == pytest.approx(penalty, rel=1e-4)
+    with pytest.raises(ValueError, match="r1_gamma"):
+        dcgan.Config(r1_gamma=-1.0)
 
 
 def test_same_seed_same_digits_other_seed_other_digits():

@@ -9,9 +9,11 @@ import sys
 import pytest
 import safetensors.torch
 import torch
+from PIL import Image
+from skimage import data as skdata
 
 from ganapps import hub
-from ganapps.training import STATE_FILE, TrainConfig, train
+from ganapps.training import STATE_FILE, Run, TrainConfig, train
 
 from .conftest import ROOT
 
@@ -63,6 +65,29 @@ def test_resume_refuses_a_different_architecture(fake_mnist, tmp_path):
     train(config(fake_mnist, tmp_path, steps=3), progress=False)
     with pytest.raises(ValueError, match="was trained with config"):
         train(config(fake_mnist, tmp_path, model={"latent_dim": 9}), resume=True, progress=False)
+
+
+def test_grow_resumes_a_run_saved_with_fewer_layers(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for index, image in enumerate((skdata.astronaut(), skdata.coffee())):
+        Image.fromarray(image[:160, :160]).save(photos / f"{index}.png")
+    run = dict(family="derain", data=(str(photos),), out=str(tmp_path / "run"), batch_size=2, tiny=True,
+               sample_every=2, checkpoint_every=2, log_every=1)
+    plain = {"refine_blocks": 0, "global_context": False}
+    before = train(TrainConfig(**run, steps=2, model=plain), progress=False)
+    with pytest.raises(ValueError, match="was trained with config"):
+        train(TrainConfig(**run, steps=3), resume=True, progress=False)
+
+    grown = Run(TrainConfig(**run, steps=3, grow=True), resume=True)
+    assert grown.step == 2
+    image = torch.rand(1, 3, 36, 36)
+    assert torch.equal(grown.export(image), before.export(image))  # new layers start as the identity
+    assert grown.state.optimizers["opt_d"].state_dict()["state"]  # the discriminator did not change: kept
+    assert not grown.state.optimizers["opt_g"].state_dict()["state"]  # the generator grew: restarted
+    assert train(TrainConfig(**run, steps=3, grow=True), resume=True, progress=False).step == 3
+    with pytest.raises(ValueError, match="can only grow"):
+        train(TrainConfig(**run, steps=4, grow=True, model=plain), resume=True, progress=False)
 
 
 def test_nan_stops_the_run_and_keeps_the_last_checkpoint(fake_mnist, tmp_path):

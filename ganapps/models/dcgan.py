@@ -35,11 +35,14 @@ class Config:
     latent_dim: int = 64
     base_channels: int = 32
     hidden_dim: int = 256
+    r1_gamma: float = 0.0  # training only: weight of the R1 penalty on D's gradient at real digits (0: off)
 
     def __post_init__(self):
         check_positive("latent_dim", self.latent_dim)
         check_positive("base_channels", self.base_channels)
         check_positive("hidden_dim", self.hidden_dim)
+        if not 0 <= self.r1_gamma < float("inf"):
+            raise ValueError(f"r1_gamma must be a finite number >= 0, got {self.r1_gamma!r}")
 
     @classmethod
     def tiny(cls) -> "Config":
@@ -97,7 +100,14 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
 
     # (1) Discriminator: maximise log D(x) + log(1 - D(G(z)))
     opt_d.zero_grad(set_to_none=True)
-    loss_d_real = bce_logits(discriminator(real), 1.0)
+    gamma = state.config.r1_gamma
+    if gamma:
+        real = real.detach().requires_grad_(True)
+    logits_real = discriminator(real)
+    loss_d_real = bce_logits(logits_real, 1.0)
+    if gamma:  # R1 (Mescheder et al. 2018): keep D flat on the data, so the game converges
+        (grad,) = torch.autograd.grad(logits_real.sum(), real, create_graph=True)
+        loss_d_real = loss_d_real + gamma / 2 * grad.square().sum(dim=(1, 2, 3)).mean()
     loss_d_real.backward()
     loss_d_fake = bce_logits(discriminator(fake.detach()), 0.0)
     loss_d_fake.backward()

@@ -19,6 +19,7 @@ Public names: ``Config``, ``Generator``, ``Discriminator``, ``make_state``, ``tr
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -42,10 +43,16 @@ class Config:
     growth: int = 16
     layers_per_block: int = 4
     disc_channels: int = 32
+    refine_blocks: int = 1  # residual blocks at full resolution, where thin streaks are
+    global_context: bool = True  # a per-image colour correction from whole-image statistics (haze)
 
     def __post_init__(self):
         for name in ("channels", "growth", "layers_per_block", "disc_channels"):
             check_positive(name, getattr(self, name))
+        if self.refine_blocks:
+            check_positive("refine_blocks", self.refine_blocks)
+        if not isinstance(self.global_context, bool):
+            raise ValueError(f"global_context must be true or false, got {self.global_context!r}")
 
     @classmethod
     def tiny(cls) -> "Config":
@@ -69,13 +76,54 @@ class DenseBlock(nn.Module):
         return self.transition(torch.cat(features, dim=1))
 
 
+class ResidualBlock(nn.Module):
+    """x + conv(relu(conv(x))); the second convolution starts at zero, so a new block starts as the identity."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(channels, channels, 3, padding=1)
+        )
+        nn.init.zeros_(self.body[2].weight)
+        nn.init.zeros_(self.body[2].bias)
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+STATISTICS = 17  # see image_statistics
+STATISTICS_PIXELS = 65_536  # image_statistics looks at a regular subsample of about this many pixels
+
+
+def image_statistics(images: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) in [0, 1] -> (B, 17): what haze and dense rain do to a whole photo.
+
+    Per colour channel its mean, standard deviation and 1st/50th/99th percentiles, and the 1st and
+    50th percentiles of the dark channel (the darkest channel of each pixel), which haze lifts
+    (He, Sun & Tang 2009). Computed on a regular grid of at most about 65,536 pixels, so a
+    12-megapixel photo costs no more than a crop, and a tiled pass can compute them once for
+    the whole photo.
+    """
+    height, width = images.shape[-2:]
+    stride = max(1, math.ceil(math.sqrt(height * width / STATISTICS_PIXELS)))
+    pixels = images[..., ::stride, ::stride].flatten(2).float()  # (B, 3, N)
+    levels = torch.tensor([0.01, 0.5, 0.99], device=pixels.device)
+    channel = torch.quantile(pixels, levels, dim=2).permute(1, 2, 0).flatten(1)  # (B, 9)
+    dark = torch.quantile(pixels.amin(dim=1), levels[:2], dim=1).t()  # (B, 2)
+    return torch.cat([pixels.mean(dim=2), pixels.std(dim=2), channel, dark], dim=1)
+
+
 class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["gan", "deraining", "id-cgan"]):
     """rainy (B, 3, H, W) in [0, 1] -> derained (B, 3, H, W), about [0, 1].
 
     The dense blocks work at half and quarter resolution (as ID-CGAN's, which follow a strided
-    first stage); at full resolution there are only the first and last convolutions and the
-    skip connection that carries fine detail across. Dense concatenation is memory traffic, and
-    at full resolution it would dominate the running time on a CPU.
+    first stage); at full resolution there are the first and last convolutions, the skip
+    connection that carries fine detail across and ``refine_blocks`` residual blocks. Dense
+    concatenation is memory traffic, and at full resolution it would dominate the running time
+    on a CPU. With ``global_context`` a small network reads ``image_statistics`` of the whole
+    photo and corrects each colour channel by a gain and an offset: haze and the veil of dense
+    far rain lift the whole picture, which no window of the encoder-decoder can tell from a
+    bright scene.
     """
 
     def __init__(self, config: Config):
@@ -87,11 +135,18 @@ class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["
         self.encode2 = DenseBlock(2 * c, g, n, 3 * c)  # (B, 3c, H/4, W/4)
         self.decode1 = DenseBlock(3 * c + 2 * c, g, n, 2 * c)  # (B, 2c, H/2, W/2)
         self.decode0 = nn.Sequential(nn.Conv2d(2 * c + c, c, 3, padding=1), nn.ReLU(inplace=True))  # (B, c, H, W)
+        self.refine = nn.Sequential(*(ResidualBlock(c) for _ in range(config.refine_blocks)))
         self.tail = nn.Conv2d(c, 3, 3, padding=1)
         nn.init.zeros_(self.tail.weight)  # start as the identity: no rain removed yet
         nn.init.zeros_(self.tail.bias)
+        self.correct = None
+        if config.global_context:
+            self.correct = nn.Sequential(nn.Linear(STATISTICS, 64), nn.ReLU(inplace=True), nn.Linear(64, 6))  # gain, offset
+            nn.init.zeros_(self.correct[2].weight)  # no correction yet
+            nn.init.zeros_(self.correct[2].bias)
 
-    def forward(self, rainy: torch.Tensor) -> torch.Tensor:
+    def forward(self, rainy: torch.Tensor, statistics: torch.Tensor | None = None) -> torch.Tensor:
+        """``statistics``: ``image_statistics`` of the whole photo when ``rainy`` is a tile of it (default: of ``rainy``)."""
         height, width = rainy.shape[-2:]
         pad = (0, (-width) % 4, 0, (-height) % 4)  # two halvings need sides divisible by 4
         x = F.pad(rainy, pad, mode="replicate") * 2 - 1
@@ -100,8 +155,14 @@ class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["
         level2 = self.encode2(F.avg_pool2d(level1, 2))
         up1 = self.decode1(torch.cat([F.interpolate(level2, scale_factor=2, mode="nearest"), level1], dim=1))
         up0 = self.decode0(torch.cat([F.interpolate(up1, scale_factor=2, mode="nearest"), level0], dim=1))
-        rain = self.tail(up0)[..., :height, :width]
-        return rainy - rain
+        rain = self.tail(self.refine(up0))[..., :height, :width]
+        derained = rainy - rain
+        if self.correct is None:
+            return derained
+        if statistics is None:
+            statistics = image_statistics(rainy)
+        gain, offset = self.correct(statistics.to(rainy.dtype)).view(-1, 2, 3, 1, 1).unbind(dim=1)
+        return derained * (1 + gain) + offset
 
 
 class Discriminator(nn.Module):
@@ -196,9 +257,14 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
 
 
 @torch.inference_mode()
-def restore(generator: Generator, rainy: torch.Tensor, *, device="cpu") -> torch.Tensor:
-    """Derain a batch (B, 3, H, W) in [0, 1]; returns the same shape in [0, 1]."""
-    return generator(rainy.to(device)).clamp_(0, 1)
+def restore(generator: Generator, rainy: torch.Tensor, *, device="cpu", statistics=None) -> torch.Tensor:
+    """Derain a batch (B, 3, H, W) in [0, 1]; returns the same shape in [0, 1].
+
+    ``statistics``: ``image_statistics`` of the whole photo when ``rainy`` is one tile of it.
+    """
+    if statistics is not None:
+        statistics = statistics.to(device)
+    return generator(rainy.to(device), statistics).clamp_(0, 1)
 
 
 def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
