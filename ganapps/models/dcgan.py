@@ -8,7 +8,10 @@ fully connected layer. This is the MNIST variant of DCGAN that Chen et al. (Info
 appendix C) used; the shallower all-convolutional pair (one projection, no hidden layers) drew
 far fewer recognisable digits here (66% classified with confidence > 0.9 against 86%, see the
 model card). Non-saturating GAN loss; Adam with beta1 0.5, lr 2e-4 for D and 1e-3 for G (the
-InfoGAN MNIST recipe).
+InfoGAN MNIST recipe). The R1 penalty (Mescheder, Geiger & Nowozin 2018), gamma 1, keeps the
+discriminator from overpowering the generator as training goes on; without it D's loss fell
+from 1.27 to 0.55 over 15,000 steps and 86% of samples were confident digits, with it D's
+loss stays near 1.36 and 91% are.
 
 Public names: ``Config``, ``Generator``, ``Discriminator``, ``make_state``, ``train_step``, ``sample``.
 """
@@ -35,7 +38,7 @@ class Config:
     latent_dim: int = 64
     base_channels: int = 32
     hidden_dim: int = 256
-    r1_gamma: float = 0.0  # training only: weight of the R1 penalty on D's gradient at real digits (0: off)
+    r1_gamma: float = 1.0  # training only: weight of the R1 penalty on D's gradient at real digits (0: off)
 
     def __post_init__(self):
         check_positive("latent_dim", self.latent_dim)
