@@ -121,6 +121,12 @@ def paired_folders(folder: Path) -> tuple[Path, Path] | None:
     return None
 
 
+def gray_rgb(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float -> the same picture in gray (ITU-R BT.601 luma), still three channels."""
+    luma = image @ np.array([0.299, 0.587, 0.114], np.float32)
+    return np.repeat(luma[..., None], 3, axis=2)
+
+
 class RainPatches:
     """Training pairs for deraining: clean photos with new synthetic rain every time, plus real pairs.
 
@@ -128,11 +134,14 @@ class RainPatches:
     each repeated ``pair_weight`` times per epoch; any other folder gives clean photos, rained on
     by ``rain.random_params`` with a seed that depends on the step; a ``dry_share`` of those crops
     get no rain at all, so the model learns to leave a dry photo (and the dry parts of a rainy one)
-    untouched. Crops are ``patch`` pixels, flipped at random. Tensors are float (rainy, clean) in [0, 1].
+    untouched. A ``gray_share`` of all pairs are turned to grayscale (both sides): in a gray photo
+    rain is not told apart by its lack of colour, and a model that never saw one takes fine gray
+    texture (grass, gravel, brick) for rain. Crops are ``patch`` pixels, flipped at random.
+    Tensors are float (rainy, clean) in [0, 1].
     """
 
-    def __init__(self, folders, *, patch: int = 128, pair_weight: int = 5, dry_share: float = 0.1):
-        self.patch, self.dry_share = patch, dry_share
+    def __init__(self, folders, *, patch: int = 128, pair_weight: int = 5, dry_share: float = 0.25, gray_share: float = 0.2):
+        self.patch, self.dry_share, self.gray_share = patch, dry_share, gray_share
         self.items: list[tuple[np.ndarray | None, np.ndarray]] = []  # (rainy or None, clean)
         for folder in folders:
             pairs = paired_folders(folder)
@@ -159,12 +168,14 @@ class RainPatches:
 
         window = (slice(top, top + self.patch), slice(left, left + self.patch))
         clean = clean[window].astype(np.float32) / 255
+        rng = np.random.default_rng(seed)
         if rainy is None:
-            rng = np.random.default_rng(seed)
             dry = rng.random() < self.dry_share
             rainy = clean if dry else add_rain(clean, random_params(rng), seed=int(rng.integers(2**31)))
         else:
             rainy = rainy[window].astype(np.float32) / 255
+        if rng.random() < self.gray_share:
+            rainy, clean = gray_rgb(rainy), gray_rgb(clean)
         if flip:
             rainy, clean = rainy[:, ::-1], clean[:, ::-1]
         as_tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)  # noqa: E731

@@ -1,4 +1,4 @@
-"""Run by tests/test_training.py under torchrun: three DDP steps of each family's shared loop.
+"""Run by tests/test_training.py under torchrun: three DDP steps of a family's shared loop.
 
 Each rank writes its generator's weights after training, so the test can check they agree.
 """
@@ -10,8 +10,8 @@ import safetensors.torch
 
 from ganapps.training import Run, TrainConfig, training_steps
 
-data, out = sys.argv[1], Path(sys.argv[2])
-cfg = TrainConfig(family="infogan", data=(data,), out=str(out / "out"), steps=3, batch_size=8, tiny=True, device="cpu")
+data, out, family = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+cfg = TrainConfig(family=family, data=(data,), out=str(out / "out"), steps=3, batch_size=8, tiny=True, device="cpu")
 run = Run(cfg)
 if run.rank == 0:
     safetensors.torch.save_file({k: v.contiguous() for k, v in run.export.state_dict().items()}, out / "initial.safetensors")

@@ -93,6 +93,18 @@ def test_training_pairs_include_dry_photos(tmp_path):
     assert not (rainy == clean).flatten(1).all(1).any()
 
 
+def test_training_pairs_include_gray_photos(tmp_path):
+    from ganapps.data import RainPatches
+
+    Image.fromarray(skdata.astronaut()[::2, ::2]).save(tmp_path / "photo.png")
+    indices = torch.zeros(40, dtype=torch.long)
+    for gray_share, low, high in ((0.0, 0, 0), (0.2, 3, 16), (1.0, 40, 40)):
+        rainy, clean = RainPatches([tmp_path], patch=64, gray_share=gray_share).batch(indices, seed=0)
+        gray = [((images[:, 0] == images[:, 1]) & (images[:, 1] == images[:, 2])).flatten(1).all(1) for images in (rainy, clean)]
+        assert torch.equal(gray[0], gray[1])  # both sides of a pair, or neither
+        assert low <= gray[0].sum() <= high
+
+
 @pytest.fixture(scope="module")
 def rain_model(tmp_path_factory):
     torch.manual_seed(0)

@@ -134,11 +134,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_process_ddp_ends_with_identical_weights(fake_mnist, tmp_path):
+@pytest.mark.parametrize("family", ["infogan", "dcgan"])  # dcgan: its R1 penalty differentiates twice
+def test_two_process_ddp_ends_with_identical_weights(family, fake_mnist, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1",
-         f"--master_port={free_port()}", str(ROOT / "tests" / "ddp_worker.py"), str(fake_mnist), str(tmp_path)],
+         f"--master_port={free_port()}", str(ROOT / "tests" / "ddp_worker.py"), str(fake_mnist), str(tmp_path), family],
         capture_output=True, text=True, timeout=300, env=env,
     )
     assert result.returncode == 0, result.stderr[-3000:]

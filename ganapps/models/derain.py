@@ -110,7 +110,7 @@ def image_statistics(images: torch.Tensor) -> torch.Tensor:
     levels = torch.tensor([0.01, 0.5, 0.99], device=pixels.device)
     channel = torch.quantile(pixels, levels, dim=2).permute(1, 2, 0).flatten(1)  # (B, 9)
     dark = torch.quantile(pixels.amin(dim=1), levels[:2], dim=1).t()  # (B, 2)
-    return torch.cat([pixels.mean(dim=2), pixels.std(dim=2), channel, dark], dim=1)
+    return torch.cat([pixels.mean(dim=2), pixels.std(dim=2, correction=0), channel, dark], dim=1)
 
 
 class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["gan", "deraining", "id-cgan"]):
