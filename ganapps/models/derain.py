@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .layers import TrainState, bce_logits, check_positive, vgg_features
+from .layers import ResidualBlock, TrainState, bce_logits, check_positive, vgg_features
 
 DATASET = "rain"
 EXPORT = "generator"
@@ -76,21 +76,6 @@ class DenseBlock(nn.Module):
         return self.transition(torch.cat(features, dim=1))
 
 
-class ResidualBlock(nn.Module):
-    """x + conv(relu(conv(x))); the second convolution starts at zero, so a new block starts as the identity."""
-
-    def __init__(self, channels: int):
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(channels, channels, 3, padding=1)
-        )
-        nn.init.zeros_(self.body[2].weight)
-        nn.init.zeros_(self.body[2].bias)
-
-    def forward(self, x):
-        return x + self.body(x)
-
-
 STATISTICS = 17  # see image_statistics
 STATISTICS_PIXELS = 65_536  # image_statistics looks at a regular subsample of about this many pixels
 
@@ -136,6 +121,9 @@ class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["
         self.decode1 = DenseBlock(3 * c + 2 * c, g, n, 2 * c)  # (B, 2c, H/2, W/2)
         self.decode0 = nn.Sequential(nn.Conv2d(2 * c + c, c, 3, padding=1), nn.ReLU(inplace=True))  # (B, c, H, W)
         self.refine = nn.Sequential(*(ResidualBlock(c) for _ in range(config.refine_blocks)))
+        for block in self.refine:  # a new block starts as the identity (so a trained network can grow)
+            nn.init.zeros_(block.body[2].weight)
+            nn.init.zeros_(block.body[2].bias)
         self.tail = nn.Conv2d(c, 3, 3, padding=1)
         nn.init.zeros_(self.tail.weight)  # start as the identity: no rain removed yet
         nn.init.zeros_(self.tail.bias)

@@ -26,6 +26,21 @@ class TrainState:
     extra: dict = field(default_factory=dict)
 
 
+class ResidualBlock(nn.Module):
+    """x + conv(relu(conv(x))), 3x3 convolutions keeping ``channels`` (SRResNet's and the deraining generator's)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(channels, channels, 3, padding=1),
+        )
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
 def bce_logits(logits: torch.Tensor, target: float) -> torch.Tensor:
     """Binary cross-entropy of logits against a constant target (1.0 real, 0.0 fake)."""
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .layers import TrainState, bce_logits, check_positive, vgg_features
+from .layers import ResidualBlock, TrainState, bce_logits, check_positive, vgg_features
 
 log = logging.getLogger(__name__)
 
@@ -73,19 +73,6 @@ class Config:
     def paper(cls) -> "Config":
         """The paper's size (64 channels, 16 blocks), for users with a GPU."""
         return cls(channels=64, num_blocks=16, disc_channels=64)
-
-
-class ResidualBlock(nn.Module):
-    def __init__(self, channels: int):
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(channels, channels, 3, padding=1),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(channels, channels, 3, padding=1),
-        )
-
-    def forward(self, x):
-        return x + self.body(x)
 
 
 class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["gan", "srgan", "super-resolution"]):
