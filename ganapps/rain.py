@@ -116,6 +116,20 @@ def add_rain(image: np.ndarray, params: RainParams, *, seed: int = 0) -> np.ndar
 
 
 DRIZZLE_SHARE = 1 / 3  # share of training rain drawn as drizzle
+# Ranges of the streaks' parameters (layers: integers from low up to high - 1); angles are -35..35 in both.
+BROAD = dict(amount=(0.1, 1.0), length=(8, 70), width=(0.7, 3.0), brightness=(0.3, 0.95), layers=(1, 5))
+DRIZZLE = dict(amount=(0.1, 0.45), length=(8, 35), width=(0.6, 1.4), brightness=(0.25, 0.6), layers=(1, 3))
+
+
+def _streaks(rng: np.random.Generator, ranges: dict) -> dict:
+    return dict(
+        amount=float(rng.uniform(*ranges["amount"])),
+        angle=float(rng.uniform(-35, 35)),
+        length=float(rng.uniform(*ranges["length"])),
+        width=float(rng.uniform(*ranges["width"])),
+        brightness=float(rng.uniform(*ranges["brightness"])),
+        layers=int(rng.integers(*ranges["layers"])),
+    )
 
 
 def random_params(rng: np.random.Generator) -> RainParams:
@@ -127,21 +141,9 @@ def random_params(rng: np.random.Generator) -> RainParams:
     downpours.
     """
     if rng.random() < DRIZZLE_SHARE:
-        return RainParams(
-            amount=float(rng.uniform(0.1, 0.45)),
-            angle=float(rng.uniform(-35, 35)),
-            length=float(rng.uniform(8, 35)),
-            width=float(rng.uniform(0.6, 1.4)),
-            brightness=float(rng.uniform(0.25, 0.6)),
-            layers=int(rng.integers(1, 3)),
-        )
+        return RainParams(**_streaks(rng, DRIZZLE))
     return RainParams(
-        amount=float(rng.uniform(0.1, 1.0)),
-        angle=float(rng.uniform(-35, 35)),
-        length=float(rng.uniform(8, 70)),
-        width=float(rng.uniform(0.7, 3.0)),
-        brightness=float(rng.uniform(0.3, 0.95)),
-        layers=int(rng.integers(1, 5)),
+        **_streaks(rng, BROAD),
         haze=float(rng.choice([0.0, rng.uniform(0.0, 0.3)])),
         blur=float(rng.choice([0.0, rng.uniform(0.0, 1.0)])),
     )
