@@ -257,6 +257,16 @@ class Run:
         os.replace(tmp, self.out / STATE_FILE)
         hub.save(self.export, self.out / "model", card=model_card_draft(self.cfg, self.step))
 
+    def close(self) -> None:
+        """Leave the process group once every process is done (under torchrun); a no-op otherwise.
+
+        A process that exits still in the group can abort in gloo's teardown ("terminate called
+        without an active exception") while the others finish.
+        """
+        if self.world_size > 1 and dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()
+
     def save_samples(self) -> None:
         preview = getattr(self.family, "preview", None)
         if preview is None or not self.is_main:
@@ -304,7 +314,7 @@ def training_steps(run: Run) -> Iterator[dict]:
 
 
 def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True, data=None, after_training=None) -> Run:
-    """Train to ``cfg.steps`` with logs, sample grids and checkpoints; returns the finished run."""
+    """Train to ``cfg.steps`` with logs, sample grids and checkpoints; returns the finished, closed run."""
     run = Run(cfg, data=data, resume=resume)
     out = run.out
     if run.is_main:
@@ -343,6 +353,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True, data
     if after_training is not None and run.is_main:
         after_training(run)
         run.save()
+    run.close()
     return run
 
 

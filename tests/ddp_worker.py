@@ -20,3 +20,4 @@ for _ in training_steps(run):
 run.save()
 state = {k: v.contiguous() for k, v in run.export.state_dict().items()}
 safetensors.torch.save_file(state, out / f"rank{run.rank}.safetensors")
+run.close()
