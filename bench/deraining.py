@@ -1,10 +1,16 @@
-"""Benchmark of deraining: real heavy-rain pairs, Set14 with synthetic rain at three strengths, speed, memory.
+"""Benchmark of deraining: each model against the rainy input on every set given, then speed and memory side by side.
 
-    python bench/deraining.py --pairs ../shared/data/rain/heavy_samples --set14 ../shared/data/sr/bench/Set14
+    python bench/deraining.py --rain800 ../shared/data/rain/rain800/train --pairs ../shared/data/rain/heavy_samples \
+        --set14 ../shared/data/sr/bench/Set14
 
-PSNR / SSIM on Y, no shave (``ganapps.evaluation``). Synthetic rain uses ``RainParams.strength``
-with fixed seeds (image i gets seed i). Speed: seconds per megapixel; memory: peak resident
-memory of a fresh process that derains a 12-megapixel photo (4000x3000).
+Sets (each optional): ``--rain800``: the validation split of a folder of side-by-side pairs
+(``data.side_by_side_pairs``: every tenth file in name order, never trained on); ``--pairs``:
+real pairs in rainy/test and clean/test; ``--set14``: clean photos with synthetic rain at three
+strengths (``RainParams.strength``, image i gets seed i); ``--photos``: the validation photos
+(eight scikit-image photos, 384-pixel centre crops: rain-free, then the three strengths), on which
+recipes were chosen. PSNR / SSIM on Y, no shave (``ganapps.evaluation``).
+Speed: seconds per megapixel of a 1024x1024 photo, the models taking turns, best of three rounds;
+memory: peak resident memory of a fresh process that derains a 12-megapixel photo (4000x3000).
 """
 
 from __future__ import annotations
@@ -16,12 +22,19 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ganapps.evaluation import evaluate_derain, evaluate_derain_synthetic  # noqa: E402
-from ganapps.photos import derain  # noqa: E402
+from tables import table  # noqa: E402
+from ganapps.evaluation import (  # noqa: E402
+    evaluate_derain, evaluate_derain_on_photos, evaluate_derain_side_by_side, evaluate_derain_synthetic,
+)
+from ganapps.photos import DERAIN_MODELS, derain  # noqa: E402
+
+VALIDATION_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera", "brick", "grass", "gravel")
+STRENGTHS = ("light", "medium", "heavy")
 
 PEAK_MEMORY = """
 import resource, sys, numpy as np
@@ -33,43 +46,93 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
+def validation_photos(side: int = 384) -> list[np.ndarray]:
+    """Centre crops of scikit-image photos, gray ones as three equal channels (uint8 (side, side, 3))."""
+    from skimage import data as skdata
+
+    crops = []
+    for name in VALIDATION_PHOTOS:
+        image = getattr(skdata, name)()
+        if image.ndim == 2:
+            image = np.repeat(image[..., None], 3, axis=2)
+        top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
+        crops.append(np.ascontiguousarray(image[top : top + side, left : left + side, :3]))
+    return crops
+
+
+def score_cell(scores: dict, rainy: dict) -> str:
+    cell = f"{scores['psnr']:.2f} / {scores['ssim']:.4f}"
+    return cell if not np.isfinite(rainy["psnr"]) else f"{cell} ({scores['psnr'] - rainy['psnr']:+.2f} dB)"
+
+
+def seconds_per_megapixel(models, rounds: int = 3) -> dict[str, float]:
+    photo = np.random.default_rng(0).integers(0, 256, (1024, 1024, 3), dtype=np.uint8)
+    best = {model: float("inf") for model in models}
+    for model in models:
+        derain(photo[:64, :64], model=model)  # load and warm up
+    for _ in range(rounds):
+        for model in models:  # taking turns: a machine that slows down slows every model alike
+            started = time.perf_counter()
+            derain(photo, model=model)
+            best[model] = min(best[model], time.perf_counter() - started)
+    return {model: seconds / (1024 * 1024 / 1e6) for model, seconds in best.items()}
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--pairs", required=True, help="folder with rainy/test and clean/test")
-    parser.add_argument("--set14", required=True, help="clean benchmark photos for synthetic rain")
-    parser.add_argument("--model", default="derain-idcgan")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", default=list(reversed(DERAIN_MODELS)), help="the first is the reference for speed")
+    parser.add_argument("--rain800", help="folder of side-by-side pairs (left clean, right rainy); its validation split is scored")
+    parser.add_argument("--pairs", help="folder with rainy/test and clean/test")
+    parser.add_argument("--set14", help="clean benchmark photos for synthetic rain")
+    parser.add_argument("--photos", action="store_true", help="the scikit-image validation photos")
+    parser.add_argument("--threads", type=int, help="torch threads (default: all cores)")
+    parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    sets = []
+    if args.rain800:
+        sets.append(("Rain800 validation (every 10th pair)",
+                     lambda model: evaluate_derain_side_by_side(args.rain800, split="validation", model=model)))
+    if args.pairs:
+        rainy, clean = Path(args.pairs) / "rainy" / "test", Path(args.pairs) / "clean" / "test"
+        sets.append(("heavy pairs (5, real streak data)", lambda model: evaluate_derain(rainy, clean, model=model)))
+    if args.set14:
+        for strength in STRENGTHS:
+            sets.append((f"Set14 + {strength} synthetic rain",
+                         lambda model, s=strength: evaluate_derain_synthetic(args.set14, s, model=model)))
+    if args.photos:
+        photos = validation_photos()
+        for strength in (None, *STRENGTHS):
+            sets.append((f"validation photos, {strength or 'no'} rain",
+                         lambda model, s=strength: evaluate_derain_on_photos(photos, s, model=model)))
 
     rows = []
-    sets = [("heavy pairs (5, real streak data)", lambda: evaluate_derain(
-        Path(args.pairs) / "rainy" / "test", Path(args.pairs) / "clean" / "test", model=args.model))]
-    for strength in ("light", "medium", "heavy"):
-        sets.append((f"Set14 + {strength} synthetic rain", lambda s=strength: evaluate_derain_synthetic(args.set14, s, model=args.model)))
     for name, run in sets:
-        scores = run()
-        rainy, model = scores["rainy input"], scores[args.model]
-        rows.append((name, f"{rainy['psnr']:.2f} / {rainy['ssim']:.4f}", f"{model['psnr']:.2f} / {model['ssim']:.4f}",
-                     f"{model['psnr'] - rainy['psnr']:+.2f} dB"))
-    print("\n### Deraining (PSNR-Y dB / SSIM-Y)\n")
-    print("| set | rainy input | derained | gain |\n|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+        scores = {model: run(model) for model in args.models}
+        rainy = scores[args.models[0]]["rainy input"]
+        rainy_cell = "(clean)" if not np.isfinite(rainy["psnr"]) else f"{rainy['psnr']:.2f} / {rainy['ssim']:.4f}"
+        rows.append([name, rainy_cell, *(score_cell(scores[model][model], rainy) for model in args.models)])
+        print(name, rows[-1][1:], file=sys.stderr, flush=True)
+    if rows:
+        table("Deraining (PSNR-Y dB / SSIM-Y, gain over the rainy input)", ["set", "rainy input", *args.models], rows)
 
-    photo = np.random.default_rng(0).integers(0, 256, (1024, 1024, 3), dtype=np.uint8)
-    derain(photo[:64, :64], model=args.model)
-    started = time.perf_counter()
-    for _ in range(2):
-        derain(photo, model=args.model)
-    seconds = (time.perf_counter() - started) / 2 / (1024 * 1024 / 1e6)
-    peak = "-"
-    if not args.skip_memory:
-        out = subprocess.run([sys.executable, "-c", PEAK_MEMORY.format(root=str(ROOT), model=args.model)],
-                             capture_output=True, text=True, check=True).stdout
-        peak = f"{int(out.split()[-1]) / 1024**2:.2f} GB"
-    print("\n### Speed and memory on this machine (2 CPU cores, float32, tile 512)\n")
-    print("| seconds per megapixel | peak memory, 12-megapixel photo |\n|---|---|")
-    print(f"| {seconds:.2f} | {peak} |")
+    if args.skip_speed:
+        return
+    speed = seconds_per_megapixel(args.models)
+    reference = speed[args.models[0]]
+    rows = []
+    for model in args.models:
+        peak = "-"
+        if not args.skip_memory:
+            out = subprocess.run([sys.executable, "-c", PEAK_MEMORY.format(root=str(ROOT), model=model)],
+                                 capture_output=True, text=True, check=True).stdout
+            peak = f"{int(out.split()[-1]) / 1024**2:.2f} GB"
+        rows.append([model, f"{speed[model]:.2f}", f"{speed[model] / reference:.2f}x", peak])
+    table(f"Speed and memory on this machine ({torch.get_num_threads()} threads, float32, tile 512, one run)",
+          ["model", "seconds per megapixel", f"time / {args.models[0]}", "peak memory, 12-megapixel photo"], rows)
 
 
 if __name__ == "__main__":

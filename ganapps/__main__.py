@@ -225,8 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _photo_command(sub, "upscale", "upscale photos 2-4x", model="srgan-x4",
                        model_help="srgan-x4, srresnet-x4, bicubic, or a checkpoint / Hub repo id", tile=256)
     p.add_argument("--scale", type=int, default=4, choices=[2, 3, 4])
-    _photo_command(sub, "derain", "remove rain from photos", model="derain-idcgan",
-                   model_help="a derain checkpoint name, folder or Hub repo id", tile=512)
+    _photo_command(sub, "derain", "remove rain from photos", model="derain-idcgan-mix",
+                   model_help="derain-idcgan-mix (default), derain-idcgan, or a derain checkpoint folder or Hub repo id", tile=512)
 
     p = sub.add_parser("evaluate", help="benchmark protocols (sr: PSNR/SSIM on Y of x4 super-resolution)")
     p.add_argument("task", choices=["sr", "derain"])
@@ -235,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", nargs="+", default=["bicubic", "srresnet-x4", "srgan-x4"], help="sr: models to compare")
     p.add_argument("--rainy", help="derain: folder of rainy images")
     p.add_argument("--clean", help="derain: folder of clean images with the same file names")
-    p.add_argument("--model", default="derain-idcgan", help="derain: the model")
+    p.add_argument("--model", default="derain-idcgan-mix", help="derain: the model")
     p.set_defaults(func=_evaluate)
 
     p = sub.add_parser("push", help="upload a checkpoint with its model card to the Hugging Face Hub")

@@ -121,6 +121,37 @@ def paired_folders(folder: Path) -> tuple[Path, Path] | None:
     return None
 
 
+SIDE_BY_SIDE = "side-by-side:"  # a --data prefix: each image holds a pair, left clean, right rainy
+HOLD_OUT_EVERY = 10  # of side-by-side pairs in name order, the 10th, 20th, ... are the validation split
+
+
+def side_by_side_pairs(folder, *, split: str = "train") -> list[tuple[np.ndarray, np.ndarray]]:
+    """(rainy, clean) uint8 pairs from a folder in the pix2pix layout: each image is clean | rainy.
+
+    Every image is cut at ``width // 2``: the left half is the clean photo, the right half the
+    same photo with rain (Rain800's layout). The split is fixed by file name order: every
+    ``HOLD_OUT_EVERY``-th file (the 10th, 20th, ...) is "validation", the rest "train", so a
+    model trained on one split never sees the other. ``split="all"`` gives every pair.
+    """
+    splits = ("train", "validation", "all")
+    if split not in splits:
+        raise ValueError(f"unknown split {split!r}; available: {', '.join(splits)}")
+    paths = _image_files(Path(folder))
+    if not paths:
+        raise ValueError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}")
+    held_out = set(paths[HOLD_OUT_EVERY - 1 :: HOLD_OUT_EVERY])
+    if split != "all":
+        paths = [p for p in paths if (p in held_out) == (split == "validation")]
+    pairs = []
+    for path in paths:
+        image = load_rgb(path)
+        half = image.shape[1] // 2
+        if half < 1:
+            raise ValueError(f"{path} is {image.shape[1]} px wide: too narrow to hold a side-by-side pair")
+        pairs.append((image[:, half : 2 * half], image[:, :half]))
+    return pairs
+
+
 def gray_rgb(image: np.ndarray) -> np.ndarray:
     """(H, W, 3) float -> the same picture in gray (ITU-R BT.601 luma), still three channels."""
     luma = image @ np.array([0.299, 0.587, 0.114], np.float32)
@@ -131,7 +162,9 @@ class RainPatches:
     """Training pairs for deraining: clean photos with new synthetic rain every time, plus real pairs.
 
     A ``--data`` folder with rainy/ and clean/ subfolders (files paired by name) gives real pairs,
-    each repeated ``pair_weight`` times per epoch; any other folder gives clean photos, rained on
+    each repeated ``pair_weight`` times per epoch; ``side-by-side:DIR`` gives the training split of a
+    folder of side-by-side pairs (``side_by_side_pairs``: Rain800), each once per epoch, since such
+    sets are large; any other folder gives clean photos, rained on
     by ``rain.random_params`` with a seed that depends on the step; a ``dry_share`` of those crops
     get no rain at all, so the model learns to leave a dry photo (and the dry parts of a rainy one)
     untouched. A ``gray_share`` of all pairs are turned to grayscale (both sides): in a gray photo
@@ -143,7 +176,11 @@ class RainPatches:
     def __init__(self, folders, *, patch: int = 128, pair_weight: int = 5, dry_share: float = 0.25, gray_share: float = 0.2):
         self.patch, self.dry_share, self.gray_share = patch, dry_share, gray_share
         self.items: list[tuple[np.ndarray | None, np.ndarray]] = []  # (rainy or None, clean)
-        for folder in folders:
+        for folder in map(str, folders):
+            if folder.startswith(SIDE_BY_SIDE):
+                pairs = side_by_side_pairs(folder[len(SIDE_BY_SIDE) :], split="train")
+                self.items += [(rainy, clean) for rainy, clean in pairs if min(clean.shape[:2]) >= patch]
+                continue
             pairs = paired_folders(folder)
             if pairs is None:
                 photos = [load_rgb(p) for p in _image_files(Path(folder))]

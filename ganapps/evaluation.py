@@ -10,7 +10,7 @@ import numpy as np
 from .data import bicubic_downscale
 from .imaging import IMAGE_SUFFIXES, load_rgb
 from .metrics import high_frequency_energy, psnr_ssim_y
-from .photos import derain, upscale
+from .photos import DERAIN_MODELS, derain, upscale
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def _derain_scores(pairs, model: str) -> dict[str, dict[str, float]]:
     return {name: {k: float(np.mean(v)) for k, v in metrics.items()} for name, metrics in scores.items()}
 
 
-def evaluate_derain(rainy_folder, clean_folder, *, model: str = "derain-idcgan") -> dict[str, dict[str, float]]:
+def evaluate_derain(rainy_folder, clean_folder, *, model: str = DERAIN_MODELS[0]) -> dict[str, dict[str, float]]:
     """The deraining protocol on real pairs: files of the same name in ``rainy_folder`` and ``clean_folder``."""
     rainy_paths = sorted(p for p in Path(rainy_folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not rainy_paths:
@@ -67,16 +67,30 @@ def evaluate_derain(rainy_folder, clean_folder, *, model: str = "derain-idcgan")
     return _derain_scores(((load_rgb(p), load_rgb(Path(clean_folder) / p.name)) for p in rainy_paths), model)
 
 
-def evaluate_derain_synthetic(clean_folder, strength: str, *, model: str = "derain-idcgan", seed: int = 0):
+def evaluate_derain_side_by_side(folder, *, split: str = "validation", model: str = DERAIN_MODELS[0]):
+    """The protocol on a folder of side-by-side pairs (Rain800's layout), by default its validation split."""
+    from .data import side_by_side_pairs
+
+    return _derain_scores(side_by_side_pairs(folder, split=split), model)
+
+
+def evaluate_derain_synthetic(clean_folder, strength: str, *, model: str = DERAIN_MODELS[0], seed: int = 0):
     """The protocol on clean photos with synthetic rain of a fixed strength (``RainParams.strength``) and seeds."""
+    paths = sorted(p for p in Path(clean_folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    return evaluate_derain_on_photos((load_rgb(p) for p in paths), strength, model=model, seed=seed)
+
+
+def evaluate_derain_on_photos(photos, strength: str | None, *, model: str = DERAIN_MODELS[0], seed: int = 0):
+    """The protocol on clean uint8 photos with synthetic rain of a fixed strength; ``None``: no rain (is the photo kept?)."""
     from .rain import RainParams, add_rain
 
-    params = RainParams.strength(strength)
-    paths = sorted(p for p in Path(clean_folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    params = None if strength is None else RainParams.strength(strength)
 
     def pairs():
-        for index, path in enumerate(paths):
-            clean = load_rgb(path)
+        for index, clean in enumerate(photos):
+            if params is None:
+                yield clean, clean
+                continue
             rainy = (add_rain(clean, params, seed=seed + index) * 255).round().astype(np.uint8)
             yield rainy, clean
 

@@ -29,7 +29,7 @@ SCALES = (2, 3, 4)
 MAX_UPSCALE_PIXELS = 2048 * 2048  # input limit: the x4 output is then at most 67 megapixels
 DEFAULT_TILE = 256
 MAX_DERAIN_PIXELS = 4096 * 4096
-DERAIN_OVERLAP = 32  # context per tile side; the encoder-decoder sees further, so tiles agree to within rounding
+DERAIN_MODELS = ("derain-idcgan-mix", "derain-idcgan")  # the default first: trained on Rain800 and synthetic rain
 
 
 def resize(planes: torch.Tensor, size: tuple[int, int], method=Image.BICUBIC) -> torch.Tensor:
@@ -54,13 +54,13 @@ def _check_tile(tile) -> None:
         raise ValueError(f"tile must be a whole number of pixels in 16..4096, got {tile!r}")
 
 
-def _run_tiled(restore, generator, rgb, *, scale, tile, overlap, device, progress) -> torch.Tensor:
+def _run_tiled(restore, generator, rgb, *, scale, tile, overlap, device, progress, align=1) -> torch.Tensor:
     def run(piece: torch.Tensor) -> torch.Tensor:
         piece = piece.to(device).contiguous(memory_format=torch.channels_last)
         return restore(generator, piece, device=device).cpu()
 
     with torch.inference_mode():
-        return tiled_apply(run, rgb, scale=scale, tile=tile, overlap=overlap, progress=progress)
+        return tiled_apply(run, rgb, scale=scale, tile=tile, overlap=overlap, align=align, progress=progress)
 
 
 def upscale(
@@ -110,7 +110,7 @@ def upscale(
 def derain(
     image,
     *,
-    model: str = "derain-idcgan",
+    model: str = DERAIN_MODELS[0],
     tile: int = 512,
     device="cpu",
     progress: Callable[[int, int], None] | None = None,
@@ -119,17 +119,20 @@ def derain(
     """Remove rain streaks from a photo; returns a ``Picture`` of the same size and kind.
 
     ``image``: a path, bytes, PIL image or numpy array (grayscale, RGBA with alpha kept as is,
-    16-bit kept 16-bit). ``tile`` bounds memory (pixels per tile side); each tile gets 32 pixels of context.
+    16-bit kept 16-bit). ``model``: "derain-idcgan-mix" (trained on Rain800 and synthetic rain),
+    "derain-idcgan" (synthetic rain only), or any derain checkpoint name, folder or Hub repo id.
+    ``tile`` bounds memory (pixels per tile side, any size); each tile gets the network's whole
+    receptive field as context and starts on its pooling grid, so the result does not depend on it.
     """
     _check_tile(tile)
-    _check_model(model, "derain", ("derain-idcgan",))
+    _check_model(model, "derain", DERAIN_MODELS)
     picture = read_image(image, max_pixels=max_pixels)
     generator = hub.load_cached(model, str(device)).to(memory_format=torch.channels_last)
     rgb = picture.rgb()
     statistics = derain_family.image_statistics(rgb)  # of the whole photo, so that every tile is corrected alike
     color = _run_tiled(
         functools.partial(derain_family.restore, statistics=statistics), generator, rgb, scale=1, tile=tile,
-        overlap=DERAIN_OVERLAP, device=device, progress=progress,
+        overlap=generator.config.receptive_radius, align=derain_family.GRID, device=device, progress=progress,
     )
     if picture.grayscale:
         color = color.mean(dim=1, keepdim=True)

@@ -5,7 +5,10 @@ the image has them), run through the network, and only the output of its core is
 the margin is at least the network's receptive radius, every output pixel is computed from
 exactly the inputs it would see in one whole-image pass, so the tiled result equals the untiled
 one and no seam can appear — the overlap-tile strategy (Ronneberger et al., U-Net, 2015), which
-makes blending unnecessary. Memory is bounded by one tile and the output buffer.
+makes blending unnecessary. A network that pools (halves its resolution) computes on a grid
+anchored at the image's top-left corner; ``align`` starts every tile's context window on that
+grid, so that a tile pools the same pixels together as the whole image does, whatever the tile
+size. Memory is bounded by one tile and the output buffer.
 """
 
 from __future__ import annotations
@@ -27,15 +30,17 @@ def tiled_apply(
     scale: int,
     tile: int,
     overlap: int,
+    align: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> torch.Tensor:
     """Apply ``fn`` ((1, C, h, w) -> (1, C', scale*h, scale*w)) to ``image`` tile by tile.
 
-    ``tile`` is the core size in input pixels; ``overlap`` the context margin. ``progress`` is
-    called as progress(done, total) after each tile. Returns (1, C', scale*H, scale*W).
+    ``tile`` is the core size in input pixels; ``overlap`` the context margin (at least);
+    ``align`` the grid that context windows start on (the network's pooling factor).
+    ``progress`` is called as progress(done, total) after each tile. Returns (1, C', scale*H, scale*W).
     """
-    if tile < 1 or overlap < 0:
-        raise ValueError(f"tile must be >= 1 and overlap >= 0, got tile={tile}, overlap={overlap}")
+    if tile < 1 or overlap < 0 or align < 1:
+        raise ValueError(f"tile and align must be >= 1 and overlap >= 0, got tile={tile}, overlap={overlap}, align={align}")
     _, _, height, width = image.shape
     rows, cols = tile_grid(height, tile), tile_grid(width, tile)
     total = len(rows) * len(cols)
@@ -46,6 +51,7 @@ def tiled_apply(
             # The core plus up to `overlap` pixels of context on each side.
             y0, y1 = max(top - overlap, 0), min(bottom + overlap, height)
             x0, x1 = max(left - overlap, 0), min(right + overlap, width)
+            y0, x0 = y0 - y0 % align, x0 - x0 % align  # on the pooling grid of the whole image
             result = fn(image[:, :, y0:y1, x0:x1])  # (1, C', scale*(y1-y0), scale*(x1-x0))
             if output is None:
                 output = torch.empty(1, result.shape[1], scale * height, scale * width, dtype=result.dtype)

@@ -107,6 +107,43 @@ def test_training_pairs_include_gray_photos(tmp_path):
         assert low <= gray[0].sum() <= high
 
 
+def side_by_side_folder(folder, count):
+    """``count`` pix2pix-layout files: left the clean photo (its number in red), right the rainy one (in green)."""
+    folder.mkdir()
+    for number in range(1, count + 1):
+        pair = np.zeros((32, 70, 3), np.uint8)
+        pair[:, :35, 0], pair[:, 35:, 1] = number, number
+        Image.fromarray(pair).save(folder / f"{number}.png")
+    return folder
+
+
+def test_side_by_side_pairs_are_split_once_by_name_order(tmp_path):
+    from ganapps.data import side_by_side_pairs
+
+    folder = side_by_side_folder(tmp_path / "pairs", 25)
+    train, validation = side_by_side_pairs(folder), side_by_side_pairs(folder, split="validation")
+    assert len(train) == 23 and len(validation) == 2 and len(side_by_side_pairs(folder, split="all")) == 25
+    rainy, clean = validation[0]
+    assert rainy.shape == clean.shape == (32, 35, 3)
+    assert (rainy[..., 1] > 0).all() and (rainy[..., 0] == 0).all() and (clean[..., 1] == 0).all()  # right rainy, left clean
+    names = sorted(f"{n}.png" for n in range(1, 26))  # name order: 1, 10, 11, ..., 19, 2, 20, ...
+    held_out = {int(names[9][:-4]), int(names[19][:-4])}
+    assert {int(clean[0, 0, 0]) for _, clean in validation} == held_out
+    assert not held_out & {int(clean[0, 0, 0]) for _, clean in train}
+    with pytest.raises(ValueError, match="unknown split 'test'; available: train, validation, all"):
+        side_by_side_pairs(folder, split="test")
+
+
+def test_training_pairs_read_side_by_side_folders(tmp_path):
+    from ganapps.data import RainPatches
+
+    folder = side_by_side_folder(tmp_path / "pairs", 10)
+    patches = RainPatches([f"side-by-side:{folder}"], patch=32, gray_share=0.0)
+    assert len(patches) == 9  # the training split, each pair once
+    rainy, clean = patches.batch(torch.arange(9), seed=0)
+    assert (rainy[:, 0] == 0).all() and (rainy[:, 1] > 0).all() and (clean[:, 1] == 0).all()
+
+
 @pytest.fixture(scope="module")
 def rain_model(tmp_path_factory):
     torch.manual_seed(0)
@@ -133,10 +170,29 @@ def test_tiled_equals_untiled_within_tolerance(rain_model):
     assert (alone - whole).abs().max() > 2 / 255
 
 
-def test_derain_does_not_depend_on_the_tile_size(rain_model):
-    photo = (add_rain(skdata.astronaut()[:96, :128], RainParams(), seed=1) * 255).astype(np.uint8)
-    small, large = derain(photo, model=rain_model, tile=32).to_array(), derain(photo, model=rain_model, tile=512).to_array()
-    assert np.abs(small.astype(int) - large.astype(int)).max() <= 2
+def test_receptive_radius_bounds_what_an_output_pixel_sees():
+    torch.manual_seed(0)
+    config = derain_family.Config(channels=4, growth=4, layers_per_block=2, refine_blocks=2, global_context=False)
+    generator = derain_family.Generator(config)
+    for parameter in generator.parameters():
+        torch.nn.init.normal_(parameter, 0.0, 0.3)
+    image = torch.rand(1, 3, 128, 128)
+    for row, col in ((64, 64), (61, 66), (63, 63)):  # every phase of the pooling grid
+        poked = image.clone()
+        poked[..., row, col] += 1
+        changed = (generator(poked) - generator(image)).abs().amax(dim=(0, 1)) > 0
+        rows, cols = torch.nonzero(changed, as_tuple=True)
+        reach = max((rows - row).abs().max(), (cols - col).abs().max()).item()
+        assert config.receptive_radius - 8 <= reach <= config.receptive_radius  # a bound, and not a loose one
+
+
+@pytest.mark.parametrize("tile", [17, 33, 45, 50])
+def test_tiled_equals_untiled_for_any_tile_size(rain_model, tile):
+    """Tiles start on the pooling grid and get the whole receptive field as context: the same result."""
+    photo = (add_rain(skdata.astronaut()[:90, :118], RainParams(), seed=1) * 255).astype(np.uint8)
+    whole = derain(photo, model=rain_model, tile=4096).color
+    tiled = derain(photo, model=rain_model, tile=tile).color
+    assert torch.allclose(tiled, whole, atol=1e-5)
 
 
 def test_image_statistics_see_haze_and_ignore_the_photo_size():

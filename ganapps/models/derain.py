@@ -54,6 +54,17 @@ class Config:
         if not isinstance(self.global_context, bool):
             raise ValueError(f"global_context must be true or false, got {self.global_context!r}")
 
+    @property
+    def receptive_radius(self) -> int:
+        """How far (in pixels) an output pixel can see: the tile overlap that makes tiling exact.
+
+        Each 3x3 convolution reaches one pixel of its own level (1, 2 or 4 full-resolution
+        pixels at full, half and quarter resolution), each halving or doubling one more: three
+        convolutions and 2r in the residual blocks at full resolution, 2n at half and n at
+        quarter resolution, and four resamplings (1 + 2 + 2 + 1).
+        """
+        return 3 + 2 * self.refine_blocks + 2 * (2 * self.layers_per_block) + 4 * self.layers_per_block + 6
+
     @classmethod
     def tiny(cls) -> "Config":
         return cls(channels=4, growth=4, layers_per_block=1, disc_channels=4)
@@ -76,6 +87,7 @@ class DenseBlock(nn.Module):
         return self.transition(torch.cat(features, dim=1))
 
 
+GRID = 4  # two halvings: the network pads its input to a multiple of this, and tiles must start on it
 STATISTICS = 17  # see image_statistics
 STATISTICS_PIXELS = 65_536  # image_statistics looks at a regular subsample of about this many pixels
 
@@ -136,7 +148,7 @@ class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["
     def forward(self, rainy: torch.Tensor, statistics: torch.Tensor | None = None) -> torch.Tensor:
         """``statistics``: ``image_statistics`` of the whole photo when ``rainy`` is a tile of it (default: of ``rainy``)."""
         height, width = rainy.shape[-2:]
-        pad = (0, (-width) % 4, 0, (-height) % 4)  # two halvings need sides divisible by 4
+        pad = (0, (-width) % GRID, 0, (-height) % GRID)  # two halvings need sides divisible by 4
         x = F.pad(rainy, pad, mode="replicate") * 2 - 1
         level0 = self.head(x)
         level1 = self.encode1(F.avg_pool2d(level0, 2))
