@@ -176,3 +176,32 @@ def test_upscale_bad_uploads_get_clear_errors_and_the_app_keeps_serving(client, 
         client.predict(handle_file(write_upload(tmp_path, name, content)), "bicubic", 4, api_name="/upscale")
     ok = write_upload(tmp_path, "ok.png", Image.new("RGB", (8, 8)))
     assert Image.open(client.predict(handle_file(ok), "bicubic", 2, api_name="/upscale")[1]).size == (16, 16)
+
+
+@pytest.mark.parametrize("model", ["derain-idcgan-mix", "derain-idcgan"])
+def test_derain_returns_comparison_and_full_size_png(client, tmp_path, model):
+    from gradio_client import handle_file
+
+    upload = write_upload(tmp_path, "rainy.jpg", Image.new("RGB", (45, 31), (90, 120, 160)))
+    (before, after), png, summary = client.predict(handle_file(upload), model, api_name="/derain")
+    assert Image.open(after).size == Image.open(before).size == Image.open(png).size == (45, 31)
+    assert f"with {model}" in summary
+    rainy, derained, report = client.predict(handle_file(upload), 0.5, 10, 30, 0, model, api_name="/make_rain")
+    assert Image.open(derained).size == (45, 31) and "gain" in report
+
+
+@pytest.mark.parametrize(
+    "content, model, message",
+    [
+        (b"just some text", "derain-idcgan-mix", "not an image"),
+        (Image.new("RGB", (8, 8)), "srgan-x4", "is a srgan model; this needs one of: derain-idcgan-mix, derain-idcgan"),
+        (Image.new("RGB", (8, 8)), None, "model is required"),
+    ],
+)
+def test_derain_bad_requests_get_clear_errors_and_the_app_keeps_serving(client, tmp_path, content, model, message):
+    from gradio_client import handle_file
+
+    with pytest.raises(Exception, match=message):
+        client.predict(handle_file(write_upload(tmp_path, "upload.png", content)), model, api_name="/derain")
+    ok = write_upload(tmp_path, "ok.png", Image.new("RGB", (9, 7)))
+    assert Image.open(client.predict(handle_file(ok), "derain-idcgan", api_name="/derain")[1]).size == (9, 7)

@@ -92,7 +92,7 @@ def test_shipped_checkpoints_load_strictly_and_sample_deterministically():
     from ganapps.photos import derain, upscale
 
     names = hub.available()
-    assert {"dcgan-mnist", "cgan-mnist", "infogan-mnist", "mnist-classifier", "srresnet-x4", "derain-idcgan"} <= set(names)
+    assert {"dcgan-mnist", "cgan-mnist", "infogan-mnist", "mnist-classifier", "srresnet-x4", "derain-idcgan", "derain-idcgan-mix"} <= set(names)
     photo = torch.rand(20, 24, 3).mul(255).byte().numpy()
     for name in names:
         model = hub.load(name)
