@@ -272,3 +272,18 @@ def test_evaluate_and_cli_on_a_small_paired_set(rain_model, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png"]
+
+
+def test_cli_uses_the_default_model_and_reports_bad_inputs(tmp_path):
+    photo = (add_rain(skdata.coffee()[:40, :56], RainParams(), seed=2) * 255).round().astype(np.uint8)
+    Image.fromarray(photo).save(tmp_path / "rainy.png")
+    (tmp_path / "notes.png").write_bytes(b"not an image")
+    result = subprocess.run(
+        [sys.executable, "-m", "ganapps", "derain", str(tmp_path / "notes.png"), str(tmp_path / "rainy.png"), "--tile", "23",
+         "--out", str(tmp_path / "out")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 1 and "notes.png: not an image" in result.stderr
+    written = np.asarray(Image.open(tmp_path / "out" / "rainy.png")).astype(int)
+    for model, same in (("derain-idcgan-mix", True), ("derain-idcgan", False)):  # the library's default, whatever the tile
+        assert (np.abs(written - derain(photo, model=model).to_array()).max() <= 1) == same
