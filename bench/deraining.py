@@ -97,8 +97,8 @@ def main():
         sets.append(("Rain800 validation (every 10th pair)",
                      lambda model: evaluate_derain_side_by_side(args.rain800, split="validation", model=model)))
     if args.pairs:
-        rainy, clean = Path(args.pairs) / "rainy" / "test", Path(args.pairs) / "clean" / "test"
-        sets.append(("heavy pairs (5, real streak data)", lambda model: evaluate_derain(rainy, clean, model=model)))
+        folders = Path(args.pairs) / "rainy" / "test", Path(args.pairs) / "clean" / "test"
+        sets.append(("heavy pairs (5, real streak data)", lambda model: evaluate_derain(*folders, model=model)))
     if args.set14:
         for strength in STRENGTHS:
             sets.append((f"Set14 + {strength} synthetic rain",
