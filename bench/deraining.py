@@ -95,26 +95,26 @@ def main():
     sets = []
     if args.rain800:
         sets.append(("Rain800 validation (every 10th pair)",
-                     lambda model: evaluate_derain_side_by_side(args.rain800, split="validation", model=model)))
+                     lambda models: evaluate_derain_side_by_side(args.rain800, split="validation", models=models)))
     if args.pairs:
         folders = Path(args.pairs) / "rainy" / "test", Path(args.pairs) / "clean" / "test"
-        sets.append(("heavy pairs (5, real streak data)", lambda model: evaluate_derain(*folders, model=model)))
+        sets.append(("heavy pairs (5, real streak data)", lambda models: evaluate_derain(*folders, models=models)))
     if args.set14:
         for strength in STRENGTHS:
             sets.append((f"Set14 + {strength} synthetic rain",
-                         lambda model, s=strength: evaluate_derain_synthetic(args.set14, s, model=model)))
+                         lambda models, s=strength: evaluate_derain_synthetic(args.set14, s, models=models)))
     if args.photos:
         photos = validation_photos()
         for strength in (None, *STRENGTHS):
             sets.append((f"validation photos, {strength or 'no'} rain",
-                         lambda model, s=strength: evaluate_derain_on_photos(photos, s, model=model)))
+                         lambda models, s=strength: evaluate_derain_on_photos(photos, s, models=models)))
 
     rows = []
     for name, run in sets:
-        scores = {model: run(model) for model in args.models}
-        rainy = scores[args.models[0]]["rainy input"]
+        scores = run(args.models)  # each pair read and rained on once for all models
+        rainy = scores["rainy input"]
         rainy_cell = "(clean)" if not np.isfinite(rainy["psnr"]) else f"{rainy['psnr']:.2f} / {rainy['ssim']:.4f}"
-        rows.append([name, rainy_cell, *(score_cell(scores[model][model], rainy) for model in args.models)])
+        rows.append([name, rainy_cell, *(score_cell(scores[model], rainy) for model in args.models)])
         print(name, rows[-1][1:], file=sys.stderr, flush=True)
     if rows:
         table("Deraining (PSNR-Y dB / SSIM-Y, gain over the rainy input)", ["set", "rainy input", *args.models], rows)

@@ -104,7 +104,7 @@ def _evaluate(args) -> None:
         print("Deraining, PSNR / SSIM on Y (no shave)\n")
         print("| images | PSNR-Y (dB) | SSIM-Y |")
         print("|---|---|---|")
-        for name, scores in evaluate_derain(args.rainy, args.clean, model=args.model).items():
+        for name, scores in evaluate_derain(args.rainy, args.clean, models=[args.model]).items():
             print(f"| {name} | {scores['psnr']:.2f} | {scores['ssim']:.4f} |")
         return
     if not args.data:

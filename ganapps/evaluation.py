@@ -45,18 +45,19 @@ def evaluate_sr(folder, *, models=("bicubic", "srresnet-x4", "srgan-x4"), scale:
     return {model: {k: float(np.mean(v)) for k, v in metrics.items()} for model, metrics in scores.items()}
 
 
-def _derain_scores(pairs, model: str) -> dict[str, dict[str, float]]:
-    """PSNR/SSIM on Y (no shave) of the rainy input and of the derained output, against clean."""
-    scores = {"rainy input": {"psnr": [], "ssim": []}, model: {"psnr": [], "ssim": []}}
+def _derain_scores(pairs, models) -> dict[str, dict[str, float]]:
+    """PSNR/SSIM on Y (no shave) of the rainy input and of each model's output, against clean; each pair read once."""
+    scores = {name: {"psnr": [], "ssim": []} for name in ("rainy input", *models)}
     for rainy, clean in pairs:
-        for name, candidate in (("rainy input", rainy), (model, derain(rainy, model=model).to_array())):
+        candidates = [("rainy input", rainy)] + [(model, derain(rainy, model=model).to_array()) for model in models]
+        for name, candidate in candidates:
             value_psnr, value_ssim = psnr_ssim_y(candidate, clean)
             scores[name]["psnr"].append(value_psnr)
             scores[name]["ssim"].append(value_ssim)
     return {name: {k: float(np.mean(v)) for k, v in metrics.items()} for name, metrics in scores.items()}
 
 
-def evaluate_derain(rainy_folder, clean_folder, *, model: str = DERAIN_MODELS[0]) -> dict[str, dict[str, float]]:
+def evaluate_derain(rainy_folder, clean_folder, *, models=DERAIN_MODELS[:1]) -> dict[str, dict[str, float]]:
     """The deraining protocol on real pairs: files of the same name in ``rainy_folder`` and ``clean_folder``."""
     rainy_paths = sorted(p for p in Path(rainy_folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not rainy_paths:
@@ -64,23 +65,23 @@ def evaluate_derain(rainy_folder, clean_folder, *, model: str = DERAIN_MODELS[0]
     missing = [p.name for p in rainy_paths if not (Path(clean_folder) / p.name).is_file()]
     if missing:
         raise ValueError(f"no clean image in {clean_folder} for: {', '.join(missing)}")
-    return _derain_scores(((load_rgb(p), load_rgb(Path(clean_folder) / p.name)) for p in rainy_paths), model)
+    return _derain_scores(((load_rgb(p), load_rgb(Path(clean_folder) / p.name)) for p in rainy_paths), models)
 
 
-def evaluate_derain_side_by_side(folder, *, split: str = "validation", model: str = DERAIN_MODELS[0]):
+def evaluate_derain_side_by_side(folder, *, split: str = "validation", models=DERAIN_MODELS[:1]):
     """The protocol on a folder of side-by-side pairs (Rain800's layout), by default its validation split."""
     from .data import side_by_side_pairs
 
-    return _derain_scores(side_by_side_pairs(folder, split=split), model)
+    return _derain_scores(side_by_side_pairs(folder, split=split), models)
 
 
-def evaluate_derain_synthetic(clean_folder, strength: str, *, model: str = DERAIN_MODELS[0], seed: int = 0):
+def evaluate_derain_synthetic(clean_folder, strength: str, *, models=DERAIN_MODELS[:1], seed: int = 0):
     """The protocol on clean photos with synthetic rain of a fixed strength (``RainParams.strength``) and seeds."""
     paths = sorted(p for p in Path(clean_folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    return evaluate_derain_on_photos((load_rgb(p) for p in paths), strength, model=model, seed=seed)
+    return evaluate_derain_on_photos((load_rgb(p) for p in paths), strength, models=models, seed=seed)
 
 
-def evaluate_derain_on_photos(photos, strength: str | None, *, model: str = DERAIN_MODELS[0], seed: int = 0):
+def evaluate_derain_on_photos(photos, strength: str | None, *, models=DERAIN_MODELS[:1], seed: int = 0):
     """The protocol on clean uint8 photos with synthetic rain of a fixed strength; ``None``: no rain (is the photo kept?)."""
     from .rain import RainParams, add_rain
 
@@ -94,4 +95,4 @@ def evaluate_derain_on_photos(photos, strength: str | None, *, model: str = DERA
             rainy = (add_rain(clean, params, seed=seed + index) * 255).round().astype(np.uint8)
             yield rainy, clean
 
-    return _derain_scores(pairs(), model)
+    return _derain_scores(pairs(), models)

@@ -263,7 +263,7 @@ def test_evaluate_and_cli_on_a_small_paired_set(rain_model, tmp_path):
         Image.fromarray(clean).save(tmp_path / "clean" / name)
         rainy = (add_rain(clean, RainParams(), seed=1) * 255).round().astype(np.uint8)
         Image.fromarray(rainy).save(tmp_path / "rainy" / name)
-    scores = evaluate_derain(tmp_path / "rainy", tmp_path / "clean", model=rain_model)
+    scores = evaluate_derain(tmp_path / "rainy", tmp_path / "clean", models=[rain_model])
     assert set(scores) == {"rainy input", rain_model} and 5 < scores["rainy input"]["psnr"] < 40
     result = subprocess.run(
         [sys.executable, "-m", "ganapps", "derain", str(tmp_path / "rainy" / "a.png"), str(tmp_path / "rainy" / "b.png"),
