@@ -109,12 +109,19 @@ def _evaluate(args) -> None:
         return
     if not args.data:
         raise ValueError("evaluate sr needs --data DIR [DIR...]")
-    print(f"x{args.scale} super-resolution, PSNR / SSIM on Y (shave {args.scale}), high-frequency energy vs ground truth\n")
-    print("| set | model | PSNR-Y (dB) | SSIM-Y | HF energy ratio |")
-    print("|---|---|---|---|---|")
+    inputs = "bicubic downscales" + (f" saved as JPEG quality {args.jpeg}" if args.jpeg else "")
+    print(f"x{args.scale} super-resolution of {inputs}: PSNR / SSIM on Y (shave {args.scale}), "
+          "high-frequency energy vs ground truth, block-grid energy (1.0: no grid)\n")
+    print("| set | model | PSNR-Y (dB) | SSIM-Y | HF energy ratio | block-grid energy |")
+    print("|---|---|---|---|---|---|")
     for folder in args.data:
-        for model, scores in evaluate_sr(folder, models=args.models, scale=args.scale).items():
-            print(f"| {Path(folder).name} | {model} | {scores['psnr']:.2f} | {scores['ssim']:.4f} | {scores['hf_ratio']:.2f} |")
+        results = evaluate_sr(folder, models=args.models, scale=args.scale, jpeg_quality=args.jpeg)
+        for model, scores in results.items():
+            if model == "ground truth":
+                print(f"| {Path(folder).name} | ground truth | | | 1.00 | {scores['grid']:.2f} |")
+                continue
+            print(f"| {Path(folder).name} | {model} | {scores['psnr']:.2f} | {scores['ssim']:.4f} "
+                  f"| {scores['hf_ratio']:.2f} | {scores['grid']:.2f} |")
 
 
 def _restore(args) -> None:
@@ -222,8 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classifier", default="mnist-classifier")
     p.set_defaults(func=_calibrate)
 
-    p = _photo_command(sub, "upscale", "upscale photos 2-4x", model="srgan-x4",
-                       model_help="srgan-x4, srresnet-x4, bicubic, or a checkpoint / Hub repo id", tile=256)
+    p = _photo_command(sub, "upscale", "upscale photos 2-4x", model="photo-x4",
+                       model_help="photo-x4 (default: JPEG, noise and blur undone), photo-x4-psnr, srgan-x4 or "
+                                  "srresnet-x4 (clean bicubic downscales), bicubic, or a checkpoint / Hub repo id",
+                       tile=256)
     p.add_argument("--scale", type=int, default=4, choices=[2, 3, 4])
     _photo_command(sub, "derain", "remove rain from photos", model="derain-idcgan-mix",
                    model_help="derain-idcgan-mix (default), derain-idcgan, or a derain checkpoint folder or Hub repo id", tile=512)
@@ -232,7 +241,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("task", choices=["sr", "derain"])
     p.add_argument("--data", nargs="+", help="sr: folders of ground-truth images (e.g. Set5 Set14)")
     p.add_argument("--scale", type=int, default=4, choices=[2, 3, 4])
-    p.add_argument("--models", nargs="+", default=["bicubic", "srresnet-x4", "srgan-x4"], help="sr: models to compare")
+    p.add_argument("--models", nargs="+", default=["bicubic", "srresnet-x4", "srgan-x4", "photo-x4-psnr", "photo-x4"],
+                   help="sr: models to compare")
+    p.add_argument("--jpeg", type=int, choices=range(1, 101), metavar="QUALITY",
+                   help="sr: save the low-res inputs as JPEG of this quality (web photos)")
     p.add_argument("--rainy", help="derain: folder of rainy images")
     p.add_argument("--clean", help="derain: folder of clean images with the same file names")
     p.add_argument("--model", default="derain-idcgan-mix", help="derain: the model")

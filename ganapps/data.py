@@ -56,19 +56,44 @@ def bicubic_downscale(high_res: np.ndarray, scale: int) -> np.ndarray:
     return np.asarray(image.resize((image.width // scale, image.height // scale), Image.BICUBIC))
 
 
+def _image_files(folder: Path) -> list[Path]:
+    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+HOLD_OUT_EVERY = 10  # of a folder's images in name order, the 10th, 20th, ... are the validation split
+SPLITS = ("train", "validation", "all")
+
+
+def split_files(paths: list[Path], split: str) -> list[Path]:
+    """The "train" or "validation" share of a folder's sorted image files, or "all" of them.
+
+    The split is fixed by name order: every ``HOLD_OUT_EVERY``-th file (the 10th, 20th, ...) is
+    validation, so a model trained on one share never sees the other.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; available: {', '.join(SPLITS)}")
+    if split == "all":
+        return list(paths)
+    held_out = set(paths[HOLD_OUT_EVERY - 1 :: HOLD_OUT_EVERY])
+    return [p for p in paths if (p in held_out) == (split == "validation")]
+
+
 class PhotoPatches:
     """Folders of photos -> random (low_res, high_res) crop pairs for x``scale`` super-resolution.
 
     Each item is one photo; each time it is drawn it gives a new random crop of ``patch`` pixels,
-    flipped and rotated by multiples of 90 degrees, and its bicubic downscale (made on the fly,
-    the same way the benchmark makes its inputs). Tensors are float in [0, 1].
+    flipped and rotated by multiples of 90 degrees, and its low-res input, made on the fly: the
+    bicubic downscale (the benchmark's protocol), or with ``degraded`` a chain of blur, resize,
+    noise and JPEG drawn by ``degrade.random_degradation`` from the step's seed (the photos people
+    upload). ``split`` keeps the "train" or "validation" photos of each folder (``split_files``), or
+    "all". Tensors are float in [0, 1].
     """
 
-    def __init__(self, folders, *, patch: int = 128, scale: int = 4):
+    def __init__(self, folders, *, patch: int = 128, scale: int = 4, degraded: bool = False, split: str = "all"):
         if patch % scale:
             raise ValueError(f"patch ({patch}) must be a multiple of the scale ({scale})")
-        self.patch, self.scale = patch, scale
-        paths = sorted(p for folder in folders for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        self.patch, self.scale, self.degraded = patch, scale, degraded
+        paths = [path for folder in folders for path in split_files(_image_files(folder), split)]
         if not paths:
             raise ValueError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {', '.join(map(str, folders))}")
         images = [load_rgb(p) for p in paths]
@@ -80,9 +105,18 @@ class PhotoPatches:
     def __len__(self) -> int:
         return len(self.images)
 
-    def _pair(self, high_res: np.ndarray):
-        low_res = bicubic_downscale(np.ascontiguousarray(high_res), self.scale)
-        as_tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1).float() / 255  # noqa: E731
+    def _pair(self, high_res: np.ndarray, seed: int):
+        high_res = np.ascontiguousarray(high_res)
+        if self.degraded:
+            from . import degrade
+
+            high_res = high_res.astype(np.float32) / 255
+            chain = degrade.random_degradation(np.random.default_rng(seed))
+            low_res = degrade.degrade(high_res, chain, scale=self.scale, seed=seed)
+        else:
+            low_res = bicubic_downscale(high_res, self.scale).astype(np.float32) / 255
+            high_res = high_res.astype(np.float32) / 255
+        as_tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)  # noqa: E731
         return as_tensor(low_res), as_tensor(high_res)
 
     def batch(self, indices, seed: int):
@@ -96,20 +130,18 @@ class PhotoPatches:
             if rng.random() < 0.5:
                 crop = crop[:, ::-1]
             crop = np.rot90(crop, k=int(rng.integers(4)))
-            pairs.append(self._pair(crop))
+            pairs.append(self._pair(crop, int(rng.integers(2**31)) if self.degraded else 0))
         return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
 
     def fixed_batch(self, count: int):
         """Centre crops of the first ``count`` photos: the same pairs every time (sample grids)."""
         pairs = []
-        for image in self.images[:count]:
+        for index, image in enumerate(self.images[:count]):
             top, left = (image.shape[0] - self.patch) // 2, (image.shape[1] - self.patch) // 2
-            pairs.append(self._pair(image[top : top + self.patch, left : left + self.patch]))
+            pairs.append(self._pair(image[top : top + self.patch, left : left + self.patch], index))
         return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
 
 
-def _image_files(folder: Path) -> list[Path]:
-    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def paired_folders(folder: Path) -> tuple[Path, Path] | None:
@@ -122,7 +154,6 @@ def paired_folders(folder: Path) -> tuple[Path, Path] | None:
 
 
 SIDE_BY_SIDE = "side-by-side:"  # a --data prefix: each image holds a pair, left clean, right rainy
-HOLD_OUT_EVERY = 10  # of side-by-side pairs in name order, the 10th, 20th, ... are the validation split
 
 
 def side_by_side_pairs(folder, *, split: str = "train") -> list[tuple[np.ndarray, np.ndarray]]:
@@ -133,17 +164,11 @@ def side_by_side_pairs(folder, *, split: str = "train") -> list[tuple[np.ndarray
     ``HOLD_OUT_EVERY``-th file (the 10th, 20th, ...) is "validation", the rest "train", so a
     model trained on one split never sees the other. ``split="all"`` gives every pair.
     """
-    splits = ("train", "validation", "all")
-    if split not in splits:
-        raise ValueError(f"unknown split {split!r}; available: {', '.join(splits)}")
     paths = _image_files(Path(folder))
     if not paths:
         raise ValueError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}")
-    held_out = set(paths[HOLD_OUT_EVERY - 1 :: HOLD_OUT_EVERY])
-    if split != "all":
-        paths = [p for p in paths if (p in held_out) == (split == "validation")]
     pairs = []
-    for path in paths:
+    for path in split_files(paths, split):
         image = load_rgb(path)
         half = image.shape[1] // 2
         if half < 1:
@@ -261,13 +286,15 @@ def load(kind: str, roots, *, download: bool = False):
         return TensorBatches(*mnist(roots[0], train=True, download=download))
     if kind == "photos":
         return PhotoPatches(roots)
+    if kind == "degraded-photos":  # the validation photos are kept for the benchmark
+        return PhotoPatches(roots, degraded=True, split="train")
     if kind == "rain":
         return RainPatches(roots)
     if kind == "toy":
         if len(roots) != 1:
             raise ValueError(f"toy training takes one --data name, got {len(roots)}")
         return ToySamples(roots[0])
-    raise ValueError(f"unknown dataset {kind!r}; available: mnist, photos, rain, toy")
+    raise ValueError(f"unknown dataset {kind!r}; available: mnist, photos, degraded-photos, rain, toy")
 
 
 def epoch_batches(num_items: int, batch_size: int, *, seed: int, epoch: int, rank: int = 0, world_size: int = 1):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
-from .data import bicubic_downscale
+from .data import bicubic_downscale, split_files
 from .imaging import IMAGE_SUFFIXES, load_rgb
-from .metrics import high_frequency_energy, psnr_ssim_y
+from .metrics import block_grid_energy, high_frequency_energy, psnr_ssim_y
 from .photos import DERAIN_MODELS, derain, upscale
 
 log = logging.getLogger(__name__)
@@ -20,29 +22,50 @@ def modcrop(image: np.ndarray, scale: int) -> np.ndarray:
     return image[: image.shape[0] - image.shape[0] % scale, : image.shape[1] - image.shape[1] % scale]
 
 
-def evaluate_sr(folder, *, models=("bicubic", "srresnet-x4", "srgan-x4"), scale: int = 4) -> dict[str, dict[str, float]]:
+def jpeg_roundtrip(image: np.ndarray, quality: int) -> np.ndarray:
+    """uint8 RGB saved as a JPEG of ``quality`` with Pillow (4:2:0, as phones and websites save) and read back."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="JPEG", quality=quality)
+    return np.asarray(Image.open(buffer).convert("RGB"))
+
+
+def evaluate_sr(
+    folder, *, models=("bicubic", "srresnet-x4", "srgan-x4"), scale: int = 4, jpeg_quality: int | None = None, split: str = "all"
+) -> dict[str, dict[str, float]]:
     """The x``scale`` protocol on one folder of ground-truth images, for each model.
 
-    Modcrop, PIL bicubic downscale, upscale, round to 8 bits, then PSNR/SSIM on Y with ``scale``
-    pixels shaved from each border. Also the high-frequency energy relative to the ground truth
-    (1.0: as much fine detail as the original; below: smoother). Returns {model: {metric: mean}}.
+    Modcrop, PIL bicubic downscale, with ``jpeg_quality`` then saved as a JPEG of that quality (a
+    "web photo"), upscale, round to 8 bits, then PSNR/SSIM on Y with ``scale`` pixels shaved from
+    each border. Also the high-frequency energy relative to the ground truth (1.0: as much fine
+    detail as the original; below: smoother) and the block-grid energy at the JPEG blocks'
+    period in the output (``metrics.block_grid_energy``; 1.0: no grid). ``split`` takes the
+    "train" or "validation" share of the folder (``data.split_files``) or "all".
+    Returns {model: {metric: mean}}, plus "ground truth" with its own grid energy.
     """
-    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = split_files(sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), split)
     if not paths:
         raise ValueError(f"no images in {folder}")
-    scores = {model: {"psnr": [], "ssim": [], "hf_ratio": []} for model in models}
+    period = 8 * scale
+    scores = {model: {"psnr": [], "ssim": [], "hf_ratio": [], "grid": []} for model in models}
+    truth_grid = []
     for path in paths:
         high_res = modcrop(load_rgb(path), scale)
         low_res = bicubic_downscale(high_res, scale)
+        if jpeg_quality is not None:
+            low_res = jpeg_roundtrip(low_res, jpeg_quality)
         reference_hf = high_frequency_energy(high_res[scale:-scale, scale:-scale])
+        truth_grid.append(block_grid_energy(high_res, period=period))
         for model in models:
             output = upscale(low_res, model=model, scale=scale).to_array()
             value_psnr, value_ssim = psnr_ssim_y(output, high_res, shave=scale)
             scores[model]["psnr"].append(value_psnr)
             scores[model]["ssim"].append(value_ssim)
             scores[model]["hf_ratio"].append(high_frequency_energy(output[scale:-scale, scale:-scale]) / reference_hf)
+            scores[model]["grid"].append(block_grid_energy(output, period=period))
             log.info("%s %s: %.2f dB", path.name, model, value_psnr)
-    return {model: {k: float(np.mean(v)) for k, v in metrics.items()} for model, metrics in scores.items()}
+    results = {model: {k: float(np.mean(v)) for k, v in metrics.items()} for model, metrics in scores.items()}
+    results["ground truth"] = {"grid": float(np.mean(truth_grid))}
+    return results
 
 
 def _derain_scores(pairs, models) -> dict[str, dict[str, float]]:

@@ -133,3 +133,21 @@ def high_frequency_energy(rgb: np.ndarray) -> float:
     from scipy.ndimage import laplace
 
     return float(np.mean(laplace(rgb_to_y(rgb)) ** 2))
+
+
+def block_grid_energy(rgb: np.ndarray, *, period: int) -> float:
+    """How strongly an image shows a grid of blocks ``period`` pixels wide (1.0: none; above: visible edges).
+
+    The mean absolute luma gradient across the block boundaries (between pixels ``period * k - 1``
+    and ``period * k``, both directions) divided by the mean gradient everywhere else. JPEG codes
+    8x8 blocks, so an x4 upscale of a JPEG shows them every 32 output pixels.
+    """
+    luma = rgb_to_y(rgb)
+    across, elsewhere = [], []
+    for gradient in (np.abs(np.diff(luma, axis=1)), np.abs(np.diff(luma, axis=0)).T):  # (rows, boundaries)
+        on_grid = np.arange(gradient.shape[1]) % period == period - 1
+        if not on_grid.any():
+            raise ValueError(f"the image is too small ({rgb.shape[1]}x{rgb.shape[0]}) to hold a {period}-pixel grid")
+        across.append(gradient[:, on_grid].ravel())
+        elsewhere.append(gradient[:, ~on_grid].ravel())
+    return float(np.concatenate(across).mean() / np.concatenate(elsewhere).mean())

@@ -1,4 +1,4 @@
-"""Photos in, photos out: super-resolution (SRGAN) and deraining (ID-CGAN), any size and kind of image.
+"""Photos in, photos out: super-resolution (Real-ESRGAN-style and SRGAN) and deraining (ID-CGAN), any size and kind of image.
 
 ``upscale`` and ``derain`` decode whatever the user has (see ``imaging.read_image``), runs the x4 generator
 tile by tile (``tiling.tiled_apply``) so memory stays bounded, treats alpha and grayscale apart,
@@ -19,12 +19,15 @@ from PIL import Image
 from . import hub
 from .imaging import Picture, read_image
 from .models import derain as derain_family
-from .models import srgan
+from .models import get_family
 from .tiling import tiled_apply
 
 log = logging.getLogger(__name__)
 
-SR_MODELS = ("srgan-x4", "srresnet-x4", "bicubic")
+# The default first: trained on photos degraded as uploads are (JPEG, noise, blur). srgan-x4 and
+# srresnet-x4 are best on clean, bicubic-downscaled images (the SRGAN paper's benchmark).
+SR_MODELS = ("photo-x4", "photo-x4-psnr", "srgan-x4", "srresnet-x4", "bicubic")
+SR_FAMILIES = ("realesrgan", "srgan")
 SCALES = (2, 3, 4)
 MAX_UPSCALE_PIXELS = 2048 * 2048  # input limit: the x4 output is then at most 67 megapixels
 DEFAULT_TILE = 256
@@ -43,10 +46,12 @@ def resize(planes: torch.Tensor, size: tuple[int, int], method=Image.BICUBIC) ->
     return torch.from_numpy(np.stack(channels))[None]
 
 
-def _check_model(model: str, family: str, choices) -> None:
+def _check_model(model: str, families: tuple[str, ...], choices) -> str:
+    """The family of ``model`` if it is one of ``families``; a ValueError naming the choices otherwise."""
     found = hub.load_config(model).get("family")
-    if found != family:
+    if found not in families:
         raise ValueError(f"model {model!r} is a {found} model; this needs one of: {', '.join(choices)}")
+    return found
 
 
 def _check_tile(tile) -> None:
@@ -66,7 +71,7 @@ def _run_tiled(restore, generator, rgb, *, scale, tile, overlap, device, progres
 def upscale(
     image,
     *,
-    model: str = "srgan-x4",
+    model: str = SR_MODELS[0],
     scale: int = 4,
     tile: int = DEFAULT_TILE,
     device="cpu",
@@ -75,8 +80,10 @@ def upscale(
 ) -> Picture:
     """Upscale a photo 2, 3 or 4 times.
 
-    ``image``: a path, bytes, PIL image or numpy array. ``model``: "srgan-x4" (sharp texture),
-    "srresnet-x4" (highest PSNR), "bicubic", or any srgan checkpoint name, folder or Hub repo id.
+    ``image``: a path, bytes, PIL image or numpy array. ``model``: "photo-x4" (the default: sharp,
+    and undoes JPEG blocks, noise and blur), "photo-x4-psnr" (its smoother, highest-fidelity phase),
+    "srgan-x4" / "srresnet-x4" (best on clean bicubic downscales, as in the SRGAN paper), "bicubic",
+    or any realesrgan or srgan checkpoint name, folder or Hub repo id.
     Scales 2 and 3 run the x4 model and then shrink with Lanczos (as Real-ESRGAN's ``outscale``).
     ``tile`` bounds memory (input pixels per tile side); the result does not depend on it.
     """
@@ -84,7 +91,7 @@ def upscale(
         raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))}, got {scale!r}")
     _check_tile(tile)
     if model != "bicubic":
-        _check_model(model, "srgan", SR_MODELS)
+        family = get_family(_check_model(model, SR_FAMILIES, SR_MODELS))
     picture = read_image(image, max_pixels=max_pixels)
     width, height = picture.size
     size = (width * scale, height * scale)
@@ -96,12 +103,12 @@ def upscale(
     else:
         generator = hub.load_cached(model, str(device)).to(memory_format=torch.channels_last)
         color = _run_tiled(
-            srgan.restore, generator, picture.rgb(), scale=srgan.SCALE, tile=tile,
+            family.restore, generator, picture.rgb(), scale=family.SCALE, tile=tile,
             overlap=generator.config.receptive_radius, device=device, progress=progress,
         )
         if picture.grayscale:
             color = color.mean(dim=1, keepdim=True)
-        if scale != srgan.SCALE:
+        if scale != family.SCALE:
             color = resize(color, size, Image.LANCZOS)
     alpha = None if picture.alpha is None else resize(picture.alpha, size)
     return Picture(color.clamp(0, 1), None if alpha is None else alpha.clamp(0, 1), picture.bit_depth)
@@ -125,7 +132,7 @@ def derain(
     receptive field as context and starts on its pooling grid, so the result does not depend on it.
     """
     _check_tile(tile)
-    _check_model(model, "derain", DERAIN_MODELS)
+    _check_model(model, ("derain",), DERAIN_MODELS)
     picture = read_image(image, max_pixels=max_pixels)
     generator = hub.load_cached(model, str(device)).to(memory_format=torch.channels_last)
     rgb = picture.rgb()

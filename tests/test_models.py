@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ganapps import hub
-from ganapps.models import TRAINABLE, cgan, classifier, dcgan, derain, infogan, model_class, srgan, toy
+from ganapps.models import TRAINABLE, cgan, classifier, dcgan, derain, infogan, model_class, realesrgan, srgan, toy
 
 PHOTO = torch.linspace(0, 1, 2 * 3 * 20 * 12).reshape(2, 3, 20, 12)
 
@@ -16,8 +16,8 @@ def run_model(name, model):
     """One forward pass of the exported network, as a user would call it."""
     if name == "toy":
         return toy.sample(model, 4, seed=0)
-    if name == "srgan":
-        return srgan.restore(model, PHOTO)
+    if name in ("srgan", "realesrgan"):
+        return TRAINABLE[name].restore(model, PHOTO)
     if name == "derain":
         return derain.restore(model, PHOTO)
     if name == "dcgan":
@@ -42,8 +42,8 @@ def test_output_shape_and_range(name):
         assert out.shape == (4, 10)
     elif name == "toy":
         assert out.shape == (4, 2) and torch.isfinite(out).all()
-    elif name in ("srgan", "derain"):
-        assert out.shape == ((2, 3, 80, 48) if name == "srgan" else (2, 3, 20, 12))
+    elif name in ("srgan", "realesrgan", "derain"):
+        assert out.shape == ((2, 3, 20, 12) if name == "derain" else (2, 3, 80, 48))
         assert out.min() >= 0 and out.max() <= 1
     else:
         assert out.shape == (4, 1, 28, 28)
@@ -57,12 +57,25 @@ def test_photo_discriminators_return_logits_and_features():
     rain_disc = derain.Discriminator(derain.Config.tiny())
     patch, whole, features = rain_disc(torch.rand(2, 3, 32, 40), torch.rand(2, 3, 32, 40))
     assert patch.shape == (2, 1, 4, 5) and whole.shape == (2,) and len(features) == 3
+    unet = realesrgan.Discriminator(realesrgan.Config.tiny())
+    pixels, features = unet(torch.rand(2, 3, 32, 40))
+    assert pixels.shape == (2, 1, 32, 40) and len(features) == 6  # a verdict per pixel; 3 down, 3 up
+
+
+def test_unet_discriminator_is_spectrally_normalised():
+    unet = realesrgan.Discriminator(realesrgan.Config(disc_channels=8)).train()
+    for _ in range(30):  # power iterations converge while training
+        unet(torch.rand(1, 3, 16, 16))
+    conv = unet.down[1]
+    sigma = torch.linalg.matrix_norm(conv.weight.detach().flatten(1), ord=2)
+    assert sigma == pytest.approx(1.0, abs=0.05)
 
 
 def test_photo_generators_start_as_bicubic_and_identity():
     low_res = torch.rand(1, 3, 8, 8)
     bicubic = torch.nn.functional.interpolate(low_res, scale_factor=4, mode="bicubic", align_corners=False)
     assert torch.allclose(make("srgan")(low_res), bicubic)
+    assert torch.allclose(make("realesrgan")(low_res), bicubic)
     assert torch.equal(make("derain")(PHOTO), PHOTO)
 
 
@@ -80,7 +93,7 @@ def test_discriminator_returns_logits_per_image(name):
 
 @pytest.mark.parametrize("name", list(TRAINABLE))
 def test_config_validation_names_the_field(name):
-    field = {"srgan": "channels", "derain": "channels", "toy": "g_width"}.get(name, "base_channels")
+    field = {"srgan": "channels", "realesrgan": "channels", "derain": "channels", "toy": "g_width"}.get(name, "base_channels")
     with pytest.raises(ValueError, match=f"{field} must be a positive integer, got 0"):
         TRAINABLE[name].Config(**{field: 0})
 
@@ -109,14 +122,14 @@ def test_save_load_round_trip_gives_identical_outputs(name, tmp_path):
 def training_batch(name):
     if name == "toy":
         return (torch.randn(32, 2),)
-    if name == "srgan":
+    if name in ("srgan", "realesrgan"):
         return torch.rand(2, 3, 8, 8), torch.rand(2, 3, 32, 32)
     if name == "derain":
         return torch.rand(2, 3, 24, 24), torch.rand(2, 3, 24, 24)
     return torch.rand(8, 1, 28, 28) * 2 - 1, torch.arange(8) % 10
 
 
-@pytest.mark.parametrize("name, phase", [(name, None) for name in TRAINABLE] + [("srgan", "srgan")])
+@pytest.mark.parametrize("name, phase", [(name, None) for name in TRAINABLE] + [("srgan", "srgan"), ("realesrgan", "gan")])
 def test_three_training_steps_give_finite_losses_and_change_the_model(name, phase):
     family = TRAINABLE[name]
     kwargs = {} if phase is None else {"phase": phase}

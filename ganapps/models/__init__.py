@@ -1,9 +1,9 @@
 """The model families: an explicit registry, no import magic."""
 
-from . import cgan, classifier, dcgan, derain, infogan, srgan, toy
+from . import cgan, classifier, dcgan, derain, infogan, realesrgan, srgan, toy
 
 # GAN families, keyed by the name used on the command line and in checkpoint configs.
-FAMILIES = {"toy": toy, "dcgan": dcgan, "cgan": cgan, "infogan": infogan, "srgan": srgan, "derain": derain}
+FAMILIES = {"toy": toy, "dcgan": dcgan, "cgan": cgan, "infogan": infogan, "srgan": srgan, "realesrgan": realesrgan, "derain": derain}
 
 # Everything ``python -m ganapps train`` can train: the GANs plus the judge used by benchmarks.
 TRAINABLE = {**FAMILIES, "classifier": classifier}

@@ -12,7 +12,13 @@ from .. import hub, photos
 from ..examples import sr_examples
 from .common import required, uploaded_path, user_errors
 
-MODELS = [("SRGAN — sharp, natural texture", "srgan-x4"), ("SRResNet — highest PSNR", "srresnet-x4"), ("Bicubic", "bicubic")]
+MODELS = [
+    ("Photo — for uploads: undoes JPEG, noise and blur, sharp", "photo-x4"),
+    ("Photo, PSNR — the same, smoother and most faithful", "photo-x4-psnr"),
+    ("SRGAN — clean bicubic downscales, sharp texture", "srgan-x4"),
+    ("SRResNet — clean bicubic downscales, highest PSNR", "srresnet-x4"),
+    ("Bicubic", "bicubic"),
+]
 PREVIEW_SIDE = 2048  # the comparison slider shows at most this many pixels a side; the PNG is full size
 
 
@@ -24,11 +30,12 @@ def _preview(picture):
 
 @user_errors
 def upscale(image: str, model: str, scale: int, progress=gr.Progress()):
-    """Upscale a photo 2, 3 or 4 times with SRGAN, SRResNet or bicubic interpolation.
+    """Upscale a photo 2, 3 or 4 times with a Real-ESRGAN-style model, SRGAN, SRResNet or bicubic interpolation.
 
     Args:
         image: the photo (PNG, JPEG, WebP, BMP, TIFF; grayscale, RGBA and 16-bit kept), at most 2048x2048.
-        model: "srgan-x4" (sharp texture), "srresnet-x4" (highest PSNR) or "bicubic".
+        model: "photo-x4" (the default: uploads, JPEG blocks and noise removed), "photo-x4-psnr" (smoother),
+            "srgan-x4" / "srresnet-x4" (clean bicubic downscales) or "bicubic".
         scale: 2, 3 or 4.
 
     Returns:
@@ -51,9 +58,11 @@ def upscale(image: str, model: str, scale: int, progress=gr.Progress()):
 
 def build() -> None:
     gr.Markdown(
-        "SRGAN (Ledig et al., 2017) upscales 4x: a residual network trained first for fidelity "
-        "(SRResNet) and then against a discriminator for realistic texture (SRGAN). Large photos are "
-        "processed tile by tile; the result is the same as in one piece."
+        "Upscale 4x. **Photo** (after Real-ESRGAN, Wang et al. 2021) learned from photos degraded the way "
+        "uploads are — blur, noise, resizing and JPEG, twice — so it removes compression blocks and noise "
+        "instead of enlarging them; a compact network, fast on a CPU. **SRGAN / SRResNet** (Ledig et al., "
+        "2017) learned clean bicubic downscales only: best on those, as in the paper's benchmark. Large "
+        "photos are processed tile by tile; the result is the same as in one piece."
     )
     with gr.Row():
         with gr.Column(scale=1):
