@@ -1,11 +1,16 @@
-"""Benchmark of x4 super-resolution: quality on Set5/Set14 by the standard protocol, speed, memory.
+"""Benchmark of x4 super-resolution: quality on clean and on JPEG ("web photo") inputs, speed, memory.
 
-    python bench/superres.py --data ../shared/data/sr/bench/Set5 ../shared/data/sr/bench/Set14
+    python bench/superres.py --data ../shared/data/sr/bench/Set5 ../shared/data/sr/bench/Set14 \
+        --validation ../shared/data/sr/train/BSD200 ../shared/data/sr/train/General100
 
 Quality: modcrop, PIL bicubic downscale, PSNR/SSIM on Y with a 4-pixel shave (``ganapps.evaluation``),
-plus high-frequency energy relative to the ground truth (sharpness). Speed: seconds per output
-megapixel on this machine. Memory: peak resident memory of a fresh process that upscales a
-2000x2000 photo x4. Prints Markdown tables.
+plus high-frequency energy relative to the ground truth (sharpness). The web-photo table saves the
+low-res inputs as JPEG (quality 75 and 50 by default) first, and adds the block-grid energy at the
+JPEG blocks' period (1.0: no grid; the ground truth's own value beside it). ``--validation``
+folders are scored on their validation split (every 10th photo, never trained on by photo-x4).
+Speed: seconds per output megapixel, the models taking turns, and the ratio to ``srresnet-x4``
+measured in the same run (absolute times differ from machine to machine). Memory: peak resident
+memory of a fresh process that upscales a 2000x2000 photo x4. Prints Markdown tables.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -25,9 +31,11 @@ from tables import table  # noqa: E402  (bench/tables.py)
 from ganapps.evaluation import evaluate_sr  # noqa: E402
 from ganapps.photos import upscale  # noqa: E402
 
-MODELS = ("bicubic", "srresnet-x4", "srgan-x4")
+MODELS = ("bicubic", "srresnet-x4", "srgan-x4", "photo-x4-psnr", "photo-x4")
+REFERENCE = "srresnet-x4"  # speed ratios are to this model, measured in the same run
 PEAK_MEMORY = """
-import resource, sys, numpy as np
+import resource, sys, numpy as np, torch
+torch.set_num_threads({threads})
 sys.path.insert(0, {root!r})
 from ganapps.photos import upscale
 photo = np.random.default_rng(0).integers(0, 256, (2000, 2000, 3), dtype=np.uint8)
@@ -37,35 +45,64 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
+def quality_rows(sets, models, jpeg_quality=None):
+    rows = []
+    for label, folder, split in sets:
+        results = evaluate_sr(folder, models=models, jpeg_quality=jpeg_quality, split=split)
+        truth = results.pop("ground truth")
+        for model, scores in results.items():
+            row = [label, model, f"{scores['psnr']:.2f}", f"{scores['ssim']:.4f}", f"{scores['hf_ratio']:.2f}"]
+            rows.append(row if jpeg_quality is None else row + [f"{scores['grid']:.2f}"])
+        if jpeg_quality is not None:
+            rows.append([label, "ground truth", "", "", "1.00", f"{truth['grid']:.2f}"])
+    return rows
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", nargs="+", required=True, help="benchmark folders (ground truth)")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", nargs="+", default=[], help="benchmark folders (ground truth), scored whole")
+    parser.add_argument("--validation", nargs="*", default=[], help="training folders, scored on their validation split")
     parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument("--jpeg", nargs="*", type=int, default=[75, 50], help="JPEG qualities of the web-photo table")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch CPU threads")
+    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
 
-    rows = []
-    for folder in args.data:
-        for model, scores in evaluate_sr(folder, models=args.models).items():
-            rows.append((Path(folder).name, model, f"{scores['psnr']:.2f}", f"{scores['ssim']:.4f}", f"{scores['hf_ratio']:.2f}"))
-    table("x4 quality (PSNR / SSIM on Y, shave 4)", ["set", "model", "PSNR-Y (dB)", "SSIM-Y", "HF energy / ground truth"], rows)
+    sets = [(Path(f).name, f, "all") for f in args.data] + [(f"{Path(f).name} validation", f, "validation") for f in args.validation]
+    header = ["set", "model", "PSNR-Y (dB)", "SSIM-Y", "HF energy / ground truth"]
+    if not args.skip_quality:
+        table("x4 quality on clean bicubic downscales (PSNR / SSIM on Y, shave 4)", header, quality_rows(sets, args.models))
+        for quality in args.jpeg:
+            table(f"x4 quality on web photos: bicubic downscale saved as JPEG quality {quality}",
+                  header + ["block-grid energy (1.0: none)"], quality_rows(sets, args.models, quality))
 
+    if args.skip_speed:
+        return
     photo = np.random.default_rng(0).integers(0, 256, (256, 256, 3), dtype=np.uint8)  # x4 -> 1.05 megapixels
-    rows = []
+    seconds = {model: 0.0 for model in args.models}
     for model in args.models:
         upscale(photo[:64, :64], model=model)  # load and warm up
-        started = time.perf_counter()
-        for _ in range(3):
+    rounds = 3
+    for _ in range(rounds):  # the models take turns, so that a change in the machine's speed hits all alike
+        for model in args.models:
+            started = time.perf_counter()
             upscale(photo, model=model)
-        seconds = (time.perf_counter() - started) / 3 / (1024 * 1024 / 1e6)
+            seconds[model] += time.perf_counter() - started
+    per_mp = {model: total / rounds / (1024 * 1024 / 1e6) for model, total in seconds.items()}
+    rows = []
+    for model in args.models:
         peak = "-"
         if not args.skip_memory:
-            out = subprocess.run([sys.executable, "-c", PEAK_MEMORY.format(root=str(ROOT), model=model)],
+            out = subprocess.run([sys.executable, "-c", PEAK_MEMORY.format(root=str(ROOT), model=model, threads=args.threads)],
                                  capture_output=True, text=True, check=True).stdout
             peak = f"{int(out.split()[-1]) / 1024**2:.2f} GB"
-        rows.append((model, f"{seconds:.2f}", peak))
-    table("Speed and memory on this machine (2 CPU cores, float32, default tile 256)",
-          ["model", "seconds per output megapixel", "peak memory, 2000x2000 -> 8000x8000"], rows)
+        ratio = f"{per_mp[model] / per_mp[REFERENCE]:.2f}" if REFERENCE in per_mp else "-"
+        rows.append((model, f"{per_mp[model]:.2f}", ratio, peak))
+    table(f"Speed and memory on this machine ({args.threads} threads, float32, default tile 256)",
+          ["model", "seconds per output megapixel", f"time / {REFERENCE}'s", "peak memory, 2000x2000 -> 8000x8000"], rows)
 
 
 if __name__ == "__main__":

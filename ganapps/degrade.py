@@ -24,8 +24,9 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from PIL import Image
 
-RESIZE_METHODS = {"area": cv2.INTER_AREA, "bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC}
+RESIZE_METHODS = {"area": None, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC}
 NOISE_KINDS = ("gaussian", "poisson")
 
 
@@ -57,11 +58,18 @@ def blur(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 
 
 def resize(image: np.ndarray, size: tuple[int, int], method: str = "bicubic") -> np.ndarray:
-    """Resize to ``size`` = (width, height) with "area", "bilinear" or "bicubic"."""
+    """Resize to ``size`` = (width, height) with "area" (OpenCV), "bilinear" or "bicubic" (Pillow).
+
+    Bilinear and bicubic are Pillow's, whose filters widen when shrinking (antialiasing), as in the
+    tools that make most downscaled photos and in the benchmark protocol; OpenCV's do not.
+    """
     if method not in RESIZE_METHODS:
         raise ValueError(f"unknown resize method {method!r}; available: {', '.join(RESIZE_METHODS)}")
     width, height = max(1, size[0]), max(1, size[1])
-    return np.clip(cv2.resize(image, (width, height), interpolation=RESIZE_METHODS[method]), 0, 1)
+    if method == "area":
+        return np.clip(cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA), 0, 1)
+    planes = [np.asarray(Image.fromarray(image[..., c]).resize((width, height), RESIZE_METHODS[method])) for c in range(3)]
+    return np.clip(np.stack(planes, axis=-1), 0, 1)
 
 
 def gaussian_noise(image: np.ndarray, sigma: float, *, gray: bool, rng: np.random.Generator) -> np.ndarray:
@@ -187,15 +195,16 @@ def _random_noise(rng: np.random.Generator, sigma: float, poisson: float) -> tup
 def random_degradation(rng: np.random.Generator) -> Degradation:
     """A chain drawn to cover the photos people upload, from clean downscales to small noisy web JPEGs.
 
-    Milder than Real-ESRGAN's ranges: a tenth of the chains are a plain bicubic downscale, most
-    end in a JPEG of quality 30..95 (most photos on the web are JPEGs), and the second pass is
-    drawn half the time.
+    Milder than Real-ESRGAN's ranges: a third of the chains are a plain downscale, most of them
+    saved as a JPEG (a photo shrunk for the web; a few come clean), most of the others end in a JPEG of
+    quality 30..95 too, and their second pass is drawn half the time.
     """
     methods = list(RESIZE_METHODS)
-    if rng.random() < 0.1:
-        return Degradation()
+    if rng.random() < 0.35:
+        quality = int(rng.integers(30, 96)) if rng.random() < 0.8 else None
+        return Degradation(final_method=str(rng.choice(methods)), final_quality=quality)
     first = Order(
-        kernel=_random_kernel(rng, (0.2, 2.5)) if rng.random() < 0.8 else None,
+        kernel=_random_kernel(rng, (0.2, 2.5)) if rng.random() < 0.7 else None,
         scale=float(rng.choice([rng.uniform(0.5, 1.0), rng.uniform(1.0, 1.3), 1.0], p=[0.5, 0.2, 0.3])),
         method=str(rng.choice(methods)),
         noise=_random_noise(rng, 20, 2.0) if rng.random() < 0.5 else None,
