@@ -44,11 +44,15 @@ def _fetch(name: str, filename: str, checkpoints_dir=None, cache_dir=None) -> Pa
         path = Path(checkpoints_dir or CHECKPOINTS) / name / filename
     elif "/" in name and not name.startswith((".", "/")):
         from huggingface_hub import hf_hub_download
-        from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError
+        from huggingface_hub.errors import (
+            EntryNotFoundError, HFValidationError, LocalEntryNotFoundError, RepositoryNotFoundError,
+        )
 
         repo_id, _, revision = name.partition("@")
         try:
             return Path(hf_hub_download(repo_id, filename, revision=revision or None, cache_dir=cache_dir))
+        except HFValidationError:
+            raise ValueError(f"unknown model {name!r}: no such folder, and not a Hub repo id (org/name[@revision])") from None
         except (EntryNotFoundError, RepositoryNotFoundError, LocalEntryNotFoundError) as err:
             raise ValueError(f"cannot get {filename} of {name!r} from the Hugging Face Hub: {err}") from None
     else:

@@ -59,6 +59,8 @@ def test_unknown_name_lists_the_available_models(saved):
     _, folder = saved
     with pytest.raises(ValueError, match=r"unknown model 'nope'; available: dcgan-tiny"):
         hub.load("nope", checkpoints_dir=folder.parent)
+    with pytest.raises(ValueError, match=r"unknown model 'runs/missing/model': no such folder, and not a Hub repo id"):
+        hub.load("runs/missing/model", checkpoints_dir=folder.parent)  # a mistyped path, not a repo id
 
 
 def test_weights_must_match_strictly(saved, tmp_path):

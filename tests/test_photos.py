@@ -13,10 +13,10 @@ from skimage import data as skdata
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from ganapps import hub
-from ganapps.evaluation import modcrop
+from ganapps.evaluation import evaluate_sr, modcrop
 from ganapps.imaging import read_image
-from ganapps.metrics import psnr, psnr_ssim_y, rgb_to_y, ssim
-from ganapps.models import srgan
+from ganapps.metrics import block_grid_energy, psnr, psnr_ssim_y, rgb_to_y, ssim
+from ganapps.models import realesrgan, srgan
 from ganapps.photos import upscale
 from ganapps.tiling import tiled_apply
 
@@ -55,6 +55,21 @@ def test_tiled_equals_untiled_when_the_overlap_covers_the_receptive_field(sr_mod
     assert torch.allclose(tiled, whole, atol=1e-5)
     too_small = tiled_apply(lambda t: srgan.restore(generator, t), image, scale=4, tile=8, overlap=1)
     assert not torch.allclose(too_small, whole, atol=1e-5)  # the test can tell a seam when there is one
+
+
+@pytest.mark.parametrize("tile", [16, 23, 40])
+def test_photo_model_tiles_give_the_untiled_result(tmp_path, tile):
+    """The compact generator (realesrgan family) runs through the same path, any tile size."""
+    torch.manual_seed(0)
+    generator = realesrgan.Generator(realesrgan.Config(channels=8, num_convs=3))
+    for parameter in generator.parameters():
+        torch.nn.init.normal_(parameter, 0.0, 0.1)
+    hub.save(generator, tmp_path / "photo-tiny")
+    image = np.asarray(photo((53, 37)))
+    whole = upscale(image, model=str(tmp_path / "photo-tiny"), tile=4096)
+    tiled = upscale(image, model=str(tmp_path / "photo-tiny"), tile=tile)
+    assert whole.size == (212, 148) and torch.allclose(tiled.color, whole.color, atol=1e-5)
+    assert not torch.allclose(whole.color, upscale(image, model="bicubic").color, atol=1e-2)  # the network ran
 
 
 def test_no_seam_on_a_smooth_gradient(sr_model):
@@ -175,6 +190,20 @@ def test_metrics_agree_with_scikit_image():
     assert ssim(noisy, clean) == pytest.approx(expected, abs=1e-6)
 
 
+def test_block_grid_energy_sees_a_grid_of_the_period_it_is_given():
+    smooth = np.asarray(photo((512, 512)))
+    assert 0.9 < block_grid_energy(smooth, period=32) < 1.1
+    blocky = smooth.astype(np.int16)
+    for k in range(32, 512, 32):
+        blocky[:, k:] += 4  # a step at every 32nd column and row
+        blocky[k:] += 4
+    blocky = (blocky * 0.5).astype(np.uint8)  # the steps add up; halve to stay in range
+    assert block_grid_energy(blocky, period=32) > 1.2  # steps of 2 levels in 255
+    assert block_grid_energy(blocky, period=24) < 1.1  # another period does not see it
+    with pytest.raises(ValueError, match="too small"):
+        block_grid_energy(smooth[:20, :20], period=32)
+
+
 def test_y_channel_and_shave_follow_the_protocol():
     assert rgb_to_y(np.array([[[0, 0, 0]]]))[0, 0] == pytest.approx(16.0)
     assert rgb_to_y(np.array([[[255, 255, 255]]]))[0, 0] == pytest.approx(235.0)
@@ -198,3 +227,21 @@ def test_cli_upscale_writes_one_png_per_input_with_the_same_stem(sr_model, tmp_p
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["holiday.png", "scan.png"]
     assert Image.open(tmp_path / "out" / "holiday.png").size == (48, 32)
     assert Image.open(tmp_path / "out" / "scan.png").mode == "L"
+
+
+def test_web_photo_evaluation_scores_jpeg_inputs_and_the_grid(sr_model, tmp_path):
+    for index in range(2):
+        Image.fromarray(skdata.astronaut()[index * 100 : index * 100 + 96, :96]).save(tmp_path / f"{index}.png")
+    clean = evaluate_sr(tmp_path, models=["bicubic"])
+    web = evaluate_sr(tmp_path, models=["bicubic"], jpeg_quality=50)
+    assert web["bicubic"]["psnr"] < clean["bicubic"]["psnr"] - 0.3  # the JPEG costs fidelity
+    assert web["bicubic"]["grid"] > clean["bicubic"]["grid"]  # and shows its blocks
+    assert set(web["ground truth"]) == {"grid"}
+    result = subprocess.run(
+        [sys.executable, "-m", "ganapps", "evaluate", "sr", "--data", str(tmp_path), "--models", "bicubic", sr_model,
+         "--jpeg", "75"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "saved as JPEG quality 75" in result.stdout and "block-grid energy" in result.stdout
+    rows = [line for line in result.stdout.splitlines() if line.startswith(f"| {tmp_path.name} |")]
+    assert [row.split("|")[2].strip() for row in rows] == ["bicubic", sr_model, "ground truth"]

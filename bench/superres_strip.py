@@ -1,0 +1,64 @@
+"""Before/after crop of a web photo upscaled x4: bicubic, then each model, side by side.
+
+    python bench/superres_strip.py --photo chelsea --quality 75 --models srgan-x4 photo-x4-psnr photo-x4 \
+        --out checkpoints/photo-x4/chelsea-jpeg75.jpg
+
+The photo is a scikit-image picture (``skimage.data``), shrunk x``--shrink`` with bicubic and saved
+as a JPEG of ``--quality``, as a photo reaches a website or a phone. The whole photo is upscaled;
+the strip shows the crop ``--box`` (left top width height, in low-res pixels) of each result,
+without resampling. The last panel is the original at full size, for reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ganapps.evaluation import jpeg_roundtrip, modcrop  # noqa: E402
+from ganapps.photos import upscale  # noqa: E402
+
+GAP = 4
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--photo", default="chelsea", help="a colour picture of skimage.data (chelsea, coffee, ...)")
+    parser.add_argument("--shrink", type=int, default=4, help="how much the original is shrunk first")
+    parser.add_argument("--quality", type=int, default=75)
+    parser.add_argument("--models", nargs="+", required=True)
+    parser.add_argument("--box", type=int, nargs=4, default=[36, 12, 48, 48], metavar=("LEFT", "TOP", "WIDTH", "HEIGHT"))
+    parser.add_argument("--out", required=True, help="the strip (JPEG or PNG)")
+    args = parser.parse_args()
+
+    from skimage import data
+
+    original = modcrop(getattr(data, args.photo)(), args.shrink * 4)
+    small = Image.fromarray(original).resize((original.shape[1] // args.shrink, original.shape[0] // args.shrink), Image.BICUBIC)
+    web = jpeg_roundtrip(np.asarray(small), args.quality)
+    left, top, width, height = args.box
+    window = (4 * left, 4 * top, 4 * (left + width), 4 * (top + height))
+    names = ["bicubic", *args.models]
+    panels = [upscale(web, model=name).to_pil().crop(window) for name in names]
+    reference = Image.fromarray(original).resize((4 * web.shape[1], 4 * web.shape[0]), Image.BICUBIC).crop(window)
+    panels.append(reference)
+    labels = [*names, "original"]
+    label_height = 18
+    strip = Image.new("RGB", (len(panels) * (4 * width + GAP) - GAP, 4 * height + label_height), (255, 255, 255))
+    draw = ImageDraw.Draw(strip)
+    for index, (panel, label) in enumerate(zip(panels, labels)):
+        x = index * (4 * width + GAP)
+        strip.paste(panel, (x, label_height))
+        draw.text((x + 4, 3), label, fill=(0, 0, 0))
+    strip.save(args.out, quality=95)
+    print(f"{args.out}: {strip.width}x{strip.height}; {args.photo} shrunk x{args.shrink}, JPEG quality {args.quality}, "
+          f"crop {args.box} x4; panels: {', '.join(labels)}")
+
+
+if __name__ == "__main__":
+    main()
