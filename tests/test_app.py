@@ -131,7 +131,7 @@ def write_upload(folder, name, content) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("model", ["srgan-x4", "srresnet-x4", "bicubic"])
+@pytest.mark.parametrize("model", ["photo-x4", "photo-x4-psnr", "srgan-x4", "srresnet-x4", "bicubic"])
 def test_upscale_returns_comparison_and_full_size_png(client, tmp_path, model):
     from gradio_client import handle_file
 
@@ -140,6 +140,14 @@ def test_upscale_returns_comparison_and_full_size_png(client, tmp_path, model):
     assert Image.open(after).size == Image.open(before).size == (120, 90)
     assert Image.open(png).format == "PNG" and Image.open(png).size == (120, 90)
     assert "40x30" in summary and "120x90" in summary
+
+
+def test_upscale_defaults_to_the_photo_model(client, tmp_path):
+    from gradio_client import handle_file
+
+    upload = write_upload(tmp_path, "web.jpg", Image.new("RGB", (20, 12), (30, 160, 90)))
+    (_, after), _, summary = client.predict(handle_file(upload), api_name="/upscale")  # model and scale left out
+    assert "with photo-x4 in" in summary and Image.open(after).size == (80, 48)
 
 
 def test_upscale_keeps_sixteen_bit_depth_in_the_download(client, tmp_path):

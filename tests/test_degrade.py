@@ -168,7 +168,7 @@ def test_validation_photos_are_never_trained_on(tmp_path):
 
 def test_receptive_radius_bounds_what_an_output_pixel_sees():
     torch.manual_seed(0)
-    config = realesrgan.Config(channels=4, num_convs=3)
+    config = realesrgan.Config(channels=4, num_blocks=2)
     generator = realesrgan.Generator(config)
     for parameter in generator.parameters():
         torch.nn.init.normal_(parameter, 0.0, 0.3)

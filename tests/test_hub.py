@@ -94,7 +94,8 @@ def test_shipped_checkpoints_load_strictly_and_sample_deterministically():
     from ganapps.photos import derain, upscale
 
     names = hub.available()
-    assert {"dcgan-mnist", "cgan-mnist", "infogan-mnist", "mnist-classifier", "srresnet-x4", "derain-idcgan", "derain-idcgan-mix"} <= set(names)
+    assert {"dcgan-mnist", "cgan-mnist", "infogan-mnist", "mnist-classifier", "srresnet-x4", "srgan-x4", "photo-x4",
+            "photo-x4-psnr", "derain-idcgan", "derain-idcgan-mix"} <= set(names)
     photo = torch.rand(20, 24, 3).mul(255).byte().numpy()
     for name in names:
         model = hub.load(name)
@@ -105,6 +106,6 @@ def test_shipped_checkpoints_load_strictly_and_sample_deterministically():
         if family in DEFAULT_MODELS:
             a, b = sample_digits(name, 4, seed=3), sample_digits(name, 4, seed=3)
             assert torch.equal(a, b) and not torch.equal(a, sample_digits(name, 4, seed=4))
-        elif family in ("srgan", "derain"):
-            run = (lambda: upscale(photo, model=name)) if family == "srgan" else (lambda: derain(photo, model=name))
+        elif family in ("srgan", "realesrgan", "derain"):
+            run = (lambda: derain(photo, model=name)) if family == "derain" else (lambda: upscale(photo, model=name))
             assert torch.equal(run().color, run().color)

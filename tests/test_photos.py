@@ -61,7 +61,7 @@ def test_tiled_equals_untiled_when_the_overlap_covers_the_receptive_field(sr_mod
 def test_photo_model_tiles_give_the_untiled_result(tmp_path, tile):
     """The compact generator (realesrgan family) runs through the same path, any tile size."""
     torch.manual_seed(0)
-    generator = realesrgan.Generator(realesrgan.Config(channels=8, num_convs=3))
+    generator = realesrgan.Generator(realesrgan.Config(channels=8, num_blocks=2))
     for parameter in generator.parameters():
         torch.nn.init.normal_(parameter, 0.0, 0.1)
     hub.save(generator, tmp_path / "photo-tiny")
