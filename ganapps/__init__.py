@@ -3,7 +3,7 @@
     import ganapps
     digits = ganapps.sample_digits("cgan-mnist", 8, digit=7, seed=0)   # (8, 1, 28, 28) in [-1, 1]
     ganapps.grid(digits).save("sevens.png")
-    ganapps.upscale("photo.jpg", model="srresnet-x4").save("photo-x4.png")
+    ganapps.upscale("photo.jpg").save("photo-x4.png")                  # photo-x4: JPEG blocks and noise undone
     ganapps.derain("rainy.jpg").save("clear.png")
 """
 
