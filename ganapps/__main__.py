@@ -161,6 +161,15 @@ def _restore(args) -> None:
         raise SystemExit(1)
 
 
+def _interpolate(args) -> None:
+    from .hub import interpolate, save
+
+    card = (f"---\nlibrary_name: ganapps\n---\n\n# Network interpolation of {args.first} and {args.second}\n\n"
+            f"Made with `python -m ganapps interpolate {args.first} {args.second} --weight {args.weight} --out {args.out}`:"
+            f" every weight is {1 - args.weight:g} x {args.first} + {args.weight:g} x {args.second}.\n")
+    print(save(interpolate(args.first, args.second, args.weight), args.out, card=card))
+
+
 def _push(args) -> None:
     from .hub import push
 
@@ -249,6 +258,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clean", help="derain: folder of clean images with the same file names")
     p.add_argument("--model", default="derain-idcgan-mix", help="derain: the model")
     p.set_defaults(func=_evaluate)
+
+    p = sub.add_parser("interpolate", help="blend the weights of two models of one architecture (e.g. PSNR and GAN)")
+    p.add_argument("first", help="checkpoint name, folder or Hub repo id (weight 0)")
+    p.add_argument("second", help="the same architecture (weight 1)")
+    p.add_argument("--weight", type=float, required=True, help="0..1: the share of the second model")
+    p.add_argument("--out", required=True, help="model folder to write")
+    p.set_defaults(func=_interpolate)
 
     p = sub.add_parser("push", help="upload a checkpoint with its model card to the Hugging Face Hub")
     p.add_argument("name", help="checkpoint name or folder")

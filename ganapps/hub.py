@@ -138,6 +138,23 @@ def save(model, directory: str | Path, *, card: str | None = None) -> Path:
     return directory
 
 
+def interpolate(first: str, second: str, weight: float, **load_options):
+    """Network interpolation (ESRGAN, Wang et al. 2018): every weight ``(1 - weight) * first + weight * second``.
+
+    Two models of one architecture, e.g. a PSNR-trained network and its GAN fine-tune: the blend
+    trades the GAN's texture for the PSNR model's calm, continuously, without retraining.
+    Returns the blended network of ``first``'s class, in eval mode.
+    """
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"interpolation weight must be in 0..1, got {weight}")
+    a, b = load(first, **load_options), load(second, **load_options)
+    if type(a) is not type(b) or a.config != b.config:
+        raise ValueError(f"{first!r} and {second!r} differ in architecture; only the same network can be interpolated")
+    second_weights = b.state_dict()
+    a.load_state_dict({k: v.lerp(second_weights[k], weight) if v.is_floating_point() else v for k, v in a.state_dict().items()})
+    return a
+
+
 def push(name: str, repo_id: str, *, revision: str | None = None, private: bool = False, token=None, checkpoints_dir=None) -> str:
     """Upload a local model folder (weights, config and model card) to a Hub repo; returns the commit URL."""
     from huggingface_hub import HfApi

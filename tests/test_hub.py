@@ -109,3 +109,34 @@ def test_shipped_checkpoints_load_strictly_and_sample_deterministically():
         elif family in ("srgan", "realesrgan", "derain"):
             run = (lambda: derain(photo, model=name)) if family == "derain" else (lambda: upscale(photo, model=name))
             assert torch.equal(run().color, run().color)
+
+
+def test_interpolation_blends_every_weight_and_refuses_other_architectures(tmp_path):
+    import subprocess
+    import sys
+
+    from ganapps.models import realesrgan
+
+    from .conftest import ROOT
+
+    torch.manual_seed(0)
+    first, second = (realesrgan.Generator(realesrgan.Config.tiny()) for _ in range(2))
+    for parameter in second.parameters():
+        torch.nn.init.normal_(parameter)
+    hub.save(first, tmp_path / "a")
+    hub.save(second, tmp_path / "b")
+    blend = hub.interpolate(str(tmp_path / "a"), str(tmp_path / "b"), 0.25)
+    for name, value in blend.state_dict().items():
+        expected = 0.75 * first.state_dict()[name] + 0.25 * second.state_dict()[name]
+        assert torch.allclose(value, expected, atol=1e-6), name
+    assert torch.equal(hub.interpolate(str(tmp_path / "a"), str(tmp_path / "b"), 0.0).tail.weight, first.tail.weight)
+    hub.save(realesrgan.Generator(realesrgan.Config(channels=4, num_blocks=1)), tmp_path / "c")
+    with pytest.raises(ValueError, match="differ in architecture"):
+        hub.interpolate(str(tmp_path / "a"), str(tmp_path / "c"), 0.5)
+    with pytest.raises(ValueError, match="weight must be in 0..1"):
+        hub.interpolate(str(tmp_path / "a"), str(tmp_path / "b"), 1.5)
+    result = subprocess.run([sys.executable, "-m", "ganapps", "interpolate", str(tmp_path / "a"), str(tmp_path / "b"),
+                             "--weight", "0.25", "--out", str(tmp_path / "blend")], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert torch.equal(hub.load(str(tmp_path / "blend")).tail.weight, blend.tail.weight)
+    assert "--weight 0.25" in (tmp_path / "blend" / "README.md").read_text()

@@ -49,6 +49,10 @@ ADVERSARIAL_WEIGHT = 0.1  # Real-ESRGAN's weights: L1 1, perceptual 1, GAN 0.1
 PERCEPTUAL_WEIGHT = 1.0
 FEATURE_MATCHING_WEIGHT = 0.1  # the perceptual term without VGG: as srgan's
 DDP_FIND_UNUSED_PARAMETERS = True  # the discriminator is frozen during the generator's step
+# The discriminator learns at 4x the generator's rate (TTUR, Heusel et al. 2017): at the same rate the
+# spectrally normalised U-Net stayed near chance (loss 1.37 of 1.39) for 750 steps, and the generator
+# learned no texture from it.
+DISCRIMINATOR_LR_RATIO = 4
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,7 @@ def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device
     if phase == "gan":
         discriminator = Discriminator(config).to(device, memory_format=torch.channels_last)
         models["discriminator"] = discriminator
-        optimizers["opt_d"] = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=(0.9, 0.99))
+        optimizers["opt_d"] = torch.optim.Adam(discriminator.parameters(), lr=lr * DISCRIMINATOR_LR_RATIO, betas=(0.9, 0.99))
         extra["vgg"] = vgg_features("conv5_4", device)
         log.info("perceptual loss: %s", "VGG19 features" if extra["vgg"] else "discriminator feature matching")
     return TrainState(config=config, models=models, optimizers=optimizers, rng=rng, device=torch.device(device), extra=extra)
