@@ -3,7 +3,7 @@
     python bench/superres_strip.py --photo chelsea --quality 75 --models srgan-x4 photo-x4-psnr photo-x4 \
         --out checkpoints/photo-x4/chelsea-jpeg75.jpg
 
-The photo is a scikit-image picture (``skimage.data``), shrunk x``--shrink`` with bicubic and saved
+The photo is a scikit-image picture (``skimage.data``) or an image file, shrunk x``--shrink`` with bicubic and saved
 as a JPEG of ``--quality``, as a photo reaches a website or a phone. The whole photo is upscaled;
 the strip shows the crop ``--box`` (left top width height, in low-res pixels) of each result,
 without resampling. The last panel is the original at full size, for reference.
@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ganapps.evaluation import jpeg_roundtrip, modcrop  # noqa: E402
+from ganapps.imaging import load_rgb  # noqa: E402
 from ganapps.photos import upscale  # noqa: E402
 
 GAP = 4
@@ -28,7 +29,7 @@ GAP = 4
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--photo", default="chelsea", help="a colour picture of skimage.data (chelsea, coffee, ...)")
+    parser.add_argument("--photo", default="chelsea", help="a colour picture of skimage.data (chelsea, coffee, ...) or an image file")
     parser.add_argument("--shrink", type=int, default=4, help="how much the original is shrunk first")
     parser.add_argument("--quality", type=int, default=75)
     parser.add_argument("--models", nargs="+", required=True)
@@ -36,9 +37,13 @@ def main():
     parser.add_argument("--out", required=True, help="the strip (JPEG or PNG)")
     args = parser.parse_args()
 
-    from skimage import data
+    if Path(args.photo).is_file():
+        original = load_rgb(args.photo)
+    else:
+        from skimage import data
 
-    original = modcrop(getattr(data, args.photo)(), args.shrink * 4)
+        original = getattr(data, args.photo)()
+    original = modcrop(original, args.shrink * 4)
     small = Image.fromarray(original).resize((original.shape[1] // args.shrink, original.shape[0] // args.shrink), Image.BICUBIC)
     web = jpeg_roundtrip(np.asarray(small), args.quality)
     left, top, width, height = args.box
