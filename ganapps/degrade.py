@@ -9,7 +9,8 @@ and sensor noise included. Real-ESRGAN (Wang et al., ICCV 2021 workshops) trains
              -> resize to high-res / scale -> JPEG (final)
 
 Every stage is a plain function with the parameter it names (``blur(image, kernel)``,
-``jpeg(image, quality)``, ...), built on OpenCV (``filter2D``, ``resize``, ``imencode``);
+``jpeg(image, quality)``, ...), built on OpenCV (``filter2D``, ``imencode``, area ``resize``) and Pillow
+(bilinear and bicubic ``resize``);
 ``random_degradation(rng)`` draws a whole chain and ``degrade(image, degradation, seed=)`` runs it,
 deterministically for a given seed. Images are float32 (H, W, 3) RGB in [0, 1].
 
