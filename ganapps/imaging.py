@@ -155,6 +155,11 @@ def read_image(source, *, max_pixels: int) -> Picture:
             raise ValueError(f"cannot read {source}: {err.strerror}") from None
         try:
             image = Image.open(io.BytesIO(data))
+        except Image.DecompressionBombError:  # declares over twice Pillow's MAX_IMAGE_PIXELS, whatever its size on disk
+            raise ValueError(
+                f"the image declares more than {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels, too many to open "
+                f"safely; the limit is {max_pixels / 1e6:.1f} megapixels — crop or downscale it first"
+            ) from None
         except (Image.UnidentifiedImageError, OSError):
             raise ValueError("not an image: the file is none of the formats Pillow reads (PNG, JPEG, WebP, BMP, TIFF, ...)") from None
     _check_pixels(*image.size, max_pixels)

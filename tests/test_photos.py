@@ -162,9 +162,20 @@ def test_one_pixel_image(sr_model):
         (b"%PDF-1.4 fake", "not an image"),
         ("truncated", "truncated or corrupt"),
         ("huge", r"2049x2049 = 4.2 megapixels; the limit is 4.2 megapixels"),
+        ("bomb", r"declares more than \d+ megapixels, too many to open safely; the limit is 4.2 megapixels"),
     ],
 )
 def test_bad_files_get_clear_errors(sr_model, payload, message):
+    if payload == "bomb":  # a PNG that declares 30000x30000 pixels in under 1 KB
+        import struct
+        import zlib
+
+        def chunk(kind, data):
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+        header = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)
+        payload = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(90001))) + chunk(b"IEND", b"")
+        assert len(payload) < 1000
     if payload == "truncated":
         payload = png_bytes(photo((64, 64)))[:300]
     elif payload == "huge":
