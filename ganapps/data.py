@@ -56,7 +56,8 @@ def bicubic_downscale(high_res: np.ndarray, scale: int) -> np.ndarray:
     return np.asarray(image.resize((image.width // scale, image.height // scale), Image.BICUBIC))
 
 
-def _image_files(folder: Path) -> list[Path]:
+def image_files(folder) -> list[Path]:
+    """The image files of a folder (by suffix), sorted by name."""
     return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
@@ -93,7 +94,7 @@ class PhotoPatches:
         if patch % scale:
             raise ValueError(f"patch ({patch}) must be a multiple of the scale ({scale})")
         self.patch, self.scale, self.degraded = patch, scale, degraded
-        paths = [path for folder in folders for path in split_files(_image_files(folder), split)]
+        paths = [path for folder in folders for path in split_files(image_files(folder), split)]
         if not paths:
             raise ValueError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {', '.join(map(str, folders))}")
         images = [load_rgb(p) for p in paths]
@@ -142,13 +143,11 @@ class PhotoPatches:
         return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
 
 
-
-
 def paired_folders(folder: Path) -> tuple[Path, Path] | None:
     """(rainy, clean) if ``folder`` is a paired set: rainy/ and clean/ (or rainy/train, clean/train)."""
     folder = Path(folder)
     for rainy, clean in ((folder / "rainy" / "train", folder / "clean" / "train"), (folder / "rainy", folder / "clean")):
-        if rainy.is_dir() and clean.is_dir() and _image_files(rainy):
+        if rainy.is_dir() and clean.is_dir() and image_files(rainy):
             return rainy, clean
     return None
 
@@ -164,7 +163,7 @@ def side_by_side_pairs(folder, *, split: str = "train") -> list[tuple[np.ndarray
     ``HOLD_OUT_EVERY``-th file (the 10th, 20th, ...) is "validation", the rest "train", so a
     model trained on one split never sees the other. ``split="all"`` gives every pair.
     """
-    paths = _image_files(Path(folder))
+    paths = image_files(Path(folder))
     if not paths:
         raise ValueError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}")
     pairs = []
@@ -208,10 +207,10 @@ class RainPatches:
                 continue
             pairs = paired_folders(folder)
             if pairs is None:
-                photos = [load_rgb(p) for p in _image_files(Path(folder))]
+                photos = [load_rgb(p) for p in image_files(Path(folder))]
                 self.items += [(None, photo) for photo in photos if min(photo.shape[:2]) >= patch]
                 continue
-            for rainy_path in _image_files(pairs[0]):
+            for rainy_path in image_files(pairs[0]):
                 clean_path = pairs[1] / rainy_path.name
                 if not clean_path.is_file():
                     raise ValueError(f"{rainy_path} has no clean counterpart {clean_path}")

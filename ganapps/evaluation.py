@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .data import bicubic_downscale, split_files
-from .imaging import IMAGE_SUFFIXES, load_rgb
+from .data import bicubic_downscale, image_files, split_files
+from .imaging import load_rgb
 from .metrics import block_grid_energy, high_frequency_energy, psnr_ssim_y
 from .photos import DERAIN_MODELS, derain, upscale
 
@@ -42,7 +42,7 @@ def evaluate_sr(
     "train" or "validation" share of the folder (``data.split_files``) or "all".
     Returns {model: {metric: mean}}, plus "ground truth" with its own grid energy.
     """
-    paths = split_files(sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), split)
+    paths = split_files(image_files(folder), split)
     if not paths:
         raise ValueError(f"no images in {folder}")
     period = 8 * scale
@@ -82,7 +82,7 @@ def _derain_scores(pairs, models) -> dict[str, dict[str, float]]:
 
 def evaluate_derain(rainy_folder, clean_folder, *, models=DERAIN_MODELS[:1]) -> dict[str, dict[str, float]]:
     """The deraining protocol on real pairs: files of the same name in ``rainy_folder`` and ``clean_folder``."""
-    rainy_paths = sorted(p for p in Path(rainy_folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    rainy_paths = image_files(rainy_folder)
     if not rainy_paths:
         raise ValueError(f"no images in {rainy_folder}")
     missing = [p.name for p in rainy_paths if not (Path(clean_folder) / p.name).is_file()]
@@ -100,7 +100,7 @@ def evaluate_derain_side_by_side(folder, *, split: str = "validation", models=DE
 
 def evaluate_derain_synthetic(clean_folder, strength: str, *, models=DERAIN_MODELS[:1], seed: int = 0):
     """The protocol on clean photos with synthetic rain of a fixed strength (``RainParams.strength``) and seeds."""
-    paths = sorted(p for p in Path(clean_folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = image_files(clean_folder)
     return evaluate_derain_on_photos((load_rgb(p) for p in paths), strength, models=models, seed=seed)
 
 

@@ -37,6 +37,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 from torch.nn.utils import spectral_norm
 
+from . import srgan
 from .layers import ResidualBlock, TrainState, check_positive, vgg_features
 
 log = logging.getLogger(__name__)
@@ -198,16 +199,5 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
     }
 
 
-@torch.inference_mode()
-def restore(generator: Generator, low_res: torch.Tensor, *, device="cpu") -> torch.Tensor:
-    """Super-resolve a batch (B, 3, h, w) in [0, 1] to (B, 3, 4h, 4w) in [0, 1]."""
-    return generator(low_res.to(device)).clamp_(0, 1)
-
-
-def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
-    """Rows of (bicubic of the degraded input, restored, ground truth) on fixed crops, in [-1, 1]."""
-    low_res, high_res = data.fixed_batch(4)
-    bicubic = F.interpolate(low_res, scale_factor=SCALE, mode="bicubic", align_corners=False).clamp(0, 1)
-    super_res = restore(generator, low_res, device=device).cpu()
-    rows = torch.stack([bicubic, super_res, high_res], dim=1).flatten(0, 1)
-    return rows * 2 - 1, 3
+# Inference and sample grids are SRGAN's: any x4 generator of [0, 1] images.
+restore, preview = srgan.restore, srgan.preview
