@@ -1,4 +1,4 @@
-"""Command line: python -m ganapps sample | upscale | derain | train | calibrate | evaluate | push."""
+"""Command line: python -m ganapps sample | upscale | derain | train | calibrate | evaluate | interpolate | push | space."""
 
 from __future__ import annotations
 
@@ -18,9 +18,6 @@ def _train(args) -> None:
         import torch
 
         torch.set_num_threads(args.threads)
-    from .models import get_family
-
-    family = get_family(args.family)
     model = json.loads(args.model) if args.model else {}
     if args.loss is not None:
         if args.family != "toy":
@@ -31,7 +28,7 @@ def _train(args) -> None:
         data=tuple(args.data),
         out=args.out or f"runs/{args.family}",
         steps=args.steps,
-        batch_size=args.batch_size or getattr(family, "BATCH_SIZE", 64),
+        batch_size=args.batch_size,
         lr=args.lr,
         seed=args.seed,
         device=args.device,
@@ -45,17 +42,10 @@ def _train(args) -> None:
         init=args.init,
         grow=args.grow,
         ema=args.ema,
+        classifier=args.classifier or None,
+        workers=args.workers,
     )
-    after = None
-    if args.family == "infogan" and args.classifier:
-        from .digits import calibrate_run
-
-        after = lambda run: calibrate_run(run, args.classifier)  # noqa: E731
-    if args.family == "toy":
-        from .toylab import write_report
-
-        after = write_report
-    run = train(cfg, resume=args.resume, after_training=after)
+    run = train(cfg, resume=args.resume)
     if run.is_main:
         print(f"trained {args.family} to step {run.step}; model in {run.out / 'model'}")
 
@@ -64,13 +54,11 @@ def _sample(args) -> None:
     from pathlib import Path
 
     from .digits import DEFAULT_MODELS, sample_digits
-    from .hub import load_config
+    from .hub import check_family
     from .imaging import to_pil
 
     model = args.model or DEFAULT_MODELS[args.family]
-    found = load_config(model).get("family")
-    if found != args.family:
-        raise ValueError(f"model {model!r} is a {found} model, not {args.family}")
+    check_family(model, args.family)
     images = sample_digits(
         model, args.num_images, seed=args.seed, digit=args.digit, slant=args.slant, width=args.width, device=args.device
     )
@@ -176,6 +164,13 @@ def _push(args) -> None:
     print(push(args.name, args.repo_id, revision=args.revision, private=args.private))
 
 
+def _space(args) -> None:
+    from .space import export_space, publish_commands
+
+    folder = export_space(args.directory, checkpoints=args.checkpoints)
+    print(f"wrote a Hugging Face Space to {folder}; publish it with either of:\n{publish_commands(args.directory)}")
+
+
 def _photo_command(sub, name: str, what: str, *, model: str, model_help: str, tile: int):
     """A photos-in, PNGs-out subcommand (upscale, derain): inputs, --out, --model, --tile, --device."""
     p = sub.add_parser(name, help=f"{what}; writes <out>/<stem>.png for each input")
@@ -211,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from <out>/training_state.pt if present")
     p.add_argument("--download", action="store_true", help="let torchvision download MNIST into --data")
     p.add_argument("--threads", type=int, help="CPU threads for torch")
+    p.add_argument("--workers", type=int,
+                   help="DataLoader processes making batches (default: 4 on GPU for photo and rain crops, else 0)")
     p.add_argument("--ema", type=float, help="export a moving average of the weights with this decay (e.g. 0.999)")
     p.add_argument("--phase", help="srgan: srresnet (pixel loss) or srgan (content + adversarial)")
     p.add_argument("--init", help="start from this model's weights (srgan phase: the trained srresnet)")
@@ -272,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--revision", help="branch to push to")
     p.add_argument("--private", action="store_true")
     p.set_defaults(func=_push)
+
+    p = sub.add_parser("space", help="write the app as a folder ready to upload as a Hugging Face Space")
+    p.add_argument("directory", help="new or empty folder to write")
+    p.add_argument("--checkpoints", help="folder of the model folders to ship (default: checkpoints/)")
+    p.set_defaults(func=_space)
     return parser
 
 

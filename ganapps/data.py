@@ -40,6 +40,8 @@ def mnist(root: str | Path, *, train: bool = True, download: bool = False):
 class TensorBatches:
     """In-memory tensors (MNIST images and labels) served by index."""
 
+    on_the_fly = False  # batches are slices of tensors in memory
+
     def __init__(self, *tensors: torch.Tensor):
         self.tensors = tensors
 
@@ -89,6 +91,8 @@ class PhotoPatches:
     upload). ``split`` keeps the "train" or "validation" photos of each folder (``split_files``), or
     "all". Tensors are float in [0, 1].
     """
+
+    on_the_fly = True  # crops and degradations made per batch: DataLoader workers help
 
     def __init__(self, folders, *, patch: int = 128, scale: int = 4, degraded: bool = False, split: str = "all"):
         if patch % scale:
@@ -197,6 +201,8 @@ class RainPatches:
     Tensors are float (rainy, clean) in [0, 1].
     """
 
+    on_the_fly = True  # crops and flips made per batch: DataLoader workers help
+
     def __init__(self, folders, *, patch: int = 128, pair_weight: int = 5, dry_share: float = 0.25, gray_share: float = 0.2):
         self.patch, self.dry_share, self.gray_share = patch, dry_share, gray_share
         self.items: list[tuple[np.ndarray | None, np.ndarray]] = []  # (rainy or None, clean)
@@ -263,6 +269,8 @@ class RainPatches:
 
 class ToySamples:
     """Samples of a toy distribution (``models.toy``), drawn fresh for every batch from the step's seed."""
+
+    on_the_fly = False  # a few thousand numbers per batch: cheaper than a worker round trip
 
     def __init__(self, name: str, *, epoch_size: int = 65_536):
         from .models.toy import distribution

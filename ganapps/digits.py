@@ -42,13 +42,6 @@ def check_float(name: str, value, low: float, high: float) -> float:
     return float(value)
 
 
-def _load(model: str, family: str, device):
-    found = hub.load_config(model).get("family")
-    if found != family:
-        raise ValueError(f"model {model!r} is a {found} model; this needs a {family} model")
-    return hub.load_cached(model, str(device))
-
-
 def infogan_categories(config: infogan.Config, digit: int) -> list[int]:
     """The categories of a calibrated InfoGAN that draw ``digit``; a ValueError if none does."""
     if config.category_digits is None:
@@ -94,9 +87,7 @@ def sample_digits(
         slant = check_float("slant", slant, -CODE_LIMIT, CODE_LIMIT)
     if width is not None:
         width = check_float("width", width, -CODE_LIMIT, CODE_LIMIT)
-    family = hub.load_config(model).get("family")
-    if family not in DEFAULT_MODELS:
-        raise ValueError(f"model {model!r} is a {family} model; digits come from: {', '.join(DEFAULT_MODELS)}")
+    family = hub.check_family(model, tuple(DEFAULT_MODELS))
     if family != "infogan" and (slant is not None or width is not None):
         raise ValueError(f"slant and width are InfoGAN codes; {model!r} is a {family} model")
     generator = hub.load_cached(model, str(device))
@@ -143,7 +134,7 @@ def interpolate(model: str = "dcgan-mnist", seed_a: int = 0, seed_b: int = 1, *,
     seed_a = check_int("seed_a", seed_a, 0, MAX_SEED)
     seed_b = check_int("seed_b", seed_b, 0, MAX_SEED)
     steps = check_int("steps", steps, 2, MAX_STEPS)
-    generator = _load(model, "dcgan", device)
+    generator = hub.load_cached(model, str(device), "dcgan")
     dim = generator.config.latent_dim
     # The ends are exactly the digits that sample_digits(model, 1, seed=seed_a / seed_b) draws.
     a = torch.randn(1, dim, generator=torch.Generator().manual_seed(seed_a))[0]
@@ -170,7 +161,7 @@ def write_number(text: str, *, seed: int = 0, model: str = "cgan-mnist", device=
     if len(digits) > MAX_NUMBER_LENGTH:
         raise ValueError(f"at most {MAX_NUMBER_LENGTH} digits can be written at once, got {len(digits)}")
     seed = check_int("seed", seed, 0, MAX_SEED)
-    generator = _load(model, "cgan", device)
+    generator = hub.load_cached(model, str(device), "cgan")
     images = cgan.sample(generator, len(digits), labels=digits, seed=seed, device=device).cpu()
     gap = -torch.ones(1, 28, 14)
     pieces, drawn = [], iter(images)
@@ -201,7 +192,7 @@ def traversal(
     steps = check_int("steps", steps, 2, MAX_STEPS)
     if digit is not None:
         digit = check_int("digit", digit, 0, 9)
-    generator = _load(model, "infogan", device)
+    generator = hub.load_cached(model, str(device), "infogan")
     config = generator.config
     rng = torch.Generator().manual_seed(seed)
     z = torch.randn(rows, config.noise_dim, generator=rng)  # one noise vector per row
@@ -229,12 +220,3 @@ def traversal(
     latents = z.repeat_interleave(columns, dim=0)
     images = infogan.sample(generator, rows * columns, labels=labels, codes=codes, latents=latents, device=device)
     return images, columns
-
-
-def calibrate_run(run, classifier_name: str) -> None:
-    """After InfoGAN training: measure what its codes mean and store it in the exported config."""
-    classifier = hub.load(classifier_name, family="classifier")
-    generator = run.export
-    generator.eval()
-    generator.config = infogan.calibrate(generator, classifier)
-    log.info("calibrated InfoGAN codes: %s", generator.config)

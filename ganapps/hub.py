@@ -22,7 +22,7 @@ from pathlib import Path
 
 import safetensors.torch
 
-from .models import get_family, model_class
+from .models import family_of, get_family
 
 log = logging.getLogger(__name__)
 
@@ -71,27 +71,42 @@ def load_config(name: str, *, checkpoints_dir=None, cache_dir=None) -> dict:
     return json.loads(_fetch(name, CONFIG_FILE, checkpoints_dir, cache_dir).read_text())
 
 
-def load(name: str, *, device="cpu", checkpoints_dir=None, cache_dir=None, family: str | None = None):
-    """Load a model by name, folder or Hub repo id, in eval mode on ``device``.
-
-    ``family`` (optional) is checked against the checkpoint's own, so a CGAN cannot be loaded
-    where a DCGAN is expected.
-    """
-    raw = load_config(name, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir)
+def _family(name: str, raw: dict, families, needs: str | None) -> str:
     found = raw.get("family")
     if found is None:
         raise ValueError(f"model {name!r} has no 'family' in its config.json")
-    if family is not None and found != family:
-        raise ValueError(f"model {name!r} is a {found} model, not {family}")
+    families = (families,) if isinstance(families, str) else families
+    if families is not None and found not in families:
+        raise ValueError(f"model {name!r} is a {found} model; this needs {needs or 'a ' + ' or '.join(families) + ' model'}")
+    return found
+
+
+def check_family(name: str, families: str | tuple[str, ...], *, needs: str | None = None, **fetch_options) -> str:
+    """The family written in model ``name``'s config.json, if it is (one of) ``families``.
+
+    Otherwise a ValueError saying what the model is and what is needed (``needs``, e.g. the model
+    names a tab offers; by default the families). Only config.json is read, no weights.
+    """
+    return _family(name, load_config(name, **fetch_options), families, needs)
+
+
+def load(name: str, *, device="cpu", checkpoints_dir=None, cache_dir=None, family: str | tuple[str, ...] | None = None):
+    """Load a model by name, folder or Hub repo id, in eval mode on ``device``.
+
+    ``family`` (optional: one name or several) is checked against the checkpoint's own before any
+    weights are read, so a CGAN cannot be loaded where a DCGAN is expected.
+    """
+    raw = load_config(name, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir)
+    found = _family(name, raw, family, None)
     module = get_family(found)
-    fields = module.Config.__dataclass_fields__
-    config = module.Config(**{k: v for k, v in raw.items() if k in fields})
-    model = model_class(module)(config)
+    model = module.network(module.config_from(raw))
     weights = _fetch(name, WEIGHTS_FILE, checkpoints_dir, cache_dir)
     try:
         missing, unexpected = safetensors.torch.load_model(model, str(weights), strict=False)
     except RuntimeError as err:  # a tensor of the wrong shape
         raise ValueError(f"weights of {name!r} do not match its config: {err}") from None
+    except safetensors.SafetensorError as err:  # a truncated or damaged file
+        raise ValueError(f"weights of {name!r} cannot be read ({weights}): {err}") from None
     if missing or unexpected:
         raise ValueError(
             f"weights of {name!r} do not match its config: missing {sorted(missing)}, unexpected {sorted(unexpected)}"
@@ -100,14 +115,9 @@ def load(name: str, *, device="cpu", checkpoints_dir=None, cache_dir=None, famil
 
 
 @functools.lru_cache(maxsize=16)
-def load_cached(name: str, device: str = "cpu"):
+def load_cached(name: str, device: str = "cpu", family: str | tuple[str, ...] | None = None):
     """``load`` for serving: loaded once per (name, device) and shared read-only between requests."""
-    return load(name, device=device)
-
-
-def family_of(model) -> str:
-    """The family a network belongs to: the name of the module it is defined in (``models/<family>.py``)."""
-    return type(model).__module__.rsplit(".", 1)[-1]
+    return load(name, device=device, family=family)
 
 
 def save(model, directory: str | Path, *, card: str | None = None) -> Path:
@@ -120,12 +130,12 @@ def save(model, directory: str | Path, *, card: str | None = None) -> Path:
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     try:
-        unwrapped = model.module if hasattr(model, "module") else model
+        unwrapped = getattr(model, "module", model)  # a DDP wrapper
         if card is not None:
             (staging / CARD_FILE).write_text(card)
         elif (directory / CARD_FILE).is_file():
             shutil.copy2(directory / CARD_FILE, staging / CARD_FILE)
-        config = {**asdict(unwrapped.config), "family": family_of(unwrapped)}
+        config = {**asdict(unwrapped.config), "family": family_of(unwrapped).name}
         unwrapped.save_pretrained(staging, config=config)
         old = directory.with_name(f".{directory.name}.old")
         if directory.exists():

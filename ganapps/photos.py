@@ -19,7 +19,7 @@ from PIL import Image
 from . import hub
 from .imaging import Picture, read_image
 from .models import derain as derain_family
-from .models import get_family
+from .models import realesrgan, srgan
 from .tiling import tiled_apply
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 # The default first: trained on photos degraded as uploads are (JPEG, noise, blur). srgan-x4 and
 # srresnet-x4 are best on clean, bicubic-downscaled images (the SRGAN paper's benchmark).
 SR_MODELS = ("photo-x4", "photo-x4-psnr", "srgan-x4", "srresnet-x4", "bicubic")
-SR_FAMILIES = ("realesrgan", "srgan")
+SR_FAMILIES = {"realesrgan": realesrgan, "srgan": srgan}  # family name -> its module (restore, SCALE)
 SCALES = (2, 3, 4)
 MAX_UPSCALE_PIXELS = 2048 * 2048  # input limit: the x4 output is then at most 67 megapixels
 DEFAULT_TILE = 256
@@ -44,14 +44,6 @@ def resize(planes: torch.Tensor, size: tuple[int, int], method=Image.BICUBIC) ->
         np.asarray(Image.fromarray(plane.numpy()).resize(size, method)) for plane in planes[0].float()
     ]
     return torch.from_numpy(np.stack(channels))[None]
-
-
-def _check_model(model: str, families: tuple[str, ...], choices) -> str:
-    """The family of ``model`` if it is one of ``families``; a ValueError naming the choices otherwise."""
-    found = hub.load_config(model).get("family")
-    if found not in families:
-        raise ValueError(f"model {model!r} is a {found} model; this needs one of: {', '.join(choices)}")
-    return found
 
 
 def _check_tile(tile) -> None:
@@ -91,7 +83,7 @@ def upscale(
         raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))}, got {scale!r}")
     _check_tile(tile)
     if model != "bicubic":
-        family = get_family(_check_model(model, SR_FAMILIES, SR_MODELS))
+        family = SR_FAMILIES[hub.check_family(model, tuple(SR_FAMILIES), needs=f"one of: {', '.join(SR_MODELS)}")]
     picture = read_image(image, max_pixels=max_pixels)
     width, height = picture.size
     size = (width * scale, height * scale)
@@ -132,7 +124,7 @@ def derain(
     receptive field as context and starts on its pooling grid, so the result does not depend on it.
     """
     _check_tile(tile)
-    _check_model(model, ("derain",), DERAIN_MODELS)
+    hub.check_family(model, "derain", needs=f"one of: {', '.join(DERAIN_MODELS)}")
     picture = read_image(image, max_pixels=max_pixels)
     generator = hub.load_cached(model, str(device)).to(memory_format=torch.channels_last)
     rgb = picture.rgb()

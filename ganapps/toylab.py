@@ -21,7 +21,7 @@ from PIL import Image
 from .models import toy
 from .training import Run, TrainConfig, training_steps
 
-BATCH_SIZE = toy.BATCH_SIZE
+BATCH_SIZE = toy.FAMILY.batch_size
 LOG4 = math.log(4)
 
 # Each lesson: a recipe and whether the generator is frozen. The 1-D lessons use the original GAN's
@@ -197,8 +197,11 @@ def kde(samples: np.ndarray, xs: np.ndarray, bandwidth: float | None = None) -> 
 
 
 def write_report(run: Run) -> None:
-    """After ``python -m ganapps train toy``: <out>/metrics.json and the final picture <out>/final.png."""
+    """After toy training (the family's ``after_training``): <out>/metrics.json and the final picture <out>/final.png."""
     import json
+
+    if not run.is_main:
+        return
 
     lab = Lab(run.state.config, run=run)
     numbers = {"step": run.step, **toy.evaluate(run.state, num=5000)}

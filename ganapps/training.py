@@ -15,7 +15,9 @@ Output folder of a run::
 
 from __future__ import annotations
 
+import atexit
 import copy
+import dataclasses
 import functools
 import json
 import logging
@@ -48,7 +50,7 @@ class TrainConfig:
     data: tuple[str, ...]
     out: str
     steps: int = 10_000
-    batch_size: int = 64
+    batch_size: int | None = None  # per process; None: the family's default (64; toy 256)
     lr: float | None = None  # None: the family's default
     seed: int = 0
     device: str = "auto"
@@ -62,10 +64,16 @@ class TrainConfig:
     phase: str | None = None  # for families trained in phases (srgan: srresnet, then srgan)
     init: str | None = None  # a model whose weights start the exported network (e.g. SRGAN from SRResNet)
     grow: bool = False  # resume a run saved with fewer layers: new layers start as initialised, their optimiser afresh
+    classifier: str | None = "mnist-classifier"  # InfoGAN: measures what its codes mean after training (None: skip)
+    workers: int | None = None  # DataLoader processes making batches; None: 4 on GPU for data made on the fly, else 0
 
     def __post_init__(self):
         family = get_family(self.family)
-        phases = getattr(family, "PHASES", ())
+        phases = family.phases
+        if self.batch_size is None:
+            self.batch_size = family.batch_size
+        if self.workers is not None and self.workers < 0:
+            raise ValueError(f"workers must be >= 0, got {self.workers}")
         if self.phase is not None and self.phase not in phases:
             raise ValueError(
                 f"{self.family} has no phase {self.phase!r}; available: {', '.join(phases) or '(none: it trains in one phase)'}"
@@ -97,6 +105,17 @@ def _load_grown(model: nn.Module, saved: dict, *, path: Path) -> None:
         log.info("grown %s: new %s", type(model).__name__, ", ".join(missing))
 
 
+def _leave_process_group() -> None:
+    """At exit, leave the process group that ``distributed_context`` joined, all processes together.
+
+    It stays joined between runs (torchrun cannot join a second one), but a process that exits
+    still in it can abort in gloo's teardown ("terminate called without an active exception").
+    """
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -106,12 +125,14 @@ def resolve_device(name: str) -> torch.device:
 
 
 def distributed_context(device: torch.device) -> tuple[int, int, torch.device]:
-    """(rank, world_size, device). Under torchrun, joins the process group (nccl on GPU, gloo on CPU)."""
+    """(rank, world_size, device). Under torchrun, joins the process group (nccl on GPU, gloo on CPU)
+    unless the caller already has."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size == 1:
         return 0, 1, device
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        atexit.register(_leave_process_group)
     rank = dist.get_rank()
     if device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
@@ -121,19 +142,24 @@ def distributed_context(device: torch.device) -> tuple[int, int, torch.device]:
 
 def model_config(cfg: TrainConfig):
     family = get_family(cfg.family)
-    base = family.Config.tiny() if cfg.tiny else family.Config()
+    base = family.config.tiny() if cfg.tiny else family.config()
     known = {f.name for f in fields(base)}
     overrides = dict(cfg.model)
-    if family.DATASET == "toy":  # the toy recipe names its data: --data ring8
+    if family.dataset == "toy":  # the toy recipe names its data: --data ring8
         overrides.setdefault("data", cfg.data[0])
     unknown = set(overrides) - known
     if unknown:
         raise ValueError(f"unknown {cfg.family} config fields {sorted(unknown)}; available: {', '.join(sorted(known))}")
-    return family.Config(**{**asdict(base), **overrides})
+    return family.config(**{**asdict(base), **overrides})
 
 
 class Run:
-    """The live objects of one run: state, data, and where it is in the data."""
+    """The live objects of one run: state, data, and where it is in the data.
+
+    ``state`` holds the networks themselves: they are saved, previewed and exported. Under
+    torchrun the train step gets ``step_state``, the same state with each network wrapped in
+    DistributedDataParallel (which averages the gradients); otherwise it is ``state`` itself.
+    """
 
     def __init__(self, cfg: TrainConfig, *, data=None, resume: bool = False):
         self.cfg = cfg
@@ -141,7 +167,7 @@ class Run:
         device = resolve_device(cfg.device)
         self.rank, self.world_size, device = distributed_context(device)
         if data is None:
-            data = data_module.load(self.family.DATASET, cfg.data, download=cfg.download)
+            data = data_module.load(self.family.dataset, cfg.data, download=cfg.download)
         self.data = data_module.TensorBatches(*data) if isinstance(data, tuple) else data
         torch.manual_seed(cfg.seed)  # identical initial weights in every process (DDP also broadcasts)
         rng = torch.Generator().manual_seed(cfg.seed * 1000 + self.rank)
@@ -155,23 +181,24 @@ class Run:
             start = hub.load(cfg.init, family=cfg.family)
             if start.config != self.state.config:
                 raise ValueError(f"--init {cfg.init!r} has config {start.config}, this run {self.state.config}")
-            self.state.models[self.family.EXPORT].load_state_dict(start.state_dict())
+            self.state.models[self.family.export].load_state_dict(start.state_dict())
         self.step = 0
         self.out = Path(cfg.out)
-        self.raw_models = dict(self.state.models)  # unwrapped, for saving
         # The exported network's moving average (Karras et al. 2018; Yazici et al. 2019): the weights
         # a GAN oscillates around, which give cleaner samples than the latest ones.
-        self.ema = copy.deepcopy(self.raw_models[self.family.EXPORT]).requires_grad_(False) if cfg.ema else None
+        self.ema = copy.deepcopy(self.state.models[self.family.export]).requires_grad_(False) if cfg.ema else None
         if resume and (self.out / STATE_FILE).is_file():
             self._load(self.out / STATE_FILE)
+        self.step_state = self.state
         if self.world_size > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
             ids = [device.index] if device.type == "cuda" else None
-            unused = getattr(self.family, "DDP_FIND_UNUSED_PARAMETERS", False)
-            self.state.models = {
-                name: DDP(model, device_ids=ids, find_unused_parameters=unused) for name, model in self.state.models.items()
-            }
+            unused = self.family.ddp_find_unused_parameters
+            wrapped = {name: DDP(model, device_ids=ids, find_unused_parameters=unused) for name, model in self.state.models.items()}
+            self.step_state = dataclasses.replace(self.state, models=wrapped)
+        on_the_fly = getattr(self.data, "on_the_fly", False)  # crops, degradations, rain: made per batch
+        self.workers = cfg.workers if cfg.workers is not None else (4 if device.type == "cuda" and on_the_fly else 0)
 
     @property
     def is_main(self) -> bool:
@@ -180,13 +207,13 @@ class Run:
     @property
     def export(self):
         """The network that gets exported: the moving average when there is one."""
-        return self.ema if self.ema is not None else self.raw_models[self.family.EXPORT]
+        return self.ema if self.ema is not None else self.state.models[self.family.export]
 
     @torch.no_grad()
     def update_ema(self) -> None:
         if self.ema is None:
             return
-        live = self.raw_models[self.family.EXPORT]
+        live = self.state.models[self.family.export]
         for averaged, current in zip(self.ema.parameters(), live.parameters()):
             averaged.lerp_(current, 1.0 - self.cfg.ema)
         for averaged, current in zip(self.ema.buffers(), live.buffers()):
@@ -203,7 +230,7 @@ class Run:
         for name, model in self.state.models.items():
             load(model, saved["models"][name])
         if self.ema is not None:  # a run that had no average yet starts it from its current weights
-            load(self.ema, saved.get("ema") or saved["models"][self.family.EXPORT])
+            load(self.ema, saved.get("ema") or saved["models"][self.family.export])
         for name, opt in self.state.optimizers.items():
             rates = [group["lr"] for group in opt.param_groups]  # as built from this run's --lr
             sizes = [len(group["params"]) for group in saved["optimizers"][name]["param_groups"]]
@@ -234,7 +261,7 @@ class Run:
         if self.world_size > 1:
             # DDP keeps parameters identical but copies buffers (batch-norm statistics) from rank 0
             # only at the start of each forward; copy them once more so every process ends equal.
-            for model in self.raw_models.values():
+            for model in self.state.models.values():
                 for buffer in model.buffers():
                     dist.broadcast(buffer, 0)
         rngs, torch_rngs = self._gather(self.state.rng.get_state()), self._gather(torch.get_rng_state())
@@ -246,7 +273,7 @@ class Run:
             "config": asdict(self.state.config),
             "train": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self.cfg).items()},
             "step": self.step,
-            "models": {name: model.state_dict() for name, model in self.raw_models.items()},
+            "models": {name: model.state_dict() for name, model in self.state.models.items()},
             "ema": None if self.ema is None else self.ema.state_dict(),
             "optimizers": {name: opt.state_dict() for name, opt in self.state.optimizers.items()},
             "rng": rngs,
@@ -258,17 +285,12 @@ class Run:
         hub.save(self.export, self.out / "model", card=model_card_draft(self.cfg, self.step))
 
     def close(self) -> None:
-        """Leave the process group once every process is done (under torchrun); a no-op otherwise.
-
-        A process that exits still in the group can abort in gloo's teardown ("terminate called
-        without an active exception") while the others finish.
-        """
+        """Wait until every process is done (under torchrun); a no-op otherwise."""
         if self.world_size > 1 and dist.is_initialized():
             dist.barrier()
-            dist.destroy_process_group()
 
     def save_samples(self) -> None:
-        preview = getattr(self.family, "preview", None)
+        preview = self.family.preview
         if preview is None or not self.is_main:
             return
         generator = self.export
@@ -279,12 +301,35 @@ class Run:
         save_grid(images, self.out / "samples" / f"step_{self.step:06d}.png", nrow=nrow)
 
 
+class _Batches(torch.utils.data.Dataset):
+    """Batches given as (indices, seed): what DataLoader workers make, each batch whole, in order."""
+
+    def __init__(self, data, items: list[tuple[list[int], int]]):
+        self.data, self.items = data, items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int):
+        return self.data.batch(*self.items[i])
+
+
+def _batches(run: Run, items: list[tuple[list[int], int]]):
+    """The batches of ``items``; with ``run.workers`` they are made ahead in other processes."""
+    if run.workers == 0:
+        return (run.data.batch(index, seed) for index, seed in items)
+    return torch.utils.data.DataLoader(
+        _Batches(run.data, items), batch_size=None, num_workers=run.workers,
+        pin_memory=run.state.device.type == "cuda", prefetch_factor=4,
+    )
+
+
 def training_steps(run: Run) -> Iterator[dict]:
     """Run ``train_step`` until ``run.cfg.steps``; yield ``{"step", "epoch", <losses>}`` after each.
 
     A non-finite loss raises FloatingPointError before anything is saved from that step.
     """
-    cfg, state = run.cfg, run.state
+    cfg, state = run.cfg, run.step_state
     num = len(run.data)
     per_epoch = data_module.steps_per_epoch(num, cfg.batch_size, run.world_size)
     if per_epoch == 0:
@@ -293,12 +338,13 @@ def training_steps(run: Run) -> Iterator[dict]:
         model.train()
     while run.step < cfg.steps:
         epoch, position = divmod(run.step, per_epoch)
-        batches = data_module.epoch_batches(
+        indices = list(data_module.epoch_batches(
             num, cfg.batch_size, seed=cfg.seed, epoch=epoch, rank=run.rank, world_size=run.world_size
-        )
-        for index in list(batches)[position:]:
-            seed = (cfg.seed * 1_000_003 + run.step) * 64 + run.rank  # crops depend on the step only: resumable
-            batch = tuple(t.to(state.device) for t in run.data.batch(index, seed))
+        ))[position:][: cfg.steps - run.step]
+        # The seed of a batch's crops and noise depends on its step only: a resumed run makes the same batches.
+        items = [(index, (cfg.seed * 1_000_003 + run.step + k) * 64 + run.rank) for k, index in enumerate(indices)]
+        for batch in _batches(run, items):
+            batch = tuple(t.to(state.device, non_blocking=True) for t in batch)
             losses = run.family.train_step(state, batch)
             bad = [name for name, value in losses.items() if not math.isfinite(value)]
             if bad:
@@ -309,12 +355,15 @@ def training_steps(run: Run) -> Iterator[dict]:
             run.update_ema()
             run.step += 1
             yield {"step": run.step, "epoch": epoch, **losses}
-            if run.step >= cfg.steps:
-                return
 
 
-def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True, data=None, after_training=None) -> Run:
-    """Train to ``cfg.steps`` with logs, sample grids and checkpoints; returns the finished, closed run."""
+def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True, data=None) -> Run:
+    """Train to ``cfg.steps`` with logs, sample grids and checkpoints; returns the finished, closed run.
+
+    What ``python -m ganapps train`` does, also under torchrun: once the steps are done the
+    family's ``after_training`` runs (InfoGAN calibrates its codes, toy writes its report) and
+    the run is saved once more. ``data`` replaces the data named by ``cfg.data`` (tests).
+    """
     run = Run(cfg, data=data, resume=resume)
     out = run.out
     if run.is_main:
@@ -350,8 +399,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True, data
             run.save()
     if bar is not None:
         bar.close()
-    if after_training is not None and run.is_main:
-        after_training(run)
+    if run.family.after_training is not None:
+        run.family.after_training(run)  # on every process: save() below gathers from all of them
         run.save()
     run.close()
     return run

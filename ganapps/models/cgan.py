@@ -18,10 +18,8 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .family import Family
 from .layers import TrainState, adam, bce_logits, check_positive, dcgan_init, normal_noise
-
-DATASET = "mnist"
-EXPORT = "generator"
 
 
 @dataclass(frozen=True)
@@ -151,3 +149,6 @@ def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
     """Eight rows of 0..9 for the training sample grid: (images, images per row)."""
     k = generator.config.num_classes
     return sample(generator, 8 * k, labels=torch.arange(k).repeat(8), seed=seed, device=device), k
+
+
+FAMILY = Family(name="cgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="mnist", preview=preview)

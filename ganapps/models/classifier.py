@@ -16,10 +16,8 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .family import Family
 from .layers import TrainState, check_positive
-
-DATASET = "mnist"
-EXPORT = "classifier"
 
 
 @dataclass(frozen=True)
@@ -92,3 +90,9 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
     loss.backward()
     opt.step()
     return {"loss": loss.item(), "accuracy": (logits.argmax(1) == labels).float().mean().item()}
+
+
+FAMILY = Family(
+    name="classifier", config=Config, network=Classifier, make_state=make_state, train_step=train_step, dataset="mnist",
+    export="classifier",
+)

@@ -24,11 +24,9 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .family import Family
 from .layers import TrainState, adam, bce_logits, check_positive, dcgan_init, normal_noise
 from .layers import mnist_discriminator_trunk, mnist_generator_layers
-
-DATASET = "mnist"
-EXPORT = "generator"
 
 
 @dataclass(frozen=True)
@@ -139,3 +137,6 @@ def sample(generator: Generator, num_images: int, *, seed: int | None = None, la
 def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
     """64 samples for the training sample grid: (images, images per row)."""
     return sample(generator, 64, seed=seed, device=device), 8
+
+
+FAMILY = Family(name="dcgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="mnist", preview=preview)

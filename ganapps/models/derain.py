@@ -27,10 +27,9 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .family import Family
 from .layers import ResidualBlock, TrainState, bce_logits, check_positive, vgg_features
 
-DATASET = "rain"
-EXPORT = "generator"
 ADVERSARIAL_WEIGHT = 6.6e-3
 PERCEPTUAL_WEIGHT = 1.0
 
@@ -272,3 +271,6 @@ def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
     rainy, clean = data.fixed_batch(4)
     derained = restore(generator, rainy, device=device).cpu()
     return torch.stack([rainy, derained, clean], dim=1).flatten(0, 1) * 2 - 1, 3
+
+
+FAMILY = Family(name="derain", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="rain", preview=preview)

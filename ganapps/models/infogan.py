@@ -21,6 +21,7 @@ Public names: ``Config``, ``Generator``, ``Discriminator``, ``make_state``, ``tr
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 
 import torch
@@ -28,12 +29,11 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .family import Family
 from .layers import TrainState, adam, bce_logits, check_positive, dcgan_init, normal_noise
 from .layers import mnist_discriminator_trunk, mnist_generator_layers
 
-DATASET = "mnist"
-EXPORT = "generator"
-DDP_FIND_UNUSED_PARAMETERS = True  # scoring real images leaves the Q head out of the loss
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -280,3 +280,24 @@ def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
     """Eight rows, one column per category, for the training sample grid: (images, images per row)."""
     k = generator.config.num_categories
     return sample(generator, 8 * k, labels=torch.arange(k).repeat(8), seed=seed, device=device), k
+
+
+def after_training(run) -> None:
+    """Measure what the trained codes mean with the run's classifier (``TrainConfig.classifier``)
+    and store it in the exported config, so the slant and width sliders work on the new model."""
+    if not run.cfg.classifier:
+        return
+    from ..hub import load
+
+    classifier = load(run.cfg.classifier, family="classifier")
+    generator = run.export
+    generator.eval()
+    generator.config = calibrate(generator, classifier)
+    log.info("calibrated InfoGAN codes: %s", generator.config)
+
+
+FAMILY = Family(
+    name="infogan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="mnist",
+    preview=preview, after_training=after_training,
+    ddp_find_unused_parameters=True,  # scoring real images leaves the Q head out of the loss
+)

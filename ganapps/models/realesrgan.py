@@ -38,18 +38,16 @@ from torch import nn
 from torch.nn.utils import spectral_norm
 
 from . import srgan
+from .family import Family
 from .layers import ResidualBlock, TrainState, check_positive, vgg_features
 
 log = logging.getLogger(__name__)
 
-DATASET = "degraded-photos"
-EXPORT = "generator"
 PHASES = ("psnr", "gan")
 SCALE = 4
 ADVERSARIAL_WEIGHT = 0.1  # Real-ESRGAN's weights: L1 1, perceptual 1, GAN 0.1
 PERCEPTUAL_WEIGHT = 1.0
 FEATURE_MATCHING_WEIGHT = 0.1  # the perceptual term without VGG: as srgan's
-DDP_FIND_UNUSED_PARAMETERS = True  # the discriminator is frozen during the generator's step
 # The discriminator learns at 4x the generator's rate (TTUR, Heusel et al. 2017): at the same rate the
 # spectrally normalised U-Net stayed near chance (loss 1.37 of 1.39) for 750 steps, and the generator
 # learned no texture from it.
@@ -201,3 +199,10 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
 
 # Inference and sample grids are SRGAN's: any x4 generator of [0, 1] images.
 restore, preview = srgan.restore, srgan.preview
+
+
+FAMILY = Family(
+    name="realesrgan", config=Config, network=Generator, make_state=make_state, train_step=train_step,
+    dataset="degraded-photos", preview=preview, phases=PHASES,
+    ddp_find_unused_parameters=True,  # the discriminator is frozen during the generator's step
+)

@@ -35,12 +35,11 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .family import Family
 from .layers import ResidualBlock, TrainState, bce_logits, check_positive, vgg_features
 
 log = logging.getLogger(__name__)
 
-DATASET = "photos"
-EXPORT = "generator"
 PHASES = ("srresnet", "srgan")
 SCALE = 4
 
@@ -212,3 +211,9 @@ def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
     super_res = restore(generator, low_res, device=device).cpu()
     rows = torch.stack([bicubic, super_res, high_res], dim=1).flatten(0, 1)  # (12, 3, H, W)
     return rows * 2 - 1, 3
+
+
+FAMILY = Family(
+    name="srgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="photos",
+    preview=preview, phases=PHASES,
+)

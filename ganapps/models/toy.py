@@ -26,11 +26,9 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .family import Family
 from .layers import TrainState, check_positive
 
-DATASET = "toy"
-EXPORT = "generator"
-BATCH_SIZE = 256  # the default batch of the toy recipes
 LOSSES = ("minimax", "nonsaturating", "least_squares", "hinge", "wgan_gp")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 NOISES = ("uniform", "gaussian")
@@ -352,3 +350,16 @@ def evaluate(state: TrainState, *, num: int = 2500, seed: int = 0) -> dict:
         "value": value,
         "js_divergence": js_divergence(data, points),
     }
+
+
+def after_training(run) -> None:
+    """After ``python -m ganapps train toy``: the final numbers and picture (toylab.write_report)."""
+    from ..toylab import write_report
+
+    write_report(run)
+
+
+FAMILY = Family(
+    name="toy", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="toy",
+    batch_size=256, after_training=after_training,
+)

@@ -1,0 +1,66 @@
+"""The family contract: what every model family gives the training loop, the hub and the command line.
+
+Each family module (``dcgan.py``, ``srgan.py``, ...) ends with one ``FAMILY = Family(...)`` that
+names its parts; ``models.FAMILIES`` registers them. Nothing outside a family module reads its
+other attributes, so everything the loop, ``hub`` and the CLI rely on is written down here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Callable
+
+import torch
+from torch import nn
+
+from .layers import TrainState
+
+if TYPE_CHECKING:
+    from ..training import Run
+
+
+@dataclass(frozen=True)
+class Family:
+    """One model family.
+
+    - ``config``: a frozen dataclass of the architecture with a ``tiny()`` classmethod (tests,
+      smoke runs); its fields and ``"family": name`` make a checkpoint's ``config.json``.
+    - ``network``: the exported ``nn.Module`` class, built from a config, saved and loaded by
+      ``hub`` (the generator; the classifier for the classifier family).
+    - ``make_state(config, *, rng, device, lr=..., [phase=...]) -> TrainState``: fresh networks
+      and optimisers; ``state.models[export]`` is a ``network``.
+    - ``train_step(state, batch) -> {loss name: float}``: one optimisation step.
+    - ``dataset``: the ``data.load`` name of its training data.
+    - ``preview(network, *, seed, device, data) -> (images, per row)``: the training sample grid.
+    - ``phases``: names accepted by ``make_state(phase=)`` (the first is the default), or ().
+    - ``after_training(run)``: work once the steps are done (called on every process under
+      torchrun, before the final save), e.g. InfoGAN's calibration of its codes.
+    - ``ddp_find_unused_parameters``: a train step leaves some parameters out of a backward pass
+      (e.g. a frozen discriminator), which DDP must be told.
+    """
+
+    name: str
+    config: type
+    network: type[nn.Module]
+    make_state: Callable[..., TrainState]
+    train_step: Callable[[TrainState, tuple[torch.Tensor, ...]], dict[str, float]]
+    dataset: str
+    export: str = "generator"
+    preview: Callable[..., tuple[torch.Tensor, int]] | None = None
+    phases: tuple[str, ...] = ()
+    batch_size: int = 64
+    after_training: Callable[["Run"], None] | None = None
+    ddp_find_unused_parameters: bool = False
+
+    def __post_init__(self):
+        if not hasattr(self.config, "tiny") or not {f.name for f in fields(self.config)}:
+            raise TypeError(f"{self.name}: config must be a dataclass with a tiny() classmethod")
+        if "family" in {f.name for f in fields(self.config)}:
+            raise TypeError(f"{self.name}: 'family' is reserved in config.json")
+        if not issubclass(self.network, nn.Module):
+            raise TypeError(f"{self.name}: network must be an nn.Module class")
+
+    def config_from(self, raw: dict):
+        """The family's config from a ``config.json`` dict (its ``family`` key and unknown keys ignored)."""
+        known = {f.name for f in fields(self.config)}
+        return self.config(**{k: v for k, v in raw.items() if k in known})
