@@ -2,9 +2,10 @@
 
 import importlib.util
 
-from ganapps.ui import build_demo
+if __name__ != "__mp_main__":  # the theory lab's processes import this file again (multiprocessing): no app there
+    from ganapps.ui import build_demo
 
-demo = build_demo()
+    demo = build_demo()
 
 if __name__ == "__main__":
     # With gradio[mcp] installed every endpoint is also an MCP tool, described by its docstring.

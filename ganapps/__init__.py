@@ -7,7 +7,7 @@
     ganapps.derain("rainy.jpg").save("clear.png")
 """
 
-from .digits import interpolate, sample_digits, traversal, write_number
+from .digits import interpolate, sample_batches, sample_digits, traversal, write_number
 from .hub import available, load, push, save
 from .imaging import Picture, grid, read_image, to_pil
 from .models import FAMILIES
@@ -28,6 +28,7 @@ __all__ = [
     "load",
     "push",
     "read_image",
+    "sample_batches",
     "sample_digits",
     "save",
     "to_pil",

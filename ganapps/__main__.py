@@ -12,12 +12,14 @@ from .models import TRAINABLE
 
 
 def _train(args) -> None:
+    import torch
+
+    from .models import get_family
     from .training import TrainConfig, train
 
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    threads = args.threads or get_family(args.family).threads
+    if threads:
+        torch.set_num_threads(threads)
     model = json.loads(args.model) if args.model else {}
     if args.loss is not None:
         if args.family != "toy":
@@ -53,21 +55,24 @@ def _train(args) -> None:
 def _sample(args) -> None:
     from pathlib import Path
 
-    from .digits import DEFAULT_MODELS, sample_digits
+    from .digits import DEFAULT_MODELS, sample_batches
     from .hub import check_family
     from .imaging import to_pil
 
     model = args.model or DEFAULT_MODELS[args.family]
     check_family(model, args.family)
-    images = sample_digits(
+    batches = sample_batches(
         model, args.num_images, seed=args.seed, digit=args.digit, slant=args.slant, width=args.width, device=args.device
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     width = max(4, len(str(args.num_images - 1)))
-    for index, image in enumerate(to_pil(images)):
-        image.save(out / f"{index:0{width}d}.png")
-    print(f"wrote {len(images)} images to {out}")
+    index = 0
+    for images in batches:  # a batch at a time: any number of images in bounded memory
+        for image in to_pil(images):
+            image.save(out / f"{index:0{width}d}.png")
+            index += 1
+    print(f"wrote {index} images to {out}")
 
 
 def _calibrate(args) -> None:
@@ -205,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--resume", action="store_true", help="continue from <out>/training_state.pt if present")
     p.add_argument("--download", action="store_true", help="let torchvision download MNIST into --data")
-    p.add_argument("--threads", type=int, help="CPU threads for torch")
+    p.add_argument("--threads", type=int, help="CPU threads for torch (default: one per core; toy: 1)")
     p.add_argument("--workers", type=int,
                    help="DataLoader processes making batches (default: 4 on GPU for photo and rain crops, else 0)")
     p.add_argument("--ema", type=float, help="export a moving average of the weights with this decay (e.g. 0.999)")
@@ -220,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="write generated digits as 28x28 grayscale PNG files, one per file")
     p.add_argument("family", choices=["dcgan", "cgan", "infogan"])
-    p.add_argument("--num-images", type=int, default=16)
+    p.add_argument("--num-images", type=int, default=16, help="any number (written in batches of 256)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="folder for 0000.png, 0001.png, ... (28x28 grayscale)")
     p.add_argument("--digit", type=int, help="cgan/infogan: the digit to draw (InfoGAN: mapped to its category)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 
+import numpy as np
 import torch
 
 from . import hub
@@ -72,14 +73,18 @@ def sample_digits(
     slant: float | None = None,
     width: float | None = None,
     device="cpu",
+    start: int = 0,
 ) -> torch.Tensor:
-    """``num_images`` digits (N, 1, 28, 28) in [-1, 1] from a DCGAN, CGAN or InfoGAN model.
+    """``num_images`` (at most 256) digits (N, 1, 28, 28) in [-1, 1] from a DCGAN, CGAN or InfoGAN model.
 
     ``digit`` asks a CGAN or InfoGAN for that digit (a CGAN without one cycles through 0..9; an
     InfoGAN without one draws its category); ``slant`` and ``width`` (InfoGAN only, -2..2, where
-    -1..1 is the training range) set the attribute codes, which are otherwise drawn.
+    -1..1 is the training range) set the attribute codes, which are otherwise drawn. ``start``
+    is the position of the first image in a longer sequence (``sample_batches``): the cycles of
+    labels go on from there. More digits: ``sample_batches``.
     """
     num_images = check_int("num_images", num_images, 1, MAX_IMAGES)
+    start = check_int("start", start, 0, 2**62)
     seed = check_int("seed", seed, 0, MAX_SEED)
     if digit is not None:
         digit = check_int("digit", digit, 0, 9)
@@ -97,14 +102,14 @@ def sample_digits(
             raise ValueError("a DCGAN draws unconditioned digits; ask a cgan or infogan model for a digit")
         return dcgan.sample(generator, num_images, seed=seed, device=device)
     if family == "cgan":
-        labels = torch.arange(num_images) % 10 if digit is None else torch.full((num_images,), digit)
+        labels = torch.arange(start, start + num_images) % 10 if digit is None else torch.full((num_images,), digit)
         return cgan.sample(generator, num_images, labels=labels, seed=seed, device=device)
 
     config = generator.config
     labels = None
     if digit is not None:
         categories = infogan_categories(config, digit)
-        labels = torch.tensor([categories[i % len(categories)] for i in range(num_images)])
+        labels = torch.tensor([categories[i % len(categories)] for i in range(start, start + num_images)])
     codes = None
     if slant is not None or width is not None:
         drawn = infogan.draw_codes(num_images, config, torch.Generator().manual_seed(seed))[1]
@@ -115,6 +120,28 @@ def sample_digits(
         if width is not None:
             codes[:, config.width_code] = fixed[:, config.width_code]
     return infogan.sample(generator, num_images, labels=labels, codes=codes, seed=seed, device=device)
+
+
+def sample_batches(model: str = "dcgan-mnist", num_images: int = 16, *, seed: int = 0, **options):
+    """Any number of digits, as an iterator of batches of at most ``MAX_IMAGES``: memory stays bounded.
+
+    Thousands of digits (e.g. for a Fréchet distance) are written batch by batch. Up to
+    ``MAX_IMAGES`` digits come as one batch equal to ``sample_digits(model, num_images, seed=seed,
+    **options)``; after that, batch ``b`` draws from a seed made of ``(seed, b)`` (NumPy's
+    SeedSequence), and label cycles run on across batches. Every option is checked before the
+    first batch is drawn.
+    """
+    if isinstance(num_images, bool) or not isinstance(num_images, int) or num_images < 1:
+        raise ValueError(f"num_images must be a whole number >= 1, got {num_images!r}")
+    seed = check_int("seed", seed, 0, MAX_SEED)
+    sample_digits(model, 1, seed=seed, **options)  # a bad option fails here, before any output
+
+    def batches():
+        for batch, start in enumerate(range(0, num_images, MAX_IMAGES)):
+            batch_seed = seed if batch == 0 else int(np.random.SeedSequence([seed, batch]).generate_state(1)[0])
+            yield sample_digits(model, min(MAX_IMAGES, num_images - start), seed=batch_seed, start=start, **options)
+
+    return batches()
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

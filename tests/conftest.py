@@ -3,6 +3,9 @@ import os
 # Tests never reach the network: the Hub path is exercised against a cache the tests build.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+# One torch thread, here and in the processes tests start (the app, torchrun, the CLI): tiny models
+# run fastest so, and threads that compete with anything else on the machine slow the suite 4x.
+os.environ["OMP_NUM_THREADS"] = "1"
 
 import struct  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -10,6 +13,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+
+torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parent.parent
 

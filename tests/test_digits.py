@@ -9,7 +9,8 @@ import torch
 from PIL import Image
 
 from ganapps import digits, hub
-from ganapps.digits import interpolate, sample_digits, traversal, write_number
+from ganapps.digits import interpolate, sample_batches, sample_digits, traversal, write_number
+from ganapps.metrics import classify
 
 from .conftest import ROOT
 
@@ -104,6 +105,23 @@ def test_cli_sample_writes_one_28x28_grayscale_png_per_digit(family, extra, tmp_
     expected = sample_digits(digits.DEFAULT_MODELS[family], 5, seed=3, digit=7 if family == "cgan" else None,
                              slant=1.0 if family == "infogan" else None, width=-1.0 if family == "infogan" else None)
     assert np.array_equal(np.asarray(images[2]), ((expected[2, 0].clamp(-1, 1) + 1) * 127.5).round().byte().numpy())
+
+
+def test_any_number_of_digits_comes_in_bounded_batches(tmp_path):
+    batches = list(sample_batches("cgan-mnist", 600, seed=5))
+    assert [len(b) for b in batches] == [256, 256, 88]
+    assert torch.equal(batches[0], sample_digits("cgan-mnist", 256, seed=5))  # the first batch: as before
+    assert not torch.equal(batches[1][:10], batches[0][:10])  # later batches draw new noise
+    assert all(torch.equal(a, b) for a, b in zip(batches, sample_batches("cgan-mnist", 600, seed=5)))
+    # labels cycle 0..9 across batches: digit 600 - 88 = 512 is a 2, as in one long sequence
+    classifier = hub.load("mnist-classifier")
+    predicted = classify(classifier, batches[2])[0]
+    assert (predicted == torch.arange(512, 600) % 10).float().mean() > 0.8
+    with pytest.raises(ValueError, match="digit must be in 0..9"):
+        sample_batches("cgan-mnist", 1000, digit=12)  # refused before anything is drawn
+    result = run_sample("dcgan", "--num-images", "300", "--seed", "1", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{i:04d}.png" for i in range(300)]
 
 
 def test_cli_sample_reports_bad_arguments():

@@ -37,6 +37,9 @@ class Family:
       torchrun, before the final save), e.g. InfoGAN's calibration of its codes.
     - ``ddp_find_unused_parameters``: a train step leaves some parameters out of a backward pass
       (e.g. a frozen discriminator), which DDP must be told.
+    - ``threads``: torch intra-op threads ``python -m ganapps train`` uses unless ``--threads``
+      says otherwise (None: torch's default, one per core). 1 for tiny networks: their steps take
+      microseconds of arithmetic and slow down 10x when threads compete with other work.
     """
 
     name: str
@@ -51,6 +54,7 @@ class Family:
     batch_size: int = 64
     after_training: Callable[["Run"], None] | None = None
     ddp_find_unused_parameters: bool = False
+    threads: int | None = None
 
     def __post_init__(self):
         if not hasattr(self.config, "tiny") or not {f.name for f in fields(self.config)}:

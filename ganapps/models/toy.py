@@ -361,5 +361,5 @@ def after_training(run) -> None:
 
 FAMILY = Family(
     name="toy", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="toy",
-    batch_size=256, after_training=after_training,
+    batch_size=256, after_training=after_training, threads=1,
 )

@@ -14,7 +14,7 @@ from ..examples import clean_examples, rainy_examples
 from ..imaging import read_image
 from ..metrics import psnr_ssim_y
 from ..rain import RainParams, add_rain
-from .common import required, uploaded_path, user_errors
+from .common import ALL_CORES, preview_png, required, uploaded_path, user_errors
 
 MODELS = [
     ("ID-CGAN, Rain800 + synthetic rain (recommended)", "derain-idcgan-mix"),
@@ -34,7 +34,7 @@ def _preview(image):
     return image
 
 
-@user_errors
+@user_errors(threads=ALL_CORES)
 def derain(image: str, model: str = MODELS[0][1], progress=gr.Progress()):
     """Remove rain streaks from a photo with an ID-CGAN deraining model.
 
@@ -51,13 +51,14 @@ def derain(image: str, model: str = MODELS[0][1], progress=gr.Progress()):
     result = photos.derain(path, model=model, progress=lambda done, total: progress((done, total), desc="tiles"))
     elapsed = time.perf_counter() - started
     before = read_image(path, max_pixels=photos.MAX_DERAIN_PIXELS).to_pil()
-    target = Path(tempfile.mkdtemp(prefix="ganapps-")) / f"{Path(path).stem}-derained.png"
-    result.save(target)
+    folder = Path(tempfile.mkdtemp(prefix="ganapps-"))
+    target = result.save(folder / f"{Path(path).stem}-derained.png")
     width, height = result.size
-    return (_preview(before), _preview(result.to_pil())), str(target), f"{width}x{height} derained with {model} in {elapsed:.1f} s"
+    comparison = (preview_png(_preview(before), folder), preview_png(_preview(result.to_pil()), folder))
+    return comparison, str(target), f"{width}x{height} derained with {model} in {elapsed:.1f} s"
 
 
-@user_errors
+@user_errors(threads=ALL_CORES)
 def make_rain(image: str, amount: float, angle: float, length: float, seed: int, model: str = MODELS[0][1]):
     """Add synthetic rain to a clean photo, derain it, and measure both against the clean original.
 

@@ -10,7 +10,7 @@ import gradio as gr
 
 from .. import hub, photos
 from ..examples import sr_examples
-from .common import required, uploaded_path, user_errors
+from .common import ALL_CORES, preview_png, required, uploaded_path, user_errors
 
 MODELS = [
     ("Photo — for uploads: undoes JPEG, noise and blur, sharp", "photo-x4"),
@@ -28,7 +28,7 @@ def _preview(picture):
     return image
 
 
-@user_errors
+@user_errors(threads=ALL_CORES)
 def upscale(image: str, model: str, scale: int, progress=gr.Progress()):
     """Upscale a photo 2, 3 or 4 times with a Real-ESRGAN-style model, SRGAN, SRResNet or bicubic interpolation.
 
@@ -49,11 +49,11 @@ def upscale(image: str, model: str, scale: int, progress=gr.Progress()):
     )
     elapsed = time.perf_counter() - started
     bicubic = photos.upscale(image, model="bicubic", scale=scale)
-    target = Path(tempfile.mkdtemp(prefix="ganapps-")) / f"{Path(image).stem}-x{scale}.png"
-    result.save(target)
+    folder = Path(tempfile.mkdtemp(prefix="ganapps-"))
+    target = result.save(folder / f"{Path(image).stem}-x{scale}.png")
     (width, height), (out_width, out_height) = photos.read_image(image, max_pixels=photos.MAX_UPSCALE_PIXELS).size, result.size
     summary = f"{width}x{height} → **{out_width}x{out_height}** with {model} in {elapsed:.1f} s"
-    return (_preview(bicubic), _preview(result)), str(target), summary
+    return (preview_png(_preview(bicubic), folder), preview_png(_preview(result), folder)), str(target), summary
 
 
 def build() -> None:

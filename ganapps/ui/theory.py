@@ -2,21 +2,66 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import multiprocessing
+import os
+import threading
 import time
 
 import gradio as gr
+import torch
 
 from .. import toylab
 from ..models import toy
-from .common import user_errors
+from .common import ALL_CORES, user_errors
 
-FRAME_SECONDS = 0.5  # a new picture about twice a second while playing
-MAX_PLAY_STEPS = 50_000  # one press of Play trains at most this many steps
+# While playing, a timer in the page asks for a frame every TICK_SECONDS: a lab process trains for
+# TRAIN_SECONDS of CPU time (at least MIN_STEPS steps) and draws (about 0.2 s), and the server's
+# worker is free for other visitors. On a busy machine frames come less often, but each still
+# trains TRAIN_SECONDS: about two thirds of a lab's CPU goes to training.
+TICK_SECONDS = 0.5
+TRAIN_SECONDS = 0.6
+MIN_STEPS = 10
+LAB_NICENESS = 5  # labs fill idle CPU; other visitors' requests (digits, photos) come first
+MAX_LABS_AT_ONCE = 16  # ticks of this many labs run side by side; more wait their turn
 CONTROLS = ("data", "noise", "noise_dim", "loss", "optimizer", "lr_g", "lr_d", "d_steps", "g_width", "g_depth", "g_activation", "d_width", "d_depth")
 
+_pool: concurrent.futures.ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
-def _numbers(lab: toylab.Lab) -> str:
-    n = lab.numbers()
+
+def _start_lab_process(server: int) -> None:
+    torch.set_num_threads(1)  # a toy step is microseconds of arithmetic: threads only compete
+    os.nice(LAB_NICENESS)
+    threading.Thread(target=_exit_with, args=(server,), daemon=True).start()
+
+
+def _exit_with(server: int) -> None:
+    """End this lab process when the server is gone (killed or stopped: it cannot always say so)."""
+    while os.getppid() == server:
+        time.sleep(1.0)
+    os._exit(0)
+
+
+def _frame(lab: toylab.Lab, **budget):
+    """``toylab.frame`` in one of the lab processes (one per core, started on first use).
+
+    Labs train and draw there, not in the server's threads: a frame is mostly Python (matplotlib,
+    small torch ops), and four labs playing in the server's threads slowed each other and every
+    other visitor through the GIL (bench/load.py, four labs alone: 7 steps/s each; in lab
+    processes 31).
+    """
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = concurrent.futures.ProcessPoolExecutor(
+                ALL_CORES, mp_context=multiprocessing.get_context("spawn"), initializer=_start_lab_process,
+                initargs=(os.getpid(),),
+            )
+    return _pool.submit(toylab.frame, lab, **budget).result()
+
+
+def _numbers(n: dict, lab: toylab.Lab) -> str:
     modes = "—" if n["modes_covered"] is None else f"{n['modes_covered']} of {n['num_modes']}"
     rows = [
         ("step", n["step"]),
@@ -51,31 +96,33 @@ def reset(seed: int, freeze: bool, *values):
     Returns:
         The picture, the live numbers, and the session's lab.
     """
-    lab = _new_lab(seed, freeze, *values)
-    return lab.figure(), _numbers(lab), lab
+    lab, picture, numbers = _frame(_new_lab(seed, freeze, *values))
+    return picture, _numbers(numbers, lab), lab
 
 
 @user_errors
 def step(lab, seed: int, freeze: bool, *values):
     """Take one training step (a new lab from the controls if there is none) and show it."""
-    lab = lab or _new_lab(seed, freeze, *values)
-    lab.advance(1)
-    return lab.figure(), _numbers(lab), lab
+    lab, picture, numbers = _frame(lab or _new_lab(seed, freeze, *values), min_steps=1)
+    return picture, _numbers(numbers, lab), lab
 
 
+@user_errors
 def play(lab, seed: int, freeze: bool, *values):
-    """Train continuously, showing a new picture about every half second, until paused."""
-    try:
-        lab = lab or _new_lab(seed, freeze, *values)
-    except ValueError as err:
-        raise gr.Error(str(err)) from err
-    trained = 0
-    while trained < MAX_PLAY_STEPS:
-        started = time.perf_counter()
-        while time.perf_counter() - started < FRAME_SECONDS - 0.15:  # leave time to draw
-            lab.advance(10)
-            trained += 10
-        yield lab.figure(), _numbers(lab), lab
+    """Start training continuously (a new lab from the controls if there is none); Pause stops it.
+
+    In the page a timer then calls ``toy_tick`` about twice a second. API callers call
+    ``/toy_tick`` themselves, as often as they want frames.
+    """
+    lab = lab or _new_lab(seed, freeze, *values)
+    return lab, gr.Timer(active=True)
+
+
+@user_errors
+def tick(lab, seed: int, freeze: bool, *values):
+    """Train for about a quarter of a second (at least 10 steps) and show the result: one frame of Play."""
+    lab, picture, numbers = _frame(lab or _new_lab(seed, freeze, *values), seconds=TRAIN_SECONDS, min_steps=MIN_STEPS)
+    return picture, _numbers(numbers, lab), lab
 
 
 def preset(name: str):
@@ -141,8 +188,13 @@ def build() -> None:
     outputs = [picture, numbers, lab]
     reset_button.click(reset, inputs, outputs, api_name="toy_reset")
     step_button.click(step, [lab, *inputs], outputs, api_name="toy_step")
-    playing = play_button.click(play, [lab, *inputs], outputs, api_name="toy_play")
-    pause_button.click(None, None, None, cancels=[playing], api_name="toy_pause")
+    timer = gr.Timer(TICK_SECONDS, active=False)
+    play_button.click(play, [lab, *inputs], [lab, timer], api_name="toy_play")
+    pause_button.click(lambda: gr.Timer(active=False), None, timer, api_name="toy_pause")
+    # A tick holds a worker for a fraction of a second, so many labs play side by side; a tick
+    # still running when the next is due makes the page skip that one (trigger_mode "once").
+    timer.tick(tick, [lab, *inputs], outputs, api_name="toy_tick", show_progress="hidden",
+               concurrency_limit=MAX_LABS_AT_ONCE, concurrency_id="toy_tick")
     for name, button in lesson_buttons.items():
         button.click(lambda n=name: preset(n), None, [*controls, freeze], api_name=f"toy_lesson_{name.replace(' ', '_')}").then(
             reset, inputs, outputs, api_name=False
