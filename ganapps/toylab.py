@@ -207,6 +207,28 @@ def frame(lab: Lab, *, seconds: float = 0.0, min_steps: int = 0) -> tuple[Lab, I
     return lab, lab.figure(), lab.numbers()
 
 
+def start_worker(server: int, niceness: int = 0) -> None:
+    """Set up a process that makes lab frames for the app (``frame``): one torch thread (a toy step
+    is microseconds of arithmetic; more threads only compete), ``niceness``, and an exit as soon as
+    the server process is gone, killed or stopped (it cannot always say so)."""
+    import os
+    import threading
+
+    torch.set_num_threads(1)
+    os.nice(niceness)
+
+    def exit_with_server():
+        while os.getppid() == server:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=exit_with_server, daemon=True).start()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401  (the first frame need not wait for it)
+
+
 def kde(samples: np.ndarray, xs: np.ndarray, bandwidth: float | None = None) -> np.ndarray:
     """Gaussian kernel density estimate of 1-D samples at xs (Silverman's bandwidth by default)."""
     samples = np.asarray(samples, np.float64)

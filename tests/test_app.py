@@ -18,6 +18,7 @@ API_NAMES = {
     "/dcgan_sample", "/dcgan_interpolate", "/cgan_sample", "/cgan_write_number", "/cgan_write_number_submit",
     "/infogan_sample", "/infogan_traversal", "/upscale", "/derain", "/make_rain",
 }
+LAB_API_NAMES = {"/toy_reset", "/toy_step", "/toy_play", "/toy_tick", "/toy_pause"}  # session state: API only, not MCP
 
 
 def free_port() -> int:
@@ -45,8 +46,18 @@ def app_url():
         process.kill()
         raise RuntimeError("app.py did not start in 120 s")
     yield url
+    labs = lab_processes(process.pid)
     process.terminate()
     process.wait(timeout=30)
+    deadline = time.time() + 10  # the theory lab's processes end with the server
+    while any(os.path.exists(f"/proc/{pid}") for pid in labs) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in labs), "lab processes outlived the server"
+
+
+def lab_processes(pid: int) -> list[int]:
+    tasks = [f"/proc/{pid}/task/{task}/children" for task in os.listdir(f"/proc/{pid}/task")]
+    return [int(child) for path in tasks for child in open(path).read().split()]
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +71,7 @@ def gallery_images(result):
 
 def test_every_event_is_an_api_endpoint(client):
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    assert API_NAMES <= names, API_NAMES - names
+    assert API_NAMES | LAB_API_NAMES <= names, (API_NAMES | LAB_API_NAMES) - names
 
 
 def test_dcgan_sample_and_interpolation(client):
@@ -108,6 +119,27 @@ def test_bad_inputs_get_clear_errors_and_the_app_keeps_serving(client, args, api
         client.predict(*args, api_name=api_name)
     assert re.search(message, str(caught.value)), str(caught.value)
     assert len(gallery_images(client.predict(1, 0, api_name="/dcgan_sample"))) == 1
+
+
+def step_shown(numbers: str) -> int:
+    import re
+
+    return int(re.search(r"\| step \| (\d+) \|", numbers).group(1))
+
+
+def test_theory_labs_play_tick_by_tick_one_per_visitor(app_url):
+    first, second = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    picture, numbers = first.predict(3, api_name="/toy_reset")  # seed 3, the other controls as shown
+    assert Image.open(picture).size == (880, 368) and step_shown(numbers) == 0
+    assert first.predict(api_name="/toy_play")["active"] is True  # the page's timer starts ticking
+    assert step_shown(first.predict(api_name="/toy_tick")[1]) >= 10  # a frame trains >= MIN_STEPS
+    ticked = step_shown(first.predict(api_name="/toy_tick")[1])
+    assert ticked >= 20
+    assert step_shown(second.predict(api_name="/toy_step")[1]) == 1  # a lab of its own
+    assert first.predict(api_name="/toy_pause")["active"] is False
+    with pytest.raises(Exception, match="lr_g must be in 1e-6..1|maximum"):
+        second.predict(0, False, "ring8", "gaussian", 2, "hinge", "adam", 5.0, api_name="/toy_reset")
+    assert step_shown(first.predict(api_name="/toy_step")[1]) == ticked + 1  # still serving, state kept
 
 
 def test_every_endpoint_is_an_mcp_tool_described_by_its_docstring(app_url):

@@ -33,3 +33,34 @@ def test_conditional_tab_shows_generated_digits(app_url, tmp_path):  # noqa: F81
             page.screenshot(path=str(tmp_path.parent / "conditional.png"))
         finally:
             browser.close()
+
+
+STEP_SHOWN = """() => {
+    const cell = [...document.querySelectorAll('td')].find(td => td.innerText.trim() === 'step');
+    return cell ? Number(cell.nextElementSibling.innerText) : -1;
+}"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_theory_lab_plays_frame_by_frame_until_paused(app_url):  # noqa: F811
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page()
+            page.goto(app_url, wait_until="load")
+            page.get_by_role("button", name="▶ Play").click(timeout=60_000)
+            # The page's timer asks for frames: the step count climbs over several of them.
+            page.wait_for_function(f"() => ({STEP_SHOWN})() >= 10", timeout=60_000)
+            first = page.evaluate(STEP_SHOWN)
+            page.wait_for_function(f"() => ({STEP_SHOWN})() > {first}", timeout=60_000)
+            page.get_by_role("button", name="⏸ Pause").click()
+            time.sleep(3)  # a frame already asked for may still arrive
+            paused = page.evaluate(STEP_SHOWN)
+            time.sleep(3)
+            assert page.evaluate(STEP_SHOWN) == paused  # the timer stopped
+        finally:
+            browser.close()

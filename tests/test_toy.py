@@ -83,6 +83,20 @@ def test_lessons_run_and_draw(preset):
     assert set(lab.numbers()) >= {"step", "modes_covered", "high_quality_fraction", "value", "js_divergence"}
 
 
+def test_a_lab_sent_to_another_process_trains_on_exactly_as_it_would_have():
+    import pickle
+
+    straight = toylab.Lab(toy.Config(), seed=4)
+    straight.advance(30)
+    travelled = toylab.Lab(toy.Config(), seed=4)
+    travelled.advance(10)
+    travelled, picture, numbers = toylab.frame(pickle.loads(pickle.dumps(travelled)), min_steps=20)
+    assert travelled.step == numbers["step"] == 30 and picture.size == (880, 368)
+    for key, value in straight.state.models["generator"].state_dict().items():
+        assert torch.equal(value, travelled.state.models["generator"].state_dict()[key]), key
+    assert [h["loss_d"] for h in straight.history] == [h["loss_d"] for h in travelled.history]
+
+
 def test_cli_trains_a_toy_gan_and_writes_its_report(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "ganapps", "train", "toy", "--data", "mixture2", "--loss", "hinge", "--steps", "40",

@@ -9,7 +9,6 @@ import threading
 import time
 
 import gradio as gr
-import torch
 
 from .. import toylab
 from ..models import toy
@@ -30,35 +29,34 @@ _pool: concurrent.futures.ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _start_lab_process(server: int) -> None:
-    torch.set_num_threads(1)  # a toy step is microseconds of arithmetic: threads only compete
-    os.nice(LAB_NICENESS)
-    threading.Thread(target=_exit_with, args=(server,), daemon=True).start()
-
-
-def _exit_with(server: int) -> None:
-    """End this lab process when the server is gone (killed or stopped: it cannot always say so)."""
-    while os.getppid() == server:
-        time.sleep(1.0)
-    os._exit(0)
+def _lab_processes() -> concurrent.futures.ProcessPoolExecutor:
+    """The lab processes, one per core (spawned: the server's threads are never forked)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = concurrent.futures.ProcessPoolExecutor(
+                ALL_CORES, mp_context=multiprocessing.get_context("spawn"), initializer=toylab.start_worker,
+                initargs=(os.getpid(), LAB_NICENESS),
+            )
+        return _pool
 
 
 def _frame(lab: toylab.Lab, **budget):
-    """``toylab.frame`` in one of the lab processes (one per core, started on first use).
+    """``toylab.frame`` in one of the lab processes.
 
     Labs train and draw there, not in the server's threads: a frame is mostly Python (matplotlib,
     small torch ops), and four labs playing in the server's threads slowed each other and every
     other visitor through the GIL (bench/load.py, four labs alone: 7 steps/s each; in lab
     processes 31).
     """
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = concurrent.futures.ProcessPoolExecutor(
-                ALL_CORES, mp_context=multiprocessing.get_context("spawn"), initializer=_start_lab_process,
-                initargs=(os.getpid(),),
-            )
-    return _pool.submit(toylab.frame, lab, **budget).result()
+    return _lab_processes().submit(toylab.frame, lab, **budget).result()
+
+
+def _start_lab_processes() -> None:
+    """Start every lab process now, so the first visitor to press Play does not wait for them."""
+    pool = _lab_processes()
+    for done in [pool.submit(time.sleep, 0.5) for _ in range(ALL_CORES)]:
+        done.result()  # toylab.start_worker has imported what a frame needs
 
 
 def _numbers(n: dict, lab: toylab.Lab) -> str:
@@ -148,6 +146,7 @@ def build() -> None:
         "min_G max_D V(D, G). Pick the data, the objective and both networks, then Play. The 1-D view is "
         "the paper's Figure 1: data (dots), p_g (green), D (dashed) and arrows from z to x = G(z)."
     )
+    threading.Thread(target=_start_lab_processes, daemon=True).start()
     lab = gr.State(None)
     default = toy.Config()  # the controls start on the default recipe
     with gr.Row():
