@@ -45,6 +45,7 @@ class Lab:
             run = Run(cfg)
         self.run = run
         self.config, self.seed, self.frozen = config, seed, freeze_generator
+        self.data = toy.distribution(config.data)  # what the lab draws and measures against
         if freeze_generator:  # D still learns; G's optimiser takes zero-size steps
             for group in self.state.optimizers["opt_g"].param_groups:
                 group["lr"] = 0.0
@@ -88,14 +89,14 @@ class Lab:
         import matplotlib.pyplot as plt
 
         fig, (main, curves) = plt.subplots(1, 2, figsize=(width, height), dpi=dpi, gridspec_kw={"width_ratios": [1.6, 1]})
-        if self.state.extra["data"].dim == 1:
+        if self.data.dim == 1:
             self._draw_1d(main)
         else:
             self._draw_2d(main)
         self._draw_history(curves)
         # Fixed margins and the canvas's own pixels: tight_layout and a PNG round trip took half
         # the time of a frame, which the app draws twice a second for every playing visitor.
-        two_d = self.state.extra["data"].dim == 2  # room for the colour bar of D(x)
+        two_d = self.data.dim == 2  # room for the colour bar of D(x)
         fig.subplots_adjust(left=0.03, right=0.985, bottom=0.11, top=0.93, wspace=0.25 if two_d else 0.1)
         fig.canvas.draw()
         picture = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
@@ -104,7 +105,7 @@ class Lab:
 
     @torch.inference_mode()
     def _draw_1d(self, ax) -> None:
-        data, config = self.state.extra["data"], self.config
+        data, config = self.data, self.config
         generator, discriminator = self.state.models["generator"], self.state.models["discriminator"]
         low, high = data.support
         low, high = low - 1, high + 1
@@ -138,7 +139,7 @@ class Lab:
         ax.set_title(f"step {self.step}: densities, D(x) and the map z -> G(z)", fontsize=10)
 
     def _draw_2d(self, ax) -> None:
-        data, config = self.state.extra["data"], self.config
+        data, config = self.data, self.config
         generator, discriminator = self.state.models["generator"], self.state.models["discriminator"]
         low, high = data.support
         span = max(abs(low), abs(high)) + 0.5
@@ -283,7 +284,7 @@ def check_optimal_discriminator(*, seed: int = 0, d_steps: int = 1500, batch_siz
         for group in lab.state.optimizers["opt_d"].param_groups:
             group["lr"] = rate
         lab.advance(steps)
-    data = lab.state.extra["data"]
+    data = lab.data
     xs = np.linspace(data.modes.min() - 3 * data.std, data.modes.max() + 3 * data.std, 301)
     p_data = data.density(xs)
     p_g = np.exp(-0.5 * ((xs - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi))
@@ -301,7 +302,7 @@ def check_equilibrium(*, seed: int = 0, steps: int = 4000) -> dict:
     config, _ = PRESETS["equilibrium"]
     lab = Lab(config, seed=seed)
     lab.advance(steps)
-    data = lab.state.extra["data"]
+    data = lab.data
     xs = np.linspace(data.modes.min() - 3 * data.std, data.modes.max() + 3 * data.std, 301)
     with torch.inference_mode():
         d = torch.sigmoid(lab.state.models["discriminator"](torch.as_tensor(xs, dtype=torch.float32)[:, None])).numpy()

@@ -13,9 +13,11 @@ from torch import nn
 class TrainState:
     """Everything one training run changes; ``training.py`` checkpoints it as a whole.
 
-    ``models`` are the modules the train step calls (wrapped in DDP when training on several
-    processes); ``optimizers`` are keyed by name (``opt_g``, ``opt_d``); ``rng`` draws the noise and
-    codes, so a resumed run continues the same random stream.
+    ``models`` are the networks by name (under torchrun the train step gets a copy of the state
+    whose models are wrapped in DDP, see ``training.Run``); ``optimizers`` are keyed by name
+    (``opt_g``, ``opt_d``); ``rng`` draws the noise and codes, so a resumed run continues the same
+    random stream. ``extra`` belongs to the family (its train step's own objects, e.g. the toy
+    distribution or a VGG): nothing outside the family module reads it.
     """
 
     config: object
