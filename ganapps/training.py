@@ -302,59 +302,65 @@ class Run:
 
 
 class _Batches(torch.utils.data.Dataset):
-    """Batches given as (indices, seed): what DataLoader workers make, each batch whole, in order."""
+    """The batches of steps ``first`` .. ``last - 1`` of a run, in order: item ``k`` is the batch of
+    step ``first + k``, made from that step alone (its place in its epoch's shuffle and its seed
+    for crops and noise), so a resumed run makes the same batches and DataLoader workers can make
+    them ahead, for the whole run at once."""
 
-    def __init__(self, data, items: list[tuple[list[int], int]]):
-        self.data, self.items = data, items
+    def __init__(self, run: Run, first: int, last: int):
+        self.data, self.cfg, self.rank, self.world_size = run.data, run.cfg, run.rank, run.world_size
+        self.first, self.last = first, last
+        self.per_epoch = data_module.steps_per_epoch(len(run.data), self.cfg.batch_size, run.world_size)
+        if self.per_epoch == 0:
+            raise ValueError(f"{len(run.data)} training items cannot fill one batch of {self.cfg.batch_size} per process")
+        self._epoch: tuple[int, list] = (-1, [])
 
     def __len__(self) -> int:
-        return len(self.items)
+        return self.last - self.first
 
-    def __getitem__(self, i: int):
-        return self.data.batch(*self.items[i])
+    def epoch(self, step: int) -> int:
+        return step // self.per_epoch
 
-
-def _batches(run: Run, items: list[tuple[list[int], int]]):
-    """The batches of ``items``; with ``run.workers`` they are made ahead in other processes."""
-    if run.workers == 0:
-        return (run.data.batch(index, seed) for index, seed in items)
-    return torch.utils.data.DataLoader(
-        _Batches(run.data, items), batch_size=None, num_workers=run.workers,
-        pin_memory=run.state.device.type == "cuda", prefetch_factor=4,
-    )
+    def __getitem__(self, k: int):
+        step = self.first + k
+        epoch, position = divmod(step, self.per_epoch)
+        if self._epoch[0] != epoch:
+            self._epoch = (epoch, list(data_module.epoch_batches(
+                len(self.data), self.cfg.batch_size, seed=self.cfg.seed, epoch=epoch, rank=self.rank,
+                world_size=self.world_size,
+            )))
+        return self.data.batch(self._epoch[1][position], (self.cfg.seed * 1_000_003 + step) * 64 + self.rank)
 
 
 def training_steps(run: Run) -> Iterator[dict]:
     """Run ``train_step`` until ``run.cfg.steps``; yield ``{"step", "epoch", <losses>}`` after each.
 
-    A non-finite loss raises FloatingPointError before anything is saved from that step.
+    With ``run.workers`` the batches are made ahead by DataLoader processes. A non-finite loss
+    raises FloatingPointError before anything is saved from that step.
     """
     cfg, state = run.cfg, run.step_state
-    num = len(run.data)
-    per_epoch = data_module.steps_per_epoch(num, cfg.batch_size, run.world_size)
-    if per_epoch == 0:
-        raise ValueError(f"{num} training items cannot fill one batch of {cfg.batch_size} per process")
+    batches = _Batches(run, run.step, cfg.steps)
     for model in state.models.values():
         model.train()
-    while run.step < cfg.steps:
-        epoch, position = divmod(run.step, per_epoch)
-        indices = list(data_module.epoch_batches(
-            num, cfg.batch_size, seed=cfg.seed, epoch=epoch, rank=run.rank, world_size=run.world_size
-        ))[position:][: cfg.steps - run.step]
-        # The seed of a batch's crops and noise depends on its step only: a resumed run makes the same batches.
-        items = [(index, (cfg.seed * 1_000_003 + run.step + k) * 64 + run.rank) for k, index in enumerate(indices)]
-        for batch in _batches(run, items):
-            batch = tuple(t.to(state.device, non_blocking=True) for t in batch)
-            losses = run.family.train_step(state, batch)
-            bad = [name for name, value in losses.items() if not math.isfinite(value)]
-            if bad:
-                raise FloatingPointError(
-                    f"{', '.join(bad)} became {losses[bad[0]]} at step {run.step + 1}; "
-                    f"stopped without saving (the last checkpoint in {cfg.out} is intact)"
-                )
-            run.update_ema()
-            run.step += 1
-            yield {"step": run.step, "epoch": epoch, **losses}
+    if run.workers == 0:
+        made = (batches[k] for k in range(len(batches)))
+    else:
+        made = torch.utils.data.DataLoader(
+            batches, batch_size=None, num_workers=run.workers, pin_memory=state.device.type == "cuda", prefetch_factor=4,
+        )
+    for batch in made:
+        epoch = batches.epoch(run.step)
+        batch = tuple(t.to(state.device, non_blocking=True) for t in batch)
+        losses = run.family.train_step(state, batch)
+        bad = [name for name, value in losses.items() if not math.isfinite(value)]
+        if bad:
+            raise FloatingPointError(
+                f"{', '.join(bad)} became {losses[bad[0]]} at step {run.step + 1}; "
+                f"stopped without saving (the last checkpoint in {cfg.out} is intact)"
+            )
+        run.update_ema()
+        run.step += 1
+        yield {"step": run.step, "epoch": epoch, **losses}
 
 
 def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True, data=None) -> Run:

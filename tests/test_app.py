@@ -28,7 +28,8 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url():
+def app():
+    """The launched app: (its URL, its process)."""
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
     process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -45,7 +46,7 @@ def app_url():
     else:
         process.kill()
         raise RuntimeError("app.py did not start in 120 s")
-    yield url
+    yield url, process
     labs = lab_processes(process.pid)
     process.terminate()
     process.wait(timeout=30)
@@ -55,9 +56,16 @@ def app_url():
     assert not any(os.path.exists(f"/proc/{pid}") for pid in labs), "lab processes outlived the server"
 
 
+@pytest.fixture(scope="module")
+def app_url(app):
+    return app[0]
+
+
 def lab_processes(pid: int) -> list[int]:
+    """The theory lab's processes of the server ``pid`` (its multiprocessing children but the resource tracker)."""
     tasks = [f"/proc/{pid}/task/{task}/children" for task in os.listdir(f"/proc/{pid}/task")]
-    return [int(child) for path in tasks for child in open(path).read().split()]
+    children = [int(child) for path in tasks for child in open(path).read().split()]
+    return [child for child in children if b"spawn_main" in open(f"/proc/{child}/cmdline", "rb").read()]
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +148,19 @@ def test_theory_labs_play_tick_by_tick_one_per_visitor(app_url):
     with pytest.raises(Exception, match="lr_g must be in 1e-6..1|maximum"):
         second.predict(0, False, "ring8", "gaussian", 2, "hinge", "adam", 5.0, api_name="/toy_reset")
     assert step_shown(first.predict(api_name="/toy_step")[1]) == ticked + 1  # still serving, state kept
+
+
+def test_theory_labs_survive_a_lab_process_that_dies(app):
+    import signal
+
+    url, server = app
+    client = Client(url, verbose=False)
+    assert step_shown(client.predict(api_name="/toy_step")[1]) == 1
+    labs = lab_processes(server.pid)
+    assert labs
+    for pid in labs:
+        os.kill(pid, signal.SIGKILL)  # e.g. the kernel's out-of-memory killer
+    assert step_shown(client.predict(api_name="/toy_step")[1]) == 2  # new lab processes, the same lab
 
 
 def test_every_endpoint_is_an_mcp_tool_described_by_its_docstring(app_url):

@@ -49,7 +49,20 @@ def _frame(lab: toylab.Lab, **budget):
     other visitor through the GIL (bench/load.py, four labs alone: 7 steps/s each; in lab
     processes 31).
     """
-    return _lab_processes().submit(toylab.frame, lab, **budget).result()
+    try:
+        return _lab_processes().submit(toylab.frame, lab, **budget).result()
+    except concurrent.futures.process.BrokenProcessPool:  # a lab process died (killed, out of memory)
+        _restart_lab_processes()
+        return _lab_processes().submit(toylab.frame, lab, **budget).result()
+
+
+def _restart_lab_processes() -> None:
+    """Replace broken lab processes with new ones; the labs themselves live in the sessions."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=False, cancel_futures=True)
+            _pool = None
 
 
 def _start_lab_processes() -> None:
