@@ -266,3 +266,18 @@ def test_derain_bad_requests_get_clear_errors_and_the_app_keeps_serving(client, 
         client.predict(handle_file(write_upload(tmp_path, "upload.png", content)), model, api_name="/derain")
     ok = write_upload(tmp_path, "ok.png", Image.new("RGB", (9, 7)))
     assert Image.open(client.predict(handle_file(ok), "derain-idcgan", api_name="/derain")[1]).size == (9, 7)
+
+
+def test_request_files_are_removed_after_an_hour(tmp_path, monkeypatch):
+    from ganapps.ui import common
+
+    monkeypatch.setattr(common, "OUTPUTS", tmp_path)
+    old, recent = tmp_path / "old", tmp_path / "recent"
+    for folder in (old, recent):
+        folder.mkdir()
+        (folder / "photo-x4.png").write_bytes(b"png")
+    hour_ago = time.time() - common.OUTPUT_SECONDS - 1
+    os.utime(old, (hour_ago, hour_ago))
+    new = common.output_folder()
+    assert new.parent == tmp_path and new.is_dir()
+    assert not old.exists() and (recent / "photo-x4.png").exists()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import tempfile
+import time
+from pathlib import Path
 
 import gradio as gr
 import torch
@@ -51,6 +54,27 @@ def uploaded_path(value) -> str:
     if not isinstance(path, str) or not path:
         raise ValueError("upload an image file")
     return path
+
+
+OUTPUTS = Path(tempfile.gettempdir()) / "ganapps-outputs"
+OUTPUT_SECONDS = 3600  # Gradio copies what a handler returns into its cache, which it empties after an hour too
+
+
+def output_folder() -> Path:
+    """A new folder for one request's files (the full-size PNG, previews), under ``OUTPUTS``.
+
+    Folders older than ``OUTPUT_SECONDS`` are removed first: a server that runs for weeks does
+    not fill its disk with the photos it upscaled.
+    """
+    OUTPUTS.mkdir(parents=True, exist_ok=True)
+    expired = time.time() - OUTPUT_SECONDS
+    for old in OUTPUTS.iterdir():
+        try:
+            if old.stat().st_mtime < expired:
+                shutil.rmtree(old, ignore_errors=True)
+        except FileNotFoundError:  # another request removed it first
+            pass
+    return Path(tempfile.mkdtemp(dir=OUTPUTS))
 
 
 def preview_png(image, folder) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from ..examples import clean_examples, rainy_examples
 from ..imaging import read_image
 from ..metrics import psnr_ssim_y
 from ..rain import RainParams, add_rain
-from .common import ALL_CORES, preview_png, required, uploaded_path, user_errors
+from .common import ALL_CORES, output_folder, preview_png, required, uploaded_path, user_errors
 
 MODELS = [
     ("ID-CGAN, Rain800 + synthetic rain (recommended)", "derain-idcgan-mix"),
@@ -51,7 +50,7 @@ def derain(image: str, model: str = MODELS[0][1], progress=gr.Progress()):
     result = photos.derain(path, model=model, progress=lambda done, total: progress((done, total), desc="tiles"))
     elapsed = time.perf_counter() - started
     before = read_image(path, max_pixels=photos.MAX_DERAIN_PIXELS).to_pil()
-    folder = Path(tempfile.mkdtemp(prefix="ganapps-"))
+    folder = output_folder()
     target = result.save(folder / f"{Path(path).stem}-derained.png")
     width, height = result.size
     comparison = (preview_png(_preview(before), folder), preview_png(_preview(result.to_pil()), folder))

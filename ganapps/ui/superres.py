@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import gradio as gr
 
 from .. import hub, photos
 from ..examples import sr_examples
-from .common import ALL_CORES, preview_png, required, uploaded_path, user_errors
+from .common import ALL_CORES, output_folder, preview_png, required, uploaded_path, user_errors
 
 MODELS = [
     ("Photo — for uploads: undoes JPEG, noise and blur, sharp", "photo-x4"),
@@ -49,7 +48,7 @@ def upscale(image: str, model: str, scale: int, progress=gr.Progress()):
     )
     elapsed = time.perf_counter() - started
     bicubic = photos.upscale(image, model="bicubic", scale=scale)
-    folder = Path(tempfile.mkdtemp(prefix="ganapps-"))
+    folder = output_folder()
     target = result.save(folder / f"{Path(image).stem}-x{scale}.png")
     (width, height), (out_width, out_height) = photos.read_image(image, max_pixels=photos.MAX_UPSCALE_PIXELS).size, result.size
     summary = f"{width}x{height} → **{out_width}x{out_height}** with {model} in {elapsed:.1f} s"
