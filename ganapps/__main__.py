@@ -8,6 +8,7 @@ from dataclasses import asdict
 import logging
 import sys
 
+from .digits import DEFAULT_MODELS
 from .models import TRAINABLE
 
 
@@ -55,7 +56,7 @@ def _train(args) -> None:
 def _sample(args) -> None:
     from pathlib import Path
 
-    from .digits import DEFAULT_MODELS, sample_batches
+    from .digits import sample_batches
     from .hub import check_family
     from .imaging import to_pil
 
@@ -224,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_train)
 
     p = sub.add_parser("sample", help="write generated digits as 28x28 grayscale PNG files, one per file")
-    p.add_argument("family", choices=["dcgan", "cgan", "infogan"])
+    p.add_argument("family", choices=list(DEFAULT_MODELS))
     p.add_argument("--num-images", type=int, default=16, help="any number (written in batches of 256)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="folder for 0000.png, 0001.png, ... (28x28 grayscale)")
