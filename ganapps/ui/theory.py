@@ -49,20 +49,24 @@ def _frame(lab: toylab.Lab, **budget):
     other visitor through the GIL (bench/load.py, four labs alone: 7 steps/s each; in lab
     processes 31).
     """
+    pool = _lab_processes()
     try:
-        return _lab_processes().submit(toylab.frame, lab, **budget).result()
+        return pool.submit(toylab.frame, lab, **budget).result()
     except concurrent.futures.process.BrokenProcessPool:  # a lab process died (killed, out of memory)
-        _restart_lab_processes()
+        _forget(pool)
         return _lab_processes().submit(toylab.frame, lab, **budget).result()
 
 
-def _restart_lab_processes() -> None:
-    """Replace broken lab processes with new ones; the labs themselves live in the sessions."""
+def _forget(broken: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Drop broken lab processes (the next frame starts new ones); the labs themselves live in the sessions.
+
+    Several frames may find them broken at once: only the first replaces them.
+    """
     global _pool
     with _pool_lock:
-        if _pool is not None:
-            _pool.shutdown(wait=False, cancel_futures=True)
+        if _pool is broken:
             _pool = None
+    broken.shutdown(wait=False, cancel_futures=True)
 
 
 def _start_lab_processes() -> None:
