@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from .test_app import app_url  # noqa: F401  (the launched app, shared fixture)
+from .test_app import app, app_url  # noqa: F401  (the launched app, shared fixtures)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
