@@ -7,7 +7,6 @@ model, loads the model read-only through ``hub.load_cached`` and draws its rando
 
 from __future__ import annotations
 
-import logging
 import math
 
 import numpy as np
@@ -15,8 +14,6 @@ import torch
 
 from . import hub
 from .models import cgan, dcgan, infogan
-
-log = logging.getLogger(__name__)
 
 MAX_IMAGES = 256
 MAX_SEED = 2**32 - 1
