@@ -1,6 +1,7 @@
-"""One real-browser check: headless Chromium opens the app, generates digits and sees them appear."""
+"""Real-browser checks: headless Chromium opens the app, generates digits and plays the theory lab."""
 
 import shutil
+import time
 
 import pytest
 
@@ -10,29 +11,38 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
 
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
-def test_conditional_tab_shows_generated_digits(app_url, tmp_path):  # noqa: F811
-    from playwright.sync_api import expect, sync_playwright
+
+@pytest.fixture
+def page(app_url):  # noqa: F811
+    """A fresh headless Chromium page with the app loaded."""
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         try:
             page = browser.new_page()
             page.goto(app_url, wait_until="load")
-            page.get_by_role("tab", name="Conditional digits").click(timeout=60_000)
-            panel = page.get_by_role("tabpanel")
-            panel.get_by_role("button", name="Generate").click()
-            images = panel.locator("[data-testid='gallery'] img, .gallery img, button img")
-            expect(images.first).to_be_visible(timeout=60_000)
-            # The 28x28 digits are served 4x enlarged: wait until sixteen such images have loaded.
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('img')].filter(i => i.complete && i.naturalWidth === 112).length >= 16",
-                timeout=60_000,
-            )
-            page.screenshot(path=str(tmp_path.parent / "conditional.png"))
+            yield page
         finally:
             browser.close()
+
+
+def test_conditional_tab_shows_generated_digits(page, tmp_path):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Conditional digits").click(timeout=60_000)
+    panel = page.get_by_role("tabpanel")
+    panel.get_by_role("button", name="Generate").click()
+    images = panel.locator("[data-testid='gallery'] img, .gallery img, button img")
+    expect(images.first).to_be_visible(timeout=60_000)
+    # The 28x28 digits are served 4x enlarged: wait until sixteen such images have loaded.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img')].filter(i => i.complete && i.naturalWidth === 112).length >= 16",
+        timeout=60_000,
+    )
+    page.screenshot(path=str(tmp_path.parent / "conditional.png"))
 
 
 STEP_SHOWN = """() => {
@@ -41,26 +51,14 @@ STEP_SHOWN = """() => {
 }"""
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
-def test_theory_lab_plays_frame_by_frame_until_paused(app_url):  # noqa: F811
-    import time
-
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            page = browser.new_page()
-            page.goto(app_url, wait_until="load")
-            page.get_by_role("button", name="▶ Play").click(timeout=60_000)
-            # The page's timer asks for frames: the step count climbs over several of them.
-            page.wait_for_function(f"() => ({STEP_SHOWN})() >= 10", timeout=60_000)
-            first = page.evaluate(STEP_SHOWN)
-            page.wait_for_function(f"() => ({STEP_SHOWN})() > {first}", timeout=60_000)
-            page.get_by_role("button", name="⏸ Pause").click()
-            time.sleep(3)  # a frame already asked for may still arrive
-            paused = page.evaluate(STEP_SHOWN)
-            time.sleep(3)
-            assert page.evaluate(STEP_SHOWN) == paused  # the timer stopped
-        finally:
-            browser.close()
+def test_theory_lab_plays_frame_by_frame_until_paused(page):
+    page.get_by_role("button", name="▶ Play").click(timeout=60_000)
+    # The page's timer asks for frames: the step count climbs over several of them.
+    page.wait_for_function(f"() => ({STEP_SHOWN})() >= 10", timeout=60_000)
+    first = page.evaluate(STEP_SHOWN)
+    page.wait_for_function(f"() => ({STEP_SHOWN})() > {first}", timeout=60_000)
+    page.get_by_role("button", name="⏸ Pause").click()
+    time.sleep(3)  # a frame already asked for may still arrive
+    paused = page.evaluate(STEP_SHOWN)
+    time.sleep(3)
+    assert page.evaluate(STEP_SHOWN) == paused  # the timer stopped
