@@ -114,10 +114,19 @@ def load(name: str, *, device="cpu", checkpoints_dir=None, cache_dir=None, famil
     return model.to(device).eval().requires_grad_(False)
 
 
-@functools.lru_cache(maxsize=16)
 def load_cached(name: str, device: str = "cpu", family: str | tuple[str, ...] | None = None):
-    """``load`` for serving: loaded once per (name, device) and shared read-only between requests."""
-    return load(name, device=device, family=family)
+    """``load`` for serving: loaded once per (name, device) and shared read-only between requests.
+
+    ``family`` is checked on every call (config.json only), so each model is cached once whatever asks for it.
+    """
+    if family is not None:
+        check_family(name, family)
+    return _load_once(name, device)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_once(name: str, device: str):
+    return load(name, device=device)
 
 
 def save(model, directory: str | Path, *, card: str | None = None) -> Path:

@@ -30,19 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNTIME_REQUIREMENTS = ROOT / "requirements-app.txt"
 LARGE_FILE = 10_000_000  # bytes; the Hub refuses larger files outside LFS/Xet
 
-# Front matter for a README that has none; the project README's own keys override these.
-FRONT_MATTER = {
-    "title": "ganapps",
-    "emoji": "🎨",
-    "colorFrom": "indigo",
-    "colorTo": "pink",
-    "sdk": "gradio",
-    "sdk_version": "",
-    "app_file": "app.py",
-    "license": "mit",
-    "short_description": "The classic GAN family, trained and ready to use",
-}
-
 # The Hub's default .gitattributes, plus images: model cards hold JPEG strips, and a Space refuses
 # binary files that are not in LFS/Xet.
 LFS_PATTERNS = (
@@ -89,15 +76,18 @@ def gitattributes(folder: Path) -> str:
 
 
 def space_readme(readme: Path | None = None) -> str:
-    """The project README with Spaces front matter: sdk gradio at the installed version, app.py."""
-    text = (readme or ROOT / "README.md").read_text(encoding="utf-8")
-    meta = dict(FRONT_MATTER)
-    if text.startswith("---\n") and "\n---\n" in text[3:]:
-        head, text = text[4:].split("\n---\n", 1)
-        for line in head.splitlines():
-            key, sep, value = line.partition(":")
-            if sep and key.strip() and not line.startswith((" ", "#")):
-                meta[key.strip()] = value.strip()
+    """The project README, whose front matter (title, emoji, ...) is the Space's, with the keys a
+    Space must have set: sdk gradio at the installed version, app.py."""
+    path = readme or ROOT / "README.md"
+    text = path.read_text(encoding="utf-8")
+    if not (text.startswith("---\n") and "\n---\n" in text[3:]):
+        raise ValueError(f"{path} has no Spaces front matter (a '---' block with title, emoji, sdk, ...)")
+    head, text = text[4:].split("\n---\n", 1)
+    meta = {}
+    for line in head.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() and not line.startswith((" ", "#")):
+            meta[key.strip()] = value.strip()
     meta.update(sdk="gradio", sdk_version=importlib.metadata.version("gradio"), app_file="app.py")
     front = "\n".join(f"{key}: {value}" for key, value in meta.items())
     return f"---\n{front}\n---\n{text}"
