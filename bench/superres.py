@@ -4,9 +4,12 @@
         --validation ../shared/data/sr/train/BSD200 ../shared/data/sr/train/General100
 
 Quality: modcrop, PIL bicubic downscale, PSNR/SSIM on Y with a 4-pixel shave (``ganapps.evaluation``),
-plus high-frequency energy relative to the ground truth (sharpness). The web-photo table saves the
-low-res inputs as JPEG (quality 75 and 50 by default) first, and adds the block-grid energy at the
-JPEG blocks' period (1.0: no grid; the ground truth's own value beside it). ``--validation``
+plus the texture relative to the ground truth's (mean absolute Laplacian of Y: well under 1 is the
+smooth "oil painting" look, over 1 invented grain). The web-photo table saves the low-res inputs as
+JPEG (quality 75 and 50 by default) first, and adds the block-grid energy at the JPEG blocks' period
+and at the pixel shuffle's (4: a sub-pixel checkerboard); 1.0 is no grid, the ground truth's own
+value beside it. ``--denoise-sweep`` scores the models that have a denoise control at each strength
+given, on the web photos of the first JPEG quality (how their default strength was chosen). ``--validation``
 folders are scored on their validation split (every 10th photo, never trained on by photo-x4).
 Speed: seconds per output megapixel, the models taking turns, and the ratio to ``srresnet-x4``
 measured in the same run (absolute times differ from machine to machine). Memory: peak resident
@@ -29,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from tables import table  # noqa: E402  (bench/tables.py)
 from ganapps.evaluation import evaluate_sr  # noqa: E402
-from ganapps.photos import upscale  # noqa: E402
+from ganapps.photos import denoise_strength, upscale  # noqa: E402
 
 MODELS = ("bicubic", "srresnet-x4", "srgan-x4", "photo-x4-psnr", "photo-x4")
 REFERENCE = "srresnet-x4"  # speed ratios are to this model, measured in the same run
@@ -45,16 +48,16 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
-def quality_rows(sets, models, jpeg_quality=None):
+def quality_rows(sets, models, jpeg_quality=None, denoise=None):
     rows = []
     for label, folder, split in sets:
-        results = evaluate_sr(folder, models=models, jpeg_quality=jpeg_quality, split=split)
+        results = evaluate_sr(folder, models=models, jpeg_quality=jpeg_quality, split=split, denoise=denoise)
         truth = results.pop("ground truth")
         for model, scores in results.items():
-            row = [label, model, f"{scores['psnr']:.2f}", f"{scores['ssim']:.4f}", f"{scores['hf_ratio']:.2f}"]
-            rows.append(row if jpeg_quality is None else row + [f"{scores['grid']:.2f}"])
+            row = [label, model, f"{scores['psnr']:.2f}", f"{scores['ssim']:.4f}", f"{scores['texture']:.2f}"]
+            rows.append(row if jpeg_quality is None else row + [f"{scores['grid']:.2f}", f"{scores['shuffle_grid']:.2f}"])
         if jpeg_quality is not None:
-            rows.append([label, "ground truth", "", "", "1.00", f"{truth['grid']:.2f}"])
+            rows.append([label, "ground truth", "", "", "1.00", f"{truth['grid']:.2f}", f"{truth['shuffle_grid']:.2f}"])
     return rows
 
 
@@ -64,6 +67,8 @@ def main():
     parser.add_argument("--validation", nargs="*", default=[], help="training folders, scored on their validation split")
     parser.add_argument("--models", nargs="+", default=list(MODELS))
     parser.add_argument("--jpeg", nargs="*", type=int, default=[75, 50], help="JPEG qualities of the web-photo table")
+    parser.add_argument("--denoise-sweep", nargs="*", type=float, default=[], metavar="STRENGTH",
+                        help="score the models with a denoise control at these strengths (e.g. 0 0.25 0.5 0.75 1)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch CPU threads")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
@@ -72,12 +77,17 @@ def main():
     torch.set_num_threads(args.threads)
 
     sets = [(Path(f).name, f, "all") for f in args.data] + [(f"{Path(f).name} validation", f, "validation") for f in args.validation]
-    header = ["set", "model", "PSNR-Y (dB)", "SSIM-Y", "HF energy / ground truth"]
+    header = ["set", "model", "PSNR-Y (dB)", "SSIM-Y", "texture / ground truth"]
+    web_header = header + ["block-grid energy (1.0: none)", "shuffle-grid energy"]
     if not args.skip_quality:
         table("x4 quality on clean bicubic downscales (PSNR / SSIM on Y, shave 4)", header, quality_rows(sets, args.models))
         for quality in args.jpeg:
             table(f"x4 quality on web photos: bicubic downscale saved as JPEG quality {quality}",
-                  header + ["block-grid energy (1.0: none)"], quality_rows(sets, args.models, quality))
+                  web_header, quality_rows(sets, args.models, quality))
+    paired = [model for model in args.models if denoise_strength(model) is not None]
+    for strength in args.denoise_sweep if paired else []:
+        table(f"Denoise strength {strength:g}, web photos (JPEG quality {args.jpeg[0]})",
+              web_header, quality_rows(sets, paired, args.jpeg[0], denoise=strength))
 
     if args.skip_speed:
         return

@@ -1,4 +1,4 @@
-"""Command line: python -m ganapps sample | upscale | derain | train | calibrate | evaluate | interpolate | push | space."""
+"""Command line: python -m ganapps sample | upscale | derain | train | calibrate | evaluate | interpolate | pair | push | space."""
 
 from __future__ import annotations
 
@@ -33,6 +33,9 @@ def _train(args) -> None:
         steps=args.steps,
         batch_size=args.batch_size,
         lr=args.lr,
+        schedule=args.schedule,
+        snapshot_every=args.snapshot_every,
+        data_options=json.loads(args.data_options) if args.data_options else {},
         seed=args.seed,
         device=args.device,
         model=model,
@@ -105,17 +108,17 @@ def _evaluate(args) -> None:
         raise ValueError("evaluate sr needs --data DIR [DIR...]")
     inputs = "bicubic downscales" + (f" saved as JPEG quality {args.jpeg}" if args.jpeg else "")
     print(f"x{args.scale} super-resolution of {inputs}: PSNR / SSIM on Y (shave {args.scale}), "
-          "high-frequency energy vs ground truth, block-grid energy (1.0: no grid)\n")
-    print("| set | model | PSNR-Y (dB) | SSIM-Y | HF energy ratio | block-grid energy |")
-    print("|---|---|---|---|---|---|")
+          "texture vs ground truth, block-grid energy at the JPEG and the pixel-shuffle periods (1.0: no grid)\n")
+    print("| set | model | PSNR-Y (dB) | SSIM-Y | texture ratio | block-grid energy | shuffle-grid energy |")
+    print("|---|---|---|---|---|---|---|")
     for folder in args.data:
         results = evaluate_sr(folder, models=args.models, scale=args.scale, jpeg_quality=args.jpeg)
         for model, scores in results.items():
             if model == "ground truth":
-                print(f"| {Path(folder).name} | ground truth | | | 1.00 | {scores['grid']:.2f} |")
+                print(f"| {Path(folder).name} | ground truth | | | 1.00 | {scores['grid']:.2f} | {scores['shuffle_grid']:.2f} |")
                 continue
             print(f"| {Path(folder).name} | {model} | {scores['psnr']:.2f} | {scores['ssim']:.4f} "
-                  f"| {scores['hf_ratio']:.2f} | {scores['grid']:.2f} |")
+                  f"| {scores['texture']:.2f} | {scores['grid']:.2f} | {scores['shuffle_grid']:.2f} |")
 
 
 def _restore(args) -> None:
@@ -128,7 +131,8 @@ def _restore(args) -> None:
 
     if args.command == "upscale":
         work = lambda path, progress: photos.upscale(  # noqa: E731
-            path, model=args.model, scale=args.scale, tile=args.tile, device=args.device, progress=progress
+            path, model=args.model, scale=args.scale, denoise=args.denoise, tile=args.tile, device=args.device,
+            progress=progress,
         )
     else:
         work = lambda path, progress: photos.derain(  # noqa: E731
@@ -162,6 +166,17 @@ def _interpolate(args) -> None:
             f"Made with `python -m ganapps interpolate {args.first} {args.second} --weight {args.weight} --out {args.out}`:"
             f" every weight is {1 - args.weight:g} x {args.first} + {args.weight:g} x {args.second}.\n")
     print(save(interpolate(args.first, args.second, args.weight), args.out, card=card))
+
+
+def _pair(args) -> None:
+    from .hub import load, save
+
+    model, mild = load(args.model), load(args.mild)
+    card = (f"---\nlibrary_name: ganapps\n---\n\n# {args.model} with the denoise twin {args.mild}\n\n"
+            f"Made with `python -m ganapps pair {args.model} {args.mild} --default-denoise {args.default_denoise} --out {args.out}`:"
+            f" denoise strength d gives every weight (1 - d) x {args.mild} + d x {args.model}; "
+            f"{args.default_denoise:g} unless asked otherwise.\n")
+    print(save(model, args.out, card=card, mild=mild, default_denoise=args.default_denoise))
 
 
 def _push(args) -> None:
@@ -202,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=10_000)
     p.add_argument("--batch-size", type=int, help="per process (default 64; toy 256)")
     p.add_argument("--lr", type=float, help="learning rate (default: the family's)")
+    p.add_argument("--schedule", default="constant", choices=["constant", "cosine"],
+                   help="learning rate: constant, or cosine decay to 0 at --steps (plan the run's end)")
+    p.add_argument("--snapshot-every", type=int, help="keep the exported network every N steps in <out>/snapshots/")
+    p.add_argument("--data-options", help='JSON for the photo datasets, e.g. \'{"patch": 256, "degradation": "mild"}\'')
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--model", help='JSON of architecture overrides, e.g. \'{"base_channels": 64}\'')
@@ -218,8 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--phase", help="srgan: srresnet (pixel loss) or srgan (content + adversarial)")
     p.add_argument("--init", help="start from this model's weights (srgan phase: the trained srresnet)")
     p.add_argument("--grow", action="store_true",
-                   help="with --resume: the run was saved with fewer layers (e.g. derain before refine_blocks); "
-                        "new layers start as the identity and their optimiser afresh")
+                   help="with --resume or --init: the run or model was saved with fewer layers (e.g. derain before "
+                        "refine_blocks, realesrgan before hr_conv); new layers start as the identity, their optimiser afresh")
     p.add_argument("--classifier", default="mnist-classifier",
                    help="InfoGAN only: the classifier used to calibrate the codes after training ('' to skip)")
     p.set_defaults(func=_train)
@@ -246,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
                                   "srresnet-x4 (clean bicubic downscales), bicubic, or a checkpoint / Hub repo id",
                        tile=256)
     p.add_argument("--scale", type=int, default=4, choices=[2, 3, 4])
+    p.add_argument("--denoise", type=float, metavar="STRENGTH",
+                   help="0..1 for photo-x4 and photo-x4-psnr: 0 keeps noise and grain, 1 removes them "
+                        "(default: the model's own, in its model card)")
     _photo_command(sub, "derain", "remove rain from photos", model="derain-idcgan-mix",
                    model_help="derain-idcgan-mix (default), derain-idcgan, or a derain checkpoint folder or Hub repo id", tile=512)
 
@@ -268,6 +290,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weight", type=float, required=True, help="0..1: the share of the second model")
     p.add_argument("--out", required=True, help="model folder to write")
     p.set_defaults(func=_interpolate)
+
+    p = sub.add_parser("pair", help="give an upscaling model a denoise control: its twin trained on mild degradations")
+    p.add_argument("model", help="the model trained on web degradations (denoise strength 1)")
+    p.add_argument("mild", help="the same architecture trained on noise-free degradations (strength 0)")
+    p.add_argument("--default-denoise", type=float, required=True, help="0..1: the strength upscale uses by default")
+    p.add_argument("--out", required=True, help="model folder to write")
+    p.set_defaults(func=_pair)
 
     p = sub.add_parser("push", help="upload a checkpoint with its model card to the Hugging Face Hub")
     p.add_argument("name", help="checkpoint name or folder")

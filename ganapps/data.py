@@ -87,17 +87,23 @@ class PhotoPatches:
     Each item is one photo; each time it is drawn it gives a new random crop of ``patch`` pixels,
     flipped and rotated by multiples of 90 degrees, and its low-res input, made on the fly: the
     bicubic downscale (the benchmark's protocol), or with ``degraded`` a chain of blur, resize,
-    noise and JPEG drawn by ``degrade.random_degradation`` from the step's seed (the photos people
-    upload). ``split`` keeps the "train" or "validation" photos of each folder (``split_files``), or
+    noise and JPEG drawn from the step's seed by ``degrade.DEGRADATIONS[degradation]``: "web" (the
+    photos people upload) or "mild" (no noise: the grain-keeping end of a denoise blend). ``split`` keeps the "train" or "validation" photos of each folder (``split_files``), or
     "all". Tensors are float in [0, 1].
     """
 
     on_the_fly = True  # crops and degradations made per batch: DataLoader workers help
 
-    def __init__(self, folders, *, patch: int = 128, scale: int = 4, degraded: bool = False, split: str = "all"):
+    def __init__(self, folders, *, patch: int = 128, scale: int = 4, degraded: bool = False, split: str = "all",
+                 degradation: str = "web"):
+        from .degrade import DEGRADATIONS
+
         if patch % scale:
             raise ValueError(f"patch ({patch}) must be a multiple of the scale ({scale})")
+        if degradation not in DEGRADATIONS:
+            raise ValueError(f"unknown degradation {degradation!r}; available: {', '.join(DEGRADATIONS)}")
         self.patch, self.scale, self.degraded = patch, scale, degraded
+        self.draw_degradation = DEGRADATIONS[degradation]
         paths = [path for folder in folders for path in split_files(image_files(folder), split)]
         if not paths:
             raise ValueError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {', '.join(map(str, folders))}")
@@ -116,7 +122,7 @@ class PhotoPatches:
             from . import degrade
 
             high_res = high_res.astype(np.float32) / 255
-            chain = degrade.random_degradation(np.random.default_rng(seed))
+            chain = self.draw_degradation(np.random.default_rng(seed))
             low_res = degrade.degrade(high_res, chain, scale=self.scale, seed=seed)
         else:
             low_res = bicubic_downscale(high_res, self.scale).astype(np.float32) / 255
@@ -285,18 +291,35 @@ class ToySamples:
         return (self.distribution.sample(len(indices), torch.Generator().manual_seed(seed)),)
 
 
-def load(kind: str, roots, *, download: bool = False):
-    """The training data of a family (its ``DATASET``), from the folders given with ``--data``."""
+def load(kind: str, roots, *, download: bool = False, **options):
+    """The training data of a family (its ``dataset``), from the folders given with ``--data``.
+
+    ``options`` go to the photo datasets (``PhotoPatches``: ``patch``, ``degradation``; ``RainPatches``:
+    ``patch``, ...); the other kinds take none.
+    """
+    import inspect
+
+    dataset = {"photos": PhotoPatches, "degraded-photos": PhotoPatches, "rain": RainPatches}.get(kind)
+    allowed = [] if dataset is None else [
+        name for name, p in inspect.signature(dataset).parameters.items() if p.kind is p.KEYWORD_ONLY and name not in ("degraded", "split")
+    ]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown option(s) {', '.join(unknown)} for the {kind} data; available: {', '.join(allowed) or 'none'}")
+    return _load(kind, roots, download=download, **options)
+
+
+def _load(kind: str, roots, *, download: bool, **options):
     if kind == "mnist":
         if len(roots) != 1:
             raise ValueError(f"MNIST training takes one --data folder, got {len(roots)}")
         return TensorBatches(*mnist(roots[0], train=True, download=download))
     if kind == "photos":
-        return PhotoPatches(roots)
+        return PhotoPatches(roots, **options)
     if kind == "degraded-photos":  # the validation photos are kept for the benchmark
-        return PhotoPatches(roots, degraded=True, split="train")
+        return PhotoPatches(roots, degraded=True, split="train", **options)
     if kind == "rain":
-        return RainPatches(roots)
+        return RainPatches(roots, **options)
     if kind == "toy":
         if len(roots) != 1:
             raise ValueError(f"toy training takes one --data name, got {len(roots)}")

@@ -11,11 +11,13 @@ and sensor noise included. Real-ESRGAN (Wang et al., ICCV 2021 workshops) trains
 Every stage is a plain function with the parameter it names (``blur(image, kernel)``,
 ``jpeg(image, quality)``, ...), built on OpenCV (``filter2D``, ``imencode``, area ``resize``) and Pillow
 (bilinear and bicubic ``resize``);
-``random_degradation(rng)`` draws a whole chain and ``degrade(image, degradation, seed=)`` runs it,
+``random_degradation(rng)`` draws a whole chain (``mild_degradation(rng)`` one without noise, for a
+model that keeps the photo's grain) and ``degrade(image, degradation, seed=)`` runs it,
 deterministically for a given seed. Images are float32 (H, W, 3) RGB in [0, 1].
 
 Public names: ``Order``, ``Degradation``, ``gaussian_kernel``, ``blur``, ``resize``,
-``gaussian_noise``, ``poisson_noise``, ``jpeg``, ``degrade``, ``random_degradation``.
+``gaussian_noise``, ``poisson_noise``, ``jpeg``, ``degrade``, ``random_degradation``, ``mild_degradation``,
+``DEGRADATIONS``.
 """
 
 from __future__ import annotations
@@ -225,3 +227,19 @@ def random_degradation(rng: np.random.Generator) -> Degradation:
         final_method=str(rng.choice(methods)),
         final_quality=int(rng.integers(30, 96)) if rng.random() < 0.85 else None,
     )
+
+
+def mild_degradation(rng: np.random.Generator) -> Degradation:
+    """A chain with no noise and at most a light blur and a high-quality JPEG: a well-exposed photo shrunk with care.
+
+    A model trained on it enlarges grain and fine texture instead of taking them for noise: the
+    "no denoising" end of a denoise-strength blend (Real-ESRGAN's general model and its ``-wdn``
+    twin), whose other end is trained on ``random_degradation``.
+    """
+    methods = list(RESIZE_METHODS)
+    first = Order(kernel=_random_kernel(rng, (0.2, 1.0)) if rng.random() < 0.5 else None)
+    quality = int(rng.integers(85, 96)) if rng.random() < 0.5 else None
+    return Degradation(first=first, final_method=str(rng.choice(methods)), final_quality=quality)
+
+
+DEGRADATIONS = {"web": random_degradation, "mild": mild_degradation}  # name -> chain drawer (PhotoPatches)

@@ -11,7 +11,7 @@ from PIL import Image
 
 from .data import bicubic_downscale, image_files, split_files
 from .imaging import load_rgb
-from .metrics import block_grid_energy, high_frequency_energy, psnr_ssim_y
+from .metrics import block_grid_energy, psnr_ssim_y, texture
 from .photos import DERAIN_MODELS, derain, upscale
 
 log = logging.getLogger(__name__)
@@ -30,41 +30,47 @@ def jpeg_roundtrip(image: np.ndarray, quality: int) -> np.ndarray:
 
 
 def evaluate_sr(
-    folder, *, models=("bicubic", "srresnet-x4", "srgan-x4"), scale: int = 4, jpeg_quality: int | None = None, split: str = "all"
+    folder, *, models=("bicubic", "srresnet-x4", "srgan-x4"), scale: int = 4, jpeg_quality: int | None = None, split: str = "all",
+    denoise: float | None = None,
 ) -> dict[str, dict[str, float]]:
     """The x``scale`` protocol on one folder of ground-truth images, for each model.
 
     Modcrop, PIL bicubic downscale, with ``jpeg_quality`` then saved as a JPEG of that quality (a
     "web photo"), upscale, round to 8 bits, then PSNR/SSIM on Y with ``scale`` pixels shaved from
-    each border. Also the high-frequency energy relative to the ground truth (1.0: as much fine
-    detail as the original; below: smoother) and the block-grid energy at the JPEG blocks'
-    period in the output (``metrics.block_grid_energy``; 1.0: no grid). ``split`` takes the
-    "train" or "validation" share of the folder (``data.split_files``) or "all".
-    Returns {model: {metric: mean}}, plus "ground truth" with its own grid energy.
+    each border. Also the texture relative to the ground truth (``metrics.texture``; 1.0: as much fine
+    detail as the original, below: smoother, above: invented grain), the block-grid energy at the
+    JPEG blocks' period in the output (``metrics.block_grid_energy``; 1.0: no grid) and at the pixel
+    shuffle's period, ``scale`` (a sub-pixel checkerboard). ``split`` takes the
+    "train" or "validation" share of the folder (``data.split_files``) or "all". ``denoise``: the
+    strength for models with a denoise control (None: each model's default).
+    Returns {model: {metric: mean}} with metrics psnr, ssim, texture, grid and shuffle_grid, plus
+    "ground truth" with its own grid energies.
     """
     paths = split_files(image_files(folder), split)
     if not paths:
         raise ValueError(f"no images in {folder}")
     period = 8 * scale
-    scores = {model: {"psnr": [], "ssim": [], "hf_ratio": [], "grid": []} for model in models}
-    truth_grid = []
+    scores = {model: {"psnr": [], "ssim": [], "texture": [], "grid": [], "shuffle_grid": []} for model in models}
+    truth = {"grid": [], "shuffle_grid": []}
     for path in paths:
         high_res = modcrop(load_rgb(path), scale)
         low_res = bicubic_downscale(high_res, scale)
         if jpeg_quality is not None:
             low_res = jpeg_roundtrip(low_res, jpeg_quality)
-        reference_hf = high_frequency_energy(high_res[scale:-scale, scale:-scale])
-        truth_grid.append(block_grid_energy(high_res, period=period))
+        reference_texture = texture(high_res[scale:-scale, scale:-scale])
+        truth["grid"].append(block_grid_energy(high_res, period=period))
+        truth["shuffle_grid"].append(block_grid_energy(high_res, period=scale))
         for model in models:
-            output = upscale(low_res, model=model, scale=scale).to_array()
+            output = upscale(low_res, model=model, scale=scale, denoise=denoise).to_array()
             value_psnr, value_ssim = psnr_ssim_y(output, high_res, shave=scale)
             scores[model]["psnr"].append(value_psnr)
             scores[model]["ssim"].append(value_ssim)
-            scores[model]["hf_ratio"].append(high_frequency_energy(output[scale:-scale, scale:-scale]) / reference_hf)
+            scores[model]["texture"].append(texture(output[scale:-scale, scale:-scale]) / reference_texture)
             scores[model]["grid"].append(block_grid_energy(output, period=period))
+            scores[model]["shuffle_grid"].append(block_grid_energy(output, period=scale))
             log.info("%s %s: %.2f dB", path.name, model, value_psnr)
     results = {model: {k: float(np.mean(v)) for k, v in metrics.items()} for model, metrics in scores.items()}
-    results["ground truth"] = {"grid": float(np.mean(truth_grid))}
+    results["ground truth"] = {k: float(np.mean(v)) for k, v in truth.items()}
     return results
 
 

@@ -1,7 +1,8 @@
 """Loading and saving models: local folders first (``checkpoints/<name>``), the Hugging Face Hub by repo id.
 
 A model folder holds ``config.json`` (the architecture, plus ``"family"``), ``model.safetensors``
-and a model card ``README.md``. Weights are read with safetensors only (never pickle) and strictly:
+and a model card ``README.md``; a photo model with a denoise control also ``mild.safetensors``, its
+twin trained on noise-free degradations (``load(..., denoise=)`` blends the two). Weights are read with safetensors only (never pickle) and strictly:
 every tensor must match. Names resolve in this order:
 
 1. an existing folder path;
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 CONFIG_FILE, WEIGHTS_FILE, CARD_FILE = "config.json", "model.safetensors", "README.md"
+MILD_WEIGHTS_FILE = "mild.safetensors"  # the denoise twin: the same network trained to keep noise and grain
 
 
 def available(checkpoints_dir: str | Path | None = None) -> list[str]:
@@ -90,17 +92,8 @@ def check_family(name: str, families: str | tuple[str, ...], *, needs: str | Non
     return _family(name, load_config(name, **fetch_options), families, needs)
 
 
-def load(name: str, *, device="cpu", checkpoints_dir=None, cache_dir=None, family: str | tuple[str, ...] | None = None):
-    """Load a model by name, folder or Hub repo id, in eval mode on ``device``.
-
-    ``family`` (optional: one name or several) is checked against the checkpoint's own before any
-    weights are read, so a CGAN cannot be loaded where a DCGAN is expected.
-    """
-    raw = load_config(name, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir)
-    found = _family(name, raw, family, None)
-    module = get_family(found)
-    model = module.network(module.config_from(raw))
-    weights = _fetch(name, WEIGHTS_FILE, checkpoints_dir, cache_dir)
+def _read_weights(model, name: str, filename: str, checkpoints_dir, cache_dir) -> None:
+    weights = _fetch(name, filename, checkpoints_dir, cache_dir)
     try:
         missing, unexpected = safetensors.torch.load_model(model, str(weights), strict=False)
     except RuntimeError as err:  # a tensor of the wrong shape
@@ -111,26 +104,71 @@ def load(name: str, *, device="cpu", checkpoints_dir=None, cache_dir=None, famil
         raise ValueError(
             f"weights of {name!r} do not match its config: missing {sorted(missing)}, unexpected {sorted(unexpected)}"
         )
+
+
+def has_denoise(name: str, **fetch_options) -> bool:
+    """Whether model ``name`` has a denoise control (its config names a default strength and it ships a mild twin)."""
+    return load_config(name, **fetch_options).get("default_denoise") is not None
+
+
+def load(
+    name: str, *, device="cpu", checkpoints_dir=None, cache_dir=None, family: str | tuple[str, ...] | None = None,
+    denoise: float | None = None,
+):
+    """Load a model by name, folder or Hub repo id, in eval mode on ``device``.
+
+    ``family`` (optional: one name or several) is checked against the checkpoint's own before any
+    weights are read, so a CGAN cannot be loaded where a DCGAN is expected. ``denoise`` (0..1), for
+    a model with a denoise control: every weight is ``(1 - denoise) * mild + denoise * model``
+    (Real-ESRGAN's denoise strength), 0 keeping noise and grain, 1 removing them.
+    """
+    raw = load_config(name, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir)
+    found = _family(name, raw, family, None)
+    module = get_family(found)
+    model = module.network(module.config_from(raw))
+    _read_weights(model, name, WEIGHTS_FILE, checkpoints_dir, cache_dir)
+    if denoise is not None:
+        check_denoise(denoise)
+        if raw.get("default_denoise") is None:
+            raise ValueError(f"model {name!r} has no denoise control (no mild twin); leave denoise unset")
+        mild = module.network(model.config)
+        _read_weights(mild, name, MILD_WEIGHTS_FILE, checkpoints_dir, cache_dir)
+        model.load_state_dict(_blend(mild, model, denoise))
     return model.to(device).eval().requires_grad_(False)
 
 
-def load_cached(name: str, device: str = "cpu", family: str | tuple[str, ...] | None = None):
-    """``load`` for serving: loaded once per (name, device) and shared read-only between requests.
+def check_denoise(denoise) -> None:
+    if isinstance(denoise, bool) or not isinstance(denoise, (int, float)) or not 0.0 <= denoise <= 1.0:
+        raise ValueError(f"denoise must be a strength in 0..1 (0 keeps noise and grain, 1 removes them), got {denoise!r}")
+
+
+def _blend(first, second, weight: float) -> dict:
+    """The state dict ``(1 - weight) * first + weight * second`` (integer buffers: ``first``'s)."""
+    other = second.state_dict()
+    return {k: v.lerp(other[k], weight) if v.is_floating_point() else v for k, v in first.state_dict().items()}
+
+
+def load_cached(name: str, device: str = "cpu", family: str | tuple[str, ...] | None = None, denoise: float | None = None):
+    """``load`` for serving: loaded once per (name, device, denoise) and shared read-only between requests.
 
     ``family`` is checked on every call (config.json only), so each model is cached once whatever asks for it.
     """
     if family is not None:
         check_family(name, family)
-    return _load_once(name, device)
+    return _load_once(name, device, denoise)
 
 
 @functools.lru_cache(maxsize=16)
-def _load_once(name: str, device: str):
-    return load(name, device=device)
+def _load_once(name: str, device: str, denoise: float | None):
+    return load(name, device=device, denoise=denoise)
 
 
-def save(model, directory: str | Path, *, card: str | None = None) -> Path:
+def save(model, directory: str | Path, *, card: str | None = None, mild=None, default_denoise: float | None = None) -> Path:
     """Write ``model`` as a model folder (config.json with its family, model.safetensors, README.md).
+
+    ``mild``: its denoise twin, the same network trained on noise-free degradations, written as
+    mild.safetensors; ``default_denoise`` (needed with it) is the strength ``photos.upscale`` uses
+    unless told otherwise, written into config.json.
 
     The folder is built next to its destination and swapped in with renames, so a crash never
     leaves a half-written model where a good one was.
@@ -145,7 +183,16 @@ def save(model, directory: str | Path, *, card: str | None = None) -> Path:
         elif (directory / CARD_FILE).is_file():
             shutil.copy2(directory / CARD_FILE, staging / CARD_FILE)
         config = {**asdict(unwrapped.config), "family": family_of(unwrapped).name}
+        if (mild is None) != (default_denoise is None):
+            raise ValueError("a denoise twin (mild) and its default strength (default_denoise) go together")
+        if mild is not None:
+            if type(mild) is not type(unwrapped) or mild.config != unwrapped.config:
+                raise ValueError("a denoise twin must be the same network with the same config")
+            check_denoise(default_denoise)
+            config["default_denoise"] = float(default_denoise)
         unwrapped.save_pretrained(staging, config=config)
+        if mild is not None:
+            safetensors.torch.save_model(mild, str(staging / MILD_WEIGHTS_FILE))
         old = directory.with_name(f".{directory.name}.old")
         if directory.exists():
             shutil.rmtree(old, ignore_errors=True)
@@ -169,8 +216,7 @@ def interpolate(first: str, second: str, weight: float, **load_options):
     a, b = load(first, **load_options), load(second, **load_options)
     if type(a) is not type(b) or a.config != b.config:
         raise ValueError(f"{first!r} and {second!r} differ in architecture; only the same network can be interpolated")
-    second_weights = b.state_dict()
-    a.load_state_dict({k: v.lerp(second_weights[k], weight) if v.is_floating_point() else v for k, v in a.state_dict().items()})
+    a.load_state_dict(_blend(a, b, weight))
     return a
 
 
@@ -185,7 +231,7 @@ def push(name: str, repo_id: str, *, revision: str | None = None, private: bool 
     info = api.upload_folder(
         repo_id=repo_id,
         folder_path=folder,
-        allow_patterns=[CONFIG_FILE, WEIGHTS_FILE, CARD_FILE],
+        allow_patterns=[CONFIG_FILE, WEIGHTS_FILE, MILD_WEIGHTS_FILE, CARD_FILE],
         revision=revision,
         commit_message=f"Upload {folder.name} with ganapps",
     )

@@ -65,6 +65,7 @@ def upscale(
     *,
     model: str = SR_MODELS[0],
     scale: int = 4,
+    denoise: float | None = None,
     tile: int = DEFAULT_TILE,
     device="cpu",
     progress: Callable[[int, int], None] | None = None,
@@ -77,6 +78,8 @@ def upscale(
     "srgan-x4" / "srresnet-x4" (best on clean bicubic downscales, as in the SRGAN paper), "bicubic",
     or any realesrgan or srgan checkpoint name, folder or Hub repo id.
     Scales 2 and 3 run the x4 model and then shrink with Lanczos (as Real-ESRGAN's ``outscale``).
+    ``denoise`` (0..1), for models with a denoise control (``denoise_strength(model)`` is not None):
+    0 keeps the photo's noise and grain, 1 removes them; None: the model's default strength.
     ``tile`` bounds memory (input pixels per tile side); the result does not depend on it.
     """
     if scale not in SCALES:
@@ -84,6 +87,12 @@ def upscale(
     _check_tile(tile)
     if model != "bicubic":
         family = SR_FAMILIES[hub.check_family(model, tuple(SR_FAMILIES), needs=f"one of: {', '.join(SR_MODELS)}")]
+    default = denoise_strength(model)
+    if denoise is not None:
+        hub.check_denoise(denoise)
+        if default is None:
+            with_control = [name for name in SR_MODELS if denoise_strength(name) is not None]
+            raise ValueError(f"{model} has no denoise control; models with one: {', '.join(with_control) or '(none)'}")
     picture = read_image(image, max_pixels=max_pixels)
     width, height = picture.size
     size = (width * scale, height * scale)
@@ -93,7 +102,8 @@ def upscale(
         if progress is not None:
             progress(1, 1)
     else:
-        generator = hub.load_cached(model, str(device)).to(memory_format=torch.channels_last)
+        strength = default if denoise is None else float(denoise)
+        generator = hub.load_cached(model, str(device), denoise=strength).to(memory_format=torch.channels_last)
         color = _run_tiled(
             family.restore, generator, picture.rgb(), scale=family.SCALE, tile=tile,
             overlap=generator.config.receptive_radius, device=device, progress=progress,
@@ -104,6 +114,16 @@ def upscale(
             color = resize(color, size, Image.LANCZOS)
     alpha = None if picture.alpha is None else resize(picture.alpha, size)
     return Picture(color.clamp(0, 1), None if alpha is None else alpha.clamp(0, 1), picture.bit_depth)
+
+
+def denoise_strength(model: str) -> float | None:
+    """The default denoise strength of an upscaling model, or None if it has no denoise control (bicubic, srgan-x4)."""
+    if model == "bicubic":
+        return None
+    try:
+        return hub.load_config(model).get("default_denoise")
+    except ValueError:  # unknown here: upscale reports it
+        return None
 
 
 def derain(

@@ -11,6 +11,7 @@ Output folder of a run::
     <out>/model/              the exported network: config.json + model.safetensors + README.md
     <out>/metrics.jsonl       one line of averaged losses every ``log_every`` steps
     <out>/samples/step_NNNNNN.png
+    <out>/snapshots/step_NNNNNN/   the exported network every ``snapshot_every`` steps (validation curves)
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from .models import get_family
 log = logging.getLogger(__name__)
 
 STATE_FILE = "training_state.pt"
+SCHEDULES = ("constant", "cosine")
 
 
 @dataclass
@@ -52,6 +54,7 @@ class TrainConfig:
     steps: int = 10_000
     batch_size: int | None = None  # per process; None: the family's default (64; toy 256)
     lr: float | None = None  # None: the family's default
+    schedule: str = "constant"  # "cosine": every learning rate decays from its start to 0 at the last step
     seed: int = 0
     device: str = "auto"
     model: dict = field(default_factory=dict)
@@ -60,6 +63,8 @@ class TrainConfig:
     checkpoint_every: int = 1000
     log_every: int = 50
     download: bool = False
+    snapshot_every: int | None = None  # keep a copy of the exported network every N steps (snapshots/)
+    data_options: dict = field(default_factory=dict)  # for the dataset, e.g. {"patch": 256, "degradation": "mild"}
     ema: float | None = None  # decay of an exponential moving average of the exported weights (e.g. 0.999)
     phase: str | None = None  # for families trained in phases (srgan: srresnet, then srgan)
     init: str | None = None  # a model whose weights start the exported network (e.g. SRGAN from SRResNet)
@@ -82,6 +87,10 @@ class TrainConfig:
         for name in ("steps", "batch_size", "sample_every", "checkpoint_every", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"unknown schedule {self.schedule!r}; available: {', '.join(SCHEDULES)}")
+        if self.snapshot_every is not None and self.snapshot_every < 1:
+            raise ValueError(f"snapshot_every must be >= 1, got {self.snapshot_every}")
         if self.ema is not None and not 0.0 < self.ema < 1.0:
             raise ValueError(f"ema must be a decay between 0 and 1 (e.g. 0.999), got {self.ema}")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
@@ -167,7 +176,7 @@ class Run:
         device = resolve_device(cfg.device)
         self.rank, self.world_size, device = distributed_context(device)
         if data is None:
-            data = data_module.load(self.family.dataset, cfg.data, download=cfg.download)
+            data = data_module.load(self.family.dataset, cfg.data, download=cfg.download, **cfg.data_options)
         self.data = data_module.TensorBatches(*data) if isinstance(data, tuple) else data
         torch.manual_seed(cfg.seed)  # identical initial weights in every process (DDP also broadcasts)
         rng = torch.Generator().manual_seed(cfg.seed * 1000 + self.rank)
@@ -177,11 +186,18 @@ class Run:
         if cfg.phase is not None:
             kwargs["phase"] = cfg.phase
         self.state = self.family.make_state(model_config(cfg), **kwargs)
+        # the rates the optimisers start from (this run's --lr or the family's); a schedule scales them
+        self.base_lrs = {name: [group["lr"] for group in opt.param_groups] for name, opt in self.state.optimizers.items()}
         if cfg.init is not None:
             start = hub.load(cfg.init, family=cfg.family)
-            if start.config != self.state.config:
-                raise ValueError(f"--init {cfg.init!r} has config {start.config}, this run {self.state.config}")
-            self.state.models[self.family.export].load_state_dict(start.state_dict())
+            exported = self.state.models[self.family.export]
+            if start.config == self.state.config:
+                exported.load_state_dict(start.state_dict())
+            elif cfg.grow:  # e.g. a layer added to the architecture: it starts as initialised (the identity)
+                _load_grown(exported, start.state_dict(), path=Path(cfg.init))
+            else:
+                raise ValueError(f"--init {cfg.init!r} has config {start.config}, this run {self.state.config}"
+                                 " (--grow starts a larger architecture from it)")
         self.step = 0
         self.out = Path(cfg.out)
         # The exported network's moving average (Karras et al. 2018; Yazici et al. 2019): the weights
@@ -208,6 +224,21 @@ class Run:
     def export(self):
         """The network that gets exported: the moving average when there is one."""
         return self.ema if self.ema is not None else self.state.models[self.family.export]
+
+    def lr_factor(self, step: int) -> float:
+        """The schedule's multiplier of the starting rates for step ``step`` (0-based) of ``cfg.steps``."""
+        if self.cfg.schedule == "constant":
+            return 1.0
+        return 0.5 * (1.0 + math.cos(math.pi * min(step, self.cfg.steps) / self.cfg.steps))  # cosine, 1 -> 0
+
+    def apply_schedule(self) -> None:
+        """Set every optimiser's rates for the coming step: a function of the step alone, so resume is exact."""
+        if self.cfg.schedule == "constant":
+            return
+        factor = self.lr_factor(self.step)
+        for name, opt in self.state.optimizers.items():
+            for group, base in zip(opt.param_groups, self.base_lrs[name]):
+                group["lr"] = base * factor
 
     @torch.no_grad()
     def update_ema(self) -> None:
@@ -284,6 +315,11 @@ class Run:
         os.replace(tmp, self.out / STATE_FILE)
         hub.save(self.export, self.out / "model", card=model_card_draft(self.cfg, self.step))
 
+    def save_snapshot(self) -> None:
+        """The exported network as it is now, in snapshots/step_NNNNNN/ (kept: validation curves)."""
+        if self.is_main:
+            hub.save(self.export, self.out / "snapshots" / f"step_{self.step:06d}", card=model_card_draft(self.cfg, self.step))
+
     def close(self) -> None:
         """Wait until every process is done (under torchrun); a no-op otherwise."""
         if self.world_size > 1 and dist.is_initialized():
@@ -351,6 +387,7 @@ def training_steps(run: Run) -> Iterator[dict]:
     for batch in made:
         epoch = batches.epoch(run.step)
         batch = tuple(t.to(state.device, non_blocking=True) for t in batch)
+        run.apply_schedule()
         losses = run.family.train_step(state, batch)
         bad = [name for name, value in losses.items() if not math.isfinite(value)]
         if bad:
@@ -393,7 +430,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True, data
         if step % cfg.log_every == 0 or step == cfg.steps:
             means = {k: round(v / count, 5) for k, v in sums.items()}
             if run.is_main:
-                record = {"step": step, "epoch": entry["epoch"], "seconds": round(time.time() - started, 1), **means}
+                record = {"step": step, "epoch": entry["epoch"], "seconds": round(time.time() - started, 1),
+                          "lr_factor": round(run.lr_factor(step - 1), 5), **means}
                 with open(out / "metrics.jsonl", "a") as f:
                     f.write(json.dumps(record) + "\n")
                 if bar is not None:
@@ -401,6 +439,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True, data
             sums, count = {}, 0
         if step % cfg.sample_every == 0 or step == cfg.steps:
             run.save_samples()
+        if cfg.snapshot_every and (step % cfg.snapshot_every == 0 or step == cfg.steps):
+            run.save_snapshot()
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
             run.save()
     if bar is not None:
@@ -421,5 +461,7 @@ def model_card_draft(cfg: TrainConfig, step: int) -> str:
         f"Recipe: `python -m ganapps train {cfg.family} --data <dir> --steps {cfg.steps} "
         f"--batch-size {cfg.batch_size} --seed {cfg.seed}"
         + (f" --lr {cfg.lr}" if cfg.lr is not None else "")
+        + (f" --schedule {cfg.schedule}" if cfg.schedule != "constant" else "")
+        + (f" --data-options '{json.dumps(cfg.data_options)}'" if cfg.data_options else "")
         + "`\n"
     )

@@ -140,3 +140,29 @@ def test_interpolation_blends_every_weight_and_refuses_other_architectures(tmp_p
     assert result.returncode == 0, result.stderr
     assert torch.equal(hub.load(str(tmp_path / "blend")).tail.weight, blend.tail.weight)
     assert "--weight 0.25" in (tmp_path / "blend" / "README.md").read_text()
+
+
+def test_denoise_twin_blends_the_weights_and_is_refused_where_there_is_none(tmp_path):
+    from ganapps.models import realesrgan
+
+    torch.manual_seed(0)
+    strong, mild = (realesrgan.Generator(realesrgan.Config.tiny()).eval() for _ in range(2))
+    for parameter in [*strong.parameters(), *mild.parameters()]:
+        torch.nn.init.normal_(parameter, 0.0, 0.1)
+    hub.save(strong, tmp_path / "paired", mild=mild, default_denoise=0.7)
+    hub.save(strong, tmp_path / "plain")
+    assert hub.load_config(str(tmp_path / "paired"))["default_denoise"] == 0.7 and hub.has_denoise(str(tmp_path / "paired"))
+    assert not hub.has_denoise(str(tmp_path / "plain"))
+    for strength in (0.0, 0.3, 1.0):
+        blended = hub.load(str(tmp_path / "paired"), denoise=strength).state_dict()
+        for key, value in mild.state_dict().items():
+            assert torch.allclose(blended[key], value + strength * (strong.state_dict()[key] - value), atol=1e-6), key
+    assert all(torch.equal(v, strong.state_dict()[k]) for k, v in hub.load(str(tmp_path / "paired")).state_dict().items())
+    with pytest.raises(ValueError, match="has no denoise control"):
+        hub.load(str(tmp_path / "plain"), denoise=0.5)
+    with pytest.raises(ValueError, match=r"denoise must be a strength in 0\.\.1"):
+        hub.load(str(tmp_path / "paired"), denoise=1.5)
+    with pytest.raises(ValueError, match="go together"):
+        hub.save(strong, tmp_path / "bad", mild=mild)
+    with pytest.raises(ValueError, match="same network"):
+        hub.save(strong, tmp_path / "bad", mild=realesrgan.Generator(realesrgan.Config(channels=4, num_blocks=1)), default_denoise=0.5)

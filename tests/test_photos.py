@@ -14,9 +14,9 @@ from skimage import data as skdata
 from ganapps import hub
 from ganapps.evaluation import evaluate_sr, modcrop
 from ganapps.imaging import read_image
-from ganapps.metrics import block_grid_energy, psnr, psnr_ssim_y, rgb_to_y, ssim
+from ganapps.metrics import block_grid_energy, psnr, psnr_ssim_y, rgb_to_y, ssim, texture
 from ganapps.models import realesrgan, srgan
-from ganapps.photos import upscale
+from ganapps.photos import denoise_strength, upscale
 from ganapps.tiling import tiled_apply
 
 from .conftest import ROOT
@@ -56,11 +56,11 @@ def test_tiled_equals_untiled_when_the_overlap_covers_the_receptive_field(sr_mod
     assert not torch.allclose(too_small, whole, atol=1e-5)  # the test can tell a seam when there is one
 
 
-@pytest.mark.parametrize("tile", [16, 23, 40])
-def test_photo_model_tiles_give_the_untiled_result(tmp_path, tile):
+@pytest.mark.parametrize("tile, hr_conv", [(16, False), (23, True), (40, False), (40, True)])
+def test_photo_model_tiles_give_the_untiled_result(tmp_path, tile, hr_conv):
     """The compact generator (realesrgan family) runs through the same path, any tile size."""
     torch.manual_seed(0)
-    generator = realesrgan.Generator(realesrgan.Config(channels=8, num_blocks=2))
+    generator = realesrgan.Generator(realesrgan.Config(channels=8, num_blocks=2, hr_conv=hr_conv))
     for parameter in generator.parameters():
         torch.nn.init.normal_(parameter, 0.0, 0.1)
     hub.save(generator, tmp_path / "photo-tiny")
@@ -248,7 +248,8 @@ def test_web_photo_evaluation_scores_jpeg_inputs_and_the_grid(sr_model, tmp_path
     web = evaluate_sr(tmp_path, models=["bicubic"], jpeg_quality=50)
     assert web["bicubic"]["psnr"] < clean["bicubic"]["psnr"] - 0.3  # the JPEG costs fidelity
     assert web["bicubic"]["grid"] > clean["bicubic"]["grid"]  # and shows its blocks
-    assert set(web["ground truth"]) == {"grid"}
+    assert set(web["ground truth"]) == {"grid", "shuffle_grid"}
+    assert web["bicubic"]["texture"] < 0.7  # bicubic is smooth: the oil-painting end of the texture ratio
     result = subprocess.run(
         [sys.executable, "-m", "ganapps", "evaluate", "sr", "--data", str(tmp_path), "--models", "bicubic", sr_model,
          "--jpeg", "75"], cwd=ROOT, capture_output=True, text=True, timeout=120,
@@ -257,3 +258,51 @@ def test_web_photo_evaluation_scores_jpeg_inputs_and_the_grid(sr_model, tmp_path
     assert "saved as JPEG quality 75" in result.stdout and "block-grid energy" in result.stdout
     rows = [line for line in result.stdout.splitlines() if line.startswith(f"| {tmp_path.name} |")]
     assert [row.split("|")[2].strip() for row in rows] == ["bicubic", sr_model, "ground truth"]
+
+
+def test_texture_is_the_mean_absolute_laplacian_and_sees_blur_and_grain():
+    image = np.asarray(photo((256, 256)))
+    blurred = np.asarray(photo((64, 64)).resize((256, 256), Image.BICUBIC))
+    grainy = np.clip(image + np.random.default_rng(0).normal(0, 8, image.shape), 0, 255)
+    assert texture(blurred) < 0.6 * texture(image) < 0.6 * texture(grainy)
+    flat = np.full((16, 16, 3), 128.0)
+    flat[8, 8] = 138.0  # one bright pixel: |laplacian| of its luma is 4x the step at it, 1x at its 4 neighbours
+    step = rgb_to_y(flat)[8, 8] - rgb_to_y(flat)[0, 0]
+    assert texture(flat) == pytest.approx(8 * step / 256)
+
+
+@pytest.fixture(scope="module")
+def paired_model(tmp_path_factory):
+    """A tiny realesrgan model with a denoise twin (random weights, so the blend changes the output)."""
+    torch.manual_seed(1)
+    strong, mild = (realesrgan.Generator(realesrgan.Config.tiny()).eval() for _ in range(2))
+    for parameter in [*strong.parameters(), *mild.parameters()]:
+        torch.nn.init.normal_(parameter, 0.0, 0.05)
+    folder = tmp_path_factory.mktemp("models") / "paired-tiny"
+    hub.save(strong, folder, mild=mild, default_denoise=0.75)
+    return str(folder)
+
+
+def test_denoise_strength_blends_the_twin_and_defaults_to_the_model_s_own(paired_model, sr_model):
+    image = photo((20, 20))
+    outputs = {d: upscale(image, model=paired_model, denoise=d).to_array().astype(int) for d in (0.0, 0.75, 1.0)}
+    assert np.array_equal(upscale(image, model=paired_model).to_array(), outputs[0.75])
+    assert np.abs(outputs[0.0] - outputs[1.0]).max() > 2
+    assert denoise_strength(paired_model) == 0.75 and denoise_strength(sr_model) is None and denoise_strength("bicubic") is None
+    with pytest.raises(ValueError, match="has no denoise control"):
+        upscale(image, model=sr_model, denoise=0.5)
+    with pytest.raises(ValueError, match=r"denoise must be a strength in 0\.\.1"):
+        upscale(image, model=paired_model, denoise=-0.1)
+
+
+def test_cli_upscale_takes_a_denoise_strength(paired_model, tmp_path):
+    photo((20, 20)).save(tmp_path / "noisy.png")
+    for strength in ("0", "1"):
+        result = subprocess.run(
+            [sys.executable, "-m", "ganapps", "upscale", str(tmp_path / "noisy.png"), "--out", str(tmp_path / strength),
+             "--model", paired_model, "--denoise", strength], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+    expected = upscale(tmp_path / "noisy.png", model=paired_model, denoise=0.0).to_array()
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "0" / "noisy.png")), expected)
+    assert not np.array_equal(np.asarray(Image.open(tmp_path / "1" / "noisy.png")), expected)

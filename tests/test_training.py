@@ -1,6 +1,7 @@
 """The shared training loop: checkpoints, resume, NaN guard, the CLI, and DDP across two processes."""
 
 import json
+import math
 import os
 import socket
 import subprocess
@@ -13,7 +14,7 @@ from PIL import Image
 from skimage import data as skdata
 
 from ganapps import hub
-from ganapps.training import STATE_FILE, Run, TrainConfig, train
+from ganapps.training import STATE_FILE, Run, TrainConfig, train, training_steps
 
 from .conftest import ROOT
 
@@ -218,3 +219,39 @@ def test_moving_average_is_exported_and_resumes_exactly(fake_mnist, tmp_path):
     resumed = train(config(fake_mnist, tmp_path / "b", ema=0.5), resume=True, progress=False)
     for key, value in resumed.export.state_dict().items():
         assert torch.equal(value, averaged[key]), key
+
+
+def test_cosine_schedule_decays_to_zero_at_the_last_step_and_resumes_exactly(fake_mnist, tmp_path):
+    cosine = dict(schedule="cosine", steps=8, checkpoint_every=100, snapshot_every=4)
+    straight = train(config(fake_mnist, tmp_path / "a", **cosine), progress=False)
+    factors = [json.loads(line)["lr_factor"] for line in (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()]
+    # logged every 2 steps: the factor of the step just taken (0-based 1, 3, 5, 7 of 8)
+    assert factors == [pytest.approx(0.5 * (1 + math.cos(math.pi * s / 8)), abs=1e-5) for s in (1, 3, 5, 7)]
+    assert [g["lr"] for g in straight.state.optimizers["opt_d"].param_groups] == [pytest.approx(2e-4 * factors[-1], rel=1e-4)]
+    assert sorted(p.name for p in (tmp_path / "a" / "snapshots").iterdir()) == ["step_000004", "step_000008"]
+    snapshot = hub.load(str(tmp_path / "a" / "snapshots" / "step_000008")).state_dict()
+    assert all(torch.equal(v, snapshot[k]) for k, v in straight.export.state_dict().items())
+
+    run = Run(config(fake_mnist, tmp_path / "b", **cosine))
+    steps = training_steps(run)
+    next(steps), next(steps)
+    run.save()  # the last checkpoint, at step 2
+    next(steps)  # step 3 is lost when the run is killed
+    resumed = train(config(fake_mnist, tmp_path / "b", **cosine), resume=True, progress=False)
+    for key, value in resumed.export.state_dict().items():
+        assert torch.equal(value, straight.export.state_dict()[key]), key
+
+
+def test_photo_data_options_reach_the_dataset_and_unknown_ones_are_refused(tmp_path):
+    photos = str(photo_folder(tmp_path / "photos"))
+    run = Run(TrainConfig(family="realesrgan", data=(photos,), out=str(tmp_path / "run"), steps=1, batch_size=2, tiny=True,
+                          data_options={"patch": 64, "degradation": "mild"}))
+    low, high = run.data.batch(torch.tensor([0, 1]), seed=0)
+    assert high.shape == (2, 3, 64, 64) and low.shape == (2, 3, 16, 16)
+    with pytest.raises(ValueError, match="unknown option.*pach.*available: patch"):
+        Run(TrainConfig(family="realesrgan", data=(photos,), out=str(tmp_path / "run"), tiny=True, data_options={"pach": 64}))
+    with pytest.raises(ValueError, match="unknown degradation 'heavy'; available: web, mild"):
+        Run(TrainConfig(family="realesrgan", data=(photos,), out=str(tmp_path / "run"), tiny=True,
+                        data_options={"degradation": "heavy"}))
+    with pytest.raises(ValueError, match="unknown schedule 'linear'; available: constant, cosine"):
+        TrainConfig(family="realesrgan", data=(photos,), out=str(tmp_path / "run"), schedule="linear")

@@ -27,8 +27,14 @@ def _preview(picture):
     return image
 
 
+def _denoise_control(model: str):
+    """The denoise slider for ``model``: its default strength, or hidden for a model without the control."""
+    default = photos.denoise_strength(model) if model else None
+    return gr.update(visible=default is not None, value=default if default is not None else 1.0)
+
+
 @user_errors(threads=ALL_CORES)
-def upscale(image: str, model: str, scale: int, progress=gr.Progress()):
+def upscale(image: str, model: str, scale: int, denoise: float | None = None, progress=gr.Progress()):
     """Upscale a photo 2, 3 or 4 times with a Real-ESRGAN-style model, SRGAN, SRResNet or bicubic interpolation.
 
     Args:
@@ -36,14 +42,20 @@ def upscale(image: str, model: str, scale: int, progress=gr.Progress()):
         model: "photo-x4" (the default: uploads, JPEG blocks and noise removed), "photo-x4-psnr" (smoother),
             "srgan-x4" / "srresnet-x4" (clean bicubic downscales) or "bicubic".
         scale: 2, 3 or 4.
+        denoise: 0..1, for the photo models: 0 keeps noise and grain, 1 removes them; null: the model's
+            default. Models without a denoise control (srgan-x4, srresnet-x4, bicubic) ignore it.
 
     Returns:
         A (bicubic, result) pair for comparison, the full-size result as a PNG file, and a summary.
     """
     image = uploaded_path(required("image", image))
+    if denoise is not None:
+        hub.check_denoise(denoise)
+        if photos.denoise_strength(required("model", model)) is None:
+            denoise = None  # the slider is hidden for this model
     started = time.perf_counter()
     result = photos.upscale(
-        image, model=required("model", model), scale=required("scale", scale),
+        image, model=required("model", model), scale=required("scale", scale), denoise=denoise,
         progress=lambda done, total: progress((done, total), desc="tiles"),
     )
     elapsed = time.perf_counter() - started
@@ -51,7 +63,8 @@ def upscale(image: str, model: str, scale: int, progress=gr.Progress()):
     folder = output_folder()
     target = result.save(folder / f"{Path(image).stem}-x{scale}.png")
     (width, height), (out_width, out_height) = photos.read_image(image, max_pixels=photos.MAX_UPSCALE_PIXELS).size, result.size
-    summary = f"{width}x{height} → **{out_width}x{out_height}** with {model} in {elapsed:.1f} s"
+    strength = f" (denoise {denoise:g})" if denoise is not None else ""
+    summary = f"{width}x{height} → **{out_width}x{out_height}** with {model}{strength} in {elapsed:.1f} s"
     return (preview_png(_preview(bicubic), folder), preview_png(_preview(result), folder)), str(target), summary
 
 
@@ -69,6 +82,11 @@ def build() -> None:
             shipped = [(label, name) for label, name in MODELS if name == "bicubic" or name in hub.available()]
             model = gr.Radio(shipped, value=shipped[0][1], label="Model")
             scale = gr.Radio([2, 3, 4], value=4, label="Scale")
+            default = photos.denoise_strength(shipped[0][1])
+            denoise = gr.Slider(
+                0, 1, step=0.05, value=1.0 if default is None else default, visible=default is not None, label="Denoise strength",
+                info="0 keeps the photo's noise and grain, 1 removes them (a blend of two networks, as Real-ESRGAN's)",
+            )
             go = gr.Button("Upscale", variant="primary")
             gr.Examples(sr_examples(), inputs=image)
         with gr.Column(scale=2):
@@ -77,4 +95,5 @@ def build() -> None:
             summary = gr.Markdown()
     # preprocess=False: the handler gets the uploaded file untouched (Gradio would decode it with
     # Pillow first, dropping 16-bit depth and failing with an unclear message on a non-image).
-    go.click(upscale, [image, model, scale], [comparison, download, summary], api_name="upscale", preprocess=False)
+    model.change(_denoise_control, model, denoise, api_name=False)
+    go.click(upscale, [image, model, scale, denoise], [comparison, download, summary], api_name="upscale", preprocess=False)

@@ -1,0 +1,110 @@
+"""Validation curves of super-resolution runs: the snapshots a run kept (``--snapshot-every``), scored.
+
+    python bench/superres_curve.py --runs runs/psnr-a runs/psnr-b \
+        --validation ../shared/data/sr/train/BSD200 ../shared/data/sr/train/General100 --plot curve.png
+
+For every snapshot (``<run>/snapshots/step_NNNNNN``) of every run: the validation photos of each
+folder (every 10th, never trained on), shrunk x4 with PIL bicubic and saved as JPEG (quality 75 by
+default), upscaled; PSNR-Y gain over bicubic (shave 4), block-grid energy (the ground truth's
+beside it), texture over the ground truth's, and the pixel-shuffle grid. The seconds are the run's
+own training time at that step (``metrics.jsonl``), so runs compare at equal wall time. Prints a
+Markdown table; ``--plot`` also draws gain and grid against log(step).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tables import table  # noqa: E402  (bench/tables.py)
+from ganapps.evaluation import evaluate_sr  # noqa: E402
+
+
+def run_seconds(run: Path) -> dict[int, float]:
+    """Training seconds at each logged step, added up over the run's resumed pieces."""
+    seconds, offset, last = {}, 0.0, 0.0
+    path = run / "metrics.jsonl"
+    if not path.is_file():
+        return seconds
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        if record["seconds"] < last:  # a resumed piece starts its clock again
+            offset += last
+        last = record["seconds"]
+        seconds[record["step"]] = offset + record["seconds"]
+    return seconds
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", nargs="+", required=True, help="run folders with snapshots/")
+    parser.add_argument("--validation", nargs="+", required=True, help="training folders, scored on their validation split")
+    parser.add_argument("--jpeg", type=int, default=75, help="JPEG quality of the low-res inputs (0: none)")
+    parser.add_argument("--reference", nargs="*", default=[], help="models scored once beside the runs (e.g. the run's --init)")
+    parser.add_argument("--every", type=int, default=1, help="score every Nth snapshot (and always the last)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--plot", help="PNG of gain and grid against log(step)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    quality = args.jpeg or None
+
+    baseline = {f: evaluate_sr(f, models=["bicubic"], jpeg_quality=quality, split="validation") for f in args.validation}
+    rows, curves = [], {}
+
+    def score(label, model, step, seconds):
+        scores = {f: evaluate_sr(f, models=[model], jpeg_quality=quality, split="validation") for f in args.validation}
+        row = [label, f"{step:,}" if step is not None else "", seconds]
+        for folder in args.validation:
+            mine, truth = scores[folder][model], scores[folder]["ground truth"]
+            gain = mine["psnr"] - baseline[folder]["bicubic"]["psnr"]
+            row += [f"{gain:+.2f}", f"{mine['grid']:.2f} ({truth['grid']:.2f})", f"{mine['texture']:.2f}", f"{mine['shuffle_grid']:.2f}"]
+            if step is not None:
+                curves.setdefault((label, Path(folder).name), []).append((step, gain, mine["grid"]))
+        rows.append(row)
+
+    for model in args.reference:
+        score(model, model, None, "")
+    for run in map(Path, args.runs):
+        snapshots = sorted((run / "snapshots").glob("step_*"))
+        snapshots = [s for i, s in enumerate(snapshots) if i % args.every == 0 or s == snapshots[-1]]
+        seconds = run_seconds(run)
+        for snapshot in snapshots:
+            step = int(snapshot.name.split("_")[1])
+            score(run.name, str(snapshot), step, f"{seconds.get(step, float('nan')):.0f}")
+    header = ["run", "step", "seconds"]
+    for folder in args.validation:
+        name = Path(folder).name
+        header += [f"{name} gain (dB)", f"{name} grid (truth)", f"{name} texture", f"{name} shuffle grid"]
+    inputs = f"JPEG quality {quality}" if quality else "clean bicubic"
+    table(f"Validation curves, x4 of {inputs} inputs (gain: PSNR-Y over bicubic)", header, rows)
+
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+        for (run, folder), points in curves.items():
+            steps, gains, grids = zip(*points)
+            left.plot(steps, gains, marker="o", label=f"{run}, {folder}")
+            right.plot(steps, grids, marker="o", label=f"{run}, {folder}")
+        for axis, label in ((left, "PSNR-Y gain over bicubic (dB)"), (right, "block-grid energy")):
+            axis.set_xscale("log")
+            axis.set_xlabel("step")
+            axis.set_ylabel(label)
+            axis.grid(alpha=0.3)
+        left.legend(fontsize=7)
+        figure.tight_layout()
+        figure.savefig(args.plot, dpi=100)
+
+
+if __name__ == "__main__":
+    main()
