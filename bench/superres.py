@@ -7,8 +7,8 @@ Quality: modcrop, PIL bicubic downscale, PSNR/SSIM on Y with a 4-pixel shave (``
 plus the texture relative to the ground truth's (mean absolute Laplacian of Y: well under 1 is the
 smooth "oil painting" look, over 1 invented grain). The web-photo table saves the low-res inputs as
 JPEG (quality 75 and 50 by default) first, and adds the block-grid energy at the JPEG blocks' period
-and at the pixel shuffle's (4: a sub-pixel checkerboard); 1.0 is no grid, the ground truth's own
-value beside it. ``--denoise-sweep`` scores the models that have a denoise control at each strength
+(1.0: no grid) and the checkerboard, the fine detail that repeats every 4 pixels (the pixel
+shuffle's period; near 0 in photos), with the ground truth's own values beside them. ``--denoise-sweep`` scores the models that have a denoise control at each strength
 given, on the web photos of the first JPEG quality (how their default strength was chosen). ``--validation``
 folders are scored on their validation split (every 10th photo, never trained on by photo-x4).
 Speed: seconds per output megapixel, the models taking turns, and the ratio to ``srresnet-x4``
@@ -55,9 +55,9 @@ def quality_rows(sets, models, jpeg_quality=None, denoise=None):
         truth = results.pop("ground truth")
         for model, scores in results.items():
             row = [label, model, f"{scores['psnr']:.2f}", f"{scores['ssim']:.4f}", f"{scores['texture']:.2f}"]
-            rows.append(row if jpeg_quality is None else row + [f"{scores['grid']:.2f}", f"{scores['shuffle_grid']:.2f}"])
+            rows.append(row if jpeg_quality is None else row + [f"{scores['grid']:.2f}", f"{scores['checkerboard']:.3f}"])
         if jpeg_quality is not None:
-            rows.append([label, "ground truth", "", "", "1.00", f"{truth['grid']:.2f}", f"{truth['shuffle_grid']:.2f}"])
+            rows.append([label, "ground truth", "", "", "1.00", f"{truth['grid']:.2f}", f"{truth['checkerboard']:.3f}"])
     return rows
 
 
@@ -78,7 +78,7 @@ def main():
 
     sets = [(Path(f).name, f, "all") for f in args.data] + [(f"{Path(f).name} validation", f, "validation") for f in args.validation]
     header = ["set", "model", "PSNR-Y (dB)", "SSIM-Y", "texture / ground truth"]
-    web_header = header + ["block-grid energy (1.0: none)", "shuffle-grid energy"]
+    web_header = header + ["block-grid energy (1.0: none)", "checkerboard (0: none)"]
     if not args.skip_quality:
         table("x4 quality on clean bicubic downscales (PSNR / SSIM on Y, shave 4)", header, quality_rows(sets, args.models))
         for quality in args.jpeg:

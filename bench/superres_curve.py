@@ -6,7 +6,7 @@
 For every snapshot (``<run>/snapshots/step_NNNNNN``) of every run: the validation photos of each
 folder (every 10th, never trained on), shrunk x4 with PIL bicubic and saved as JPEG (quality 75 by
 default), upscaled; PSNR-Y gain over bicubic (shave 4), block-grid energy (the ground truth's
-beside it), texture over the ground truth's, and the pixel-shuffle grid. The seconds are the run's
+beside it), texture over the ground truth's, and the checkerboard (``metrics.periodic_pattern``). The seconds are the run's
 own training time at that step (``metrics.jsonl``), so runs compare at equal wall time. Prints a
 Markdown table; ``--plot`` also draws gain and grid against log(step).
 """
@@ -44,7 +44,7 @@ def run_seconds(run: Path) -> dict[int, float]:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", nargs="+", required=True, help="run folders with snapshots/")
+    parser.add_argument("--runs", nargs="*", default=[], help="run folders with snapshots/")
     parser.add_argument("--validation", nargs="+", required=True, help="training folders, scored on their validation split")
     parser.add_argument("--jpeg", type=int, default=75, help="JPEG quality of the low-res inputs (0: none)")
     parser.add_argument("--reference", nargs="*", default=[], help="models scored once beside the runs (e.g. the run's --init)")
@@ -64,7 +64,7 @@ def main():
         for folder in args.validation:
             mine, truth = scores[folder][model], scores[folder]["ground truth"]
             gain = mine["psnr"] - baseline[folder]["bicubic"]["psnr"]
-            row += [f"{gain:+.2f}", f"{mine['grid']:.2f} ({truth['grid']:.2f})", f"{mine['texture']:.2f}", f"{mine['shuffle_grid']:.2f}"]
+            row += [f"{gain:+.2f}", f"{mine['grid']:.2f} ({truth['grid']:.2f})", f"{mine['texture']:.2f}", f"{mine['checkerboard']:.3f}"]
             if step is not None:
                 curves.setdefault((label, Path(folder).name), []).append((step, gain, mine["grid"]))
         rows.append(row)
@@ -81,7 +81,7 @@ def main():
     header = ["run", "step", "seconds"]
     for folder in args.validation:
         name = Path(folder).name
-        header += [f"{name} gain (dB)", f"{name} grid (truth)", f"{name} texture", f"{name} shuffle grid"]
+        header += [f"{name} gain (dB)", f"{name} grid (truth)", f"{name} texture", f"{name} checkerboard"]
     inputs = f"JPEG quality {quality}" if quality else "clean bicubic"
     table(f"Validation curves, x4 of {inputs} inputs (gain: PSNR-Y over bicubic)", header, rows)
 

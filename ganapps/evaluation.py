@@ -11,7 +11,7 @@ from PIL import Image
 
 from .data import bicubic_downscale, image_files, split_files
 from .imaging import load_rgb
-from .metrics import block_grid_energy, psnr_ssim_y, texture
+from .metrics import block_grid_energy, periodic_pattern, psnr_ssim_y, texture
 from .photos import DERAIN_MODELS, derain, upscale
 
 log = logging.getLogger(__name__)
@@ -39,19 +39,20 @@ def evaluate_sr(
     "web photo"), upscale, round to 8 bits, then PSNR/SSIM on Y with ``scale`` pixels shaved from
     each border. Also the texture relative to the ground truth (``metrics.texture``; 1.0: as much fine
     detail as the original, below: smoother, above: invented grain), the block-grid energy at the
-    JPEG blocks' period in the output (``metrics.block_grid_energy``; 1.0: no grid) and at the pixel
-    shuffle's period, ``scale`` (a sub-pixel checkerboard). ``split`` takes the
+    JPEG blocks' period in the output (``metrics.block_grid_energy``; 1.0: no grid), and the pattern
+    that repeats at the pixel shuffle's period, ``scale`` (``metrics.periodic_pattern``; a sub-pixel
+    checkerboard, near 0 in photos). ``split`` takes the
     "train" or "validation" share of the folder (``data.split_files``) or "all". ``denoise``: the
     strength for models with a denoise control (None: each model's default).
-    Returns {model: {metric: mean}} with metrics psnr, ssim, texture, grid and shuffle_grid, plus
-    "ground truth" with its own grid energies.
+    Returns {model: {metric: mean}} with metrics psnr, ssim, texture, grid and checkerboard, plus
+    "ground truth" with its own grid and checkerboard.
     """
     paths = split_files(image_files(folder), split)
     if not paths:
         raise ValueError(f"no images in {folder}")
     period = 8 * scale
-    scores = {model: {"psnr": [], "ssim": [], "texture": [], "grid": [], "shuffle_grid": []} for model in models}
-    truth = {"grid": [], "shuffle_grid": []}
+    scores = {model: {"psnr": [], "ssim": [], "texture": [], "grid": [], "checkerboard": []} for model in models}
+    truth = {"grid": [], "checkerboard": []}
     for path in paths:
         high_res = modcrop(load_rgb(path), scale)
         low_res = bicubic_downscale(high_res, scale)
@@ -59,7 +60,7 @@ def evaluate_sr(
             low_res = jpeg_roundtrip(low_res, jpeg_quality)
         reference_texture = texture(high_res[scale:-scale, scale:-scale])
         truth["grid"].append(block_grid_energy(high_res, period=period))
-        truth["shuffle_grid"].append(block_grid_energy(high_res, period=scale))
+        truth["checkerboard"].append(periodic_pattern(high_res, period=scale))
         for model in models:
             output = upscale(low_res, model=model, scale=scale, denoise=denoise).to_array()
             value_psnr, value_ssim = psnr_ssim_y(output, high_res, shave=scale)
@@ -67,7 +68,7 @@ def evaluate_sr(
             scores[model]["ssim"].append(value_ssim)
             scores[model]["texture"].append(texture(output[scale:-scale, scale:-scale]) / reference_texture)
             scores[model]["grid"].append(block_grid_energy(output, period=period))
-            scores[model]["shuffle_grid"].append(block_grid_energy(output, period=scale))
+            scores[model]["checkerboard"].append(periodic_pattern(output, period=scale))
             log.info("%s %s: %.2f dB", path.name, model, value_psnr)
     results = {model: {k: float(np.mean(v)) for k, v in metrics.items()} for model, metrics in scores.items()}
     results["ground truth"] = {k: float(np.mean(v)) for k, v in truth.items()}

@@ -128,6 +128,24 @@ def texture(rgb: np.ndarray) -> float:
     return float(np.mean(np.abs(laplace(rgb_to_y(rgb)))))
 
 
+def periodic_pattern(rgb: np.ndarray, *, period: int) -> float:
+    """How strongly fine detail repeats with ``period`` pixels (0: not at all): a sub-pixel checkerboard.
+
+    The luma's Laplacian is averaged over each of the ``period`` x ``period`` positions of a grid
+    of that period; in a photo those means are all near zero, while a pixel shuffle whose sub-pixel
+    outputs drift apart gives each position its own offset. Returns the root mean square of the
+    position means over the mean absolute Laplacian.
+    """
+    from scipy.ndimage import laplace
+
+    detail = laplace(rgb_to_y(rgb))
+    height, width = (detail.shape[0] // period) * period, (detail.shape[1] // period) * period
+    if height == 0 or width == 0:
+        raise ValueError(f"the image is too small ({rgb.shape[1]}x{rgb.shape[0]}) for a {period}-pixel pattern")
+    positions = detail[:height, :width].reshape(height // period, period, width // period, period).mean(axis=(0, 2))
+    return float(np.sqrt(np.mean(positions**2)) / np.mean(np.abs(detail)))
+
+
 def block_grid_energy(rgb: np.ndarray, *, period: int) -> float:
     """How strongly an image shows a grid of blocks ``period`` pixels wide (1.0: none; above: visible edges).
 

@@ -14,7 +14,7 @@ from skimage import data as skdata
 from ganapps import hub
 from ganapps.evaluation import evaluate_sr, modcrop
 from ganapps.imaging import read_image
-from ganapps.metrics import block_grid_energy, psnr, psnr_ssim_y, rgb_to_y, ssim, texture
+from ganapps.metrics import block_grid_energy, periodic_pattern, psnr, psnr_ssim_y, rgb_to_y, ssim, texture
 from ganapps.models import realesrgan, srgan
 from ganapps.photos import denoise_strength, upscale
 from ganapps.tiling import tiled_apply
@@ -248,7 +248,7 @@ def test_web_photo_evaluation_scores_jpeg_inputs_and_the_grid(sr_model, tmp_path
     web = evaluate_sr(tmp_path, models=["bicubic"], jpeg_quality=50)
     assert web["bicubic"]["psnr"] < clean["bicubic"]["psnr"] - 0.3  # the JPEG costs fidelity
     assert web["bicubic"]["grid"] > clean["bicubic"]["grid"]  # and shows its blocks
-    assert set(web["ground truth"]) == {"grid", "shuffle_grid"}
+    assert set(web["ground truth"]) == {"grid", "checkerboard"}
     assert web["bicubic"]["texture"] < 0.7  # bicubic is smooth: the oil-painting end of the texture ratio
     result = subprocess.run(
         [sys.executable, "-m", "ganapps", "evaluate", "sr", "--data", str(tmp_path), "--models", "bicubic", sr_model,
@@ -306,3 +306,14 @@ def test_cli_upscale_takes_a_denoise_strength(paired_model, tmp_path):
     expected = upscale(tmp_path / "noisy.png", model=paired_model, denoise=0.0).to_array()
     assert np.array_equal(np.asarray(Image.open(tmp_path / "0" / "noisy.png")), expected)
     assert not np.array_equal(np.asarray(Image.open(tmp_path / "1" / "noisy.png")), expected)
+
+
+def test_periodic_pattern_sees_a_sub_pixel_checkerboard_and_not_a_photo():
+    image = np.asarray(photo((256, 256))).astype(np.float64)
+    assert periodic_pattern(image, period=4) < 0.1
+    checkered = image.copy()
+    checkered[::4, ::4] += 6  # one of the 16 sub-pixel positions a little brighter
+    assert periodic_pattern(np.clip(checkered, 0, 255), period=4) > 0.3
+    assert periodic_pattern(np.clip(checkered, 0, 255), period=3) < 0.1  # another period does not see it
+    with pytest.raises(ValueError, match="too small"):
+        periodic_pattern(image[:3, :3], period=4)
