@@ -33,6 +33,8 @@ def main():
     parser.add_argument("--shrink", type=int, default=4, help="how much the original is shrunk first")
     parser.add_argument("--quality", type=int, default=75)
     parser.add_argument("--models", nargs="+", required=True)
+    parser.add_argument("--denoise", nargs="+", metavar="STRENGTH",
+                        help="one per model: its denoise strength, or '-' for the model's default (or none)")
     parser.add_argument("--box", type=int, nargs=4, default=[36, 12, 48, 48], metavar=("LEFT", "TOP", "WIDTH", "HEIGHT"))
     parser.add_argument("--out", required=True, help="the strip (JPEG or PNG)")
     args = parser.parse_args()
@@ -48,8 +50,12 @@ def main():
     web = jpeg_roundtrip(np.asarray(small), args.quality)
     left, top, width, height = args.box
     window = (4 * left, 4 * top, 4 * (left + width), 4 * (top + height))
-    names = ["bicubic", *args.models]
-    panels = [upscale(web, model=name).to_pil().crop(window) for name in names]
+    strengths = args.denoise or ["-"] * len(args.models)
+    if len(strengths) != len(args.models):
+        parser.error(f"--denoise takes one value per model ({len(args.models)}), got {len(strengths)}")
+    runs = [("bicubic", None)] + [(m, None if d == "-" else float(d)) for m, d in zip(args.models, strengths)]
+    panels = [upscale(web, model=name, denoise=d).to_pil().crop(window) for name, d in runs]
+    names = [name if d is None else f"{name}, denoise {d:g}" for name, d in runs]
     reference = Image.fromarray(original).resize((4 * web.shape[1], 4 * web.shape[0]), Image.BICUBIC).crop(window)
     panels.append(reference)
     labels = [*names, "original"]

@@ -230,15 +230,16 @@ def random_degradation(rng: np.random.Generator) -> Degradation:
 
 
 def mild_degradation(rng: np.random.Generator) -> Degradation:
-    """A chain with no noise and at most a light blur and a high-quality JPEG: a well-exposed photo shrunk with care.
+    """A chain without noise: at most a light blur, then a downscale, most often saved as a JPEG.
 
-    A model trained on it enlarges grain and fine texture instead of taking them for noise: the
-    "no denoising" end of a denoise-strength blend (Real-ESRGAN's general model and its ``-wdn``
-    twin), whose other end is trained on ``random_degradation``.
+    The photos of the web: shrunk and compressed, but not noisy. A model trained on it removes
+    compression blocks and enlarges grain and fine texture instead of taking them for noise: the
+    "no denoising" end of a denoise-strength blend (as Real-ESRGAN's general model and its
+    ``-wdn`` twin), whose other end is trained on ``random_degradation``.
     """
     methods = list(RESIZE_METHODS)
-    first = Order(kernel=_random_kernel(rng, (0.2, 1.0)) if rng.random() < 0.5 else None)
-    quality = int(rng.integers(85, 96)) if rng.random() < 0.5 else None
+    first = Order(kernel=_random_kernel(rng, (0.2, 1.0)) if rng.random() < 0.3 else None)
+    quality = int(rng.integers(30, 96)) if rng.random() < 0.8 else None
     return Degradation(first=first, final_method=str(rng.choice(methods)), final_quality=quality)
 
 

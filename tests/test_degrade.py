@@ -182,33 +182,11 @@ def test_receptive_radius_bounds_what_an_output_pixel_sees(hr_conv):
     assert config.receptive_radius - 2 <= reach <= config.receptive_radius
 
 
-def test_mild_chains_add_no_noise_and_keep_jpeg_quality_high():
+def test_mild_chains_add_no_noise_and_blur_lightly():
     draws = [degrade.mild_degradation(np.random.default_rng(seed)) for seed in range(300)]
     assert all(d.second is None and d.first.noise is None and d.first.quality is None and d.first.scale == 1.0 for d in draws)
     qualities = [d.final_quality for d in draws if d.final_quality is not None]
-    assert 0.3 < len(qualities) / len(draws) < 0.7 and min(qualities) >= 85
+    assert 0.7 < len(qualities) / len(draws) < 0.9 and min(qualities) < 40 and max(qualities) > 90  # web JPEGs
     sigmas = [d.first.kernel[1] for d in draws if d.first.kernel is not None]
-    assert sigmas and max(sigmas) <= 1.0
+    assert 0.2 < len(sigmas) / len(draws) < 0.4 and max(sigmas) <= 1.0
     assert set(degrade.DEGRADATIONS) == {"web", "mild"}
-
-
-def test_the_convolution_after_the_shuffle_starts_as_the_identity_and_grows_from_a_model_without_it(tmp_path):
-    from ganapps import hub
-    from ganapps.training import Run, TrainConfig
-
-    torch.manual_seed(0)
-    plain = realesrgan.Generator(realesrgan.Config.tiny())
-    for parameter in plain.parameters():
-        torch.nn.init.normal_(parameter, 0.0, 0.1)
-    hub.save(plain, tmp_path / "plain")
-    for index in range(10):
-        cv2.imwrite(str(tmp_path / f"{index}.png"), skdata.astronaut()[index * 30 : index * 30 + 160, 100:260])
-    cfg = dict(family="realesrgan", data=(str(tmp_path),), out=str(tmp_path / "run"), tiny=True, init=str(tmp_path / "plain"),
-               model={"hr_conv": True})
-    with pytest.raises(ValueError, match="--grow starts a larger architecture"):
-        Run(TrainConfig(**cfg))
-    grown = Run(TrainConfig(**cfg, grow=True)).state.models["generator"].eval()
-    image = torch.rand(1, 3, 12, 12)
-    with torch.no_grad():
-        assert torch.allclose(grown(image), plain.eval()(image), atol=1e-6)
-        assert grown.hr_conv is not None and plain.hr_conv is None
