@@ -203,6 +203,29 @@ def test_upscale_defaults_to_the_photo_model(client, tmp_path):
     assert "with photo-x4 in" in summary and Image.open(after).size == (80, 48)
 
 
+def test_upscale_denoise_strength_through_the_api(client, tmp_path):
+    import numpy as np
+    from gradio_client import handle_file
+
+    from ganapps.photos import denoise_strength
+
+    grainy = np.clip(np.random.default_rng(0).normal(128, 20, (24, 32, 3)), 0, 255).astype(np.uint8)
+    upload = write_upload(tmp_path, "grainy.png", Image.fromarray(grainy))
+    results = {}
+    for strength in (0.0, 1.0):
+        (_, after), png, summary = client.predict(handle_file(upload), "photo-x4", 4, strength, api_name="/upscale")
+        assert f"(denoise {strength:g})" in summary
+        results[strength] = np.asarray(Image.open(png)).astype(float)
+    # grain kept at 0, removed at 1: the strong end leaves a smoother picture
+    assert np.abs(np.diff(results[0.0], axis=1)).mean() > np.abs(np.diff(results[1.0], axis=1)).mean()
+    _, _, summary = client.predict(handle_file(upload), "photo-x4", 4, api_name="/upscale")
+    assert f"(denoise {denoise_strength('photo-x4'):g})" in summary  # the model's own default
+    _, _, summary = client.predict(handle_file(upload), "srresnet-x4", 4, 0.3, api_name="/upscale")
+    assert "denoise" not in summary  # a model without the control ignores it
+    with pytest.raises(Exception, match="denoise|maximum"):
+        client.predict(handle_file(upload), "photo-x4", 4, 1.5, api_name="/upscale")
+
+
 def test_upscale_keeps_sixteen_bit_depth_in_the_download(client, tmp_path):
     import cv2
     import numpy as np

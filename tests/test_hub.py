@@ -166,3 +166,30 @@ def test_denoise_twin_blends_the_weights_and_is_refused_where_there_is_none(tmp_
         hub.save(strong, tmp_path / "bad", mild=mild)
     with pytest.raises(ValueError, match="same network"):
         hub.save(strong, tmp_path / "bad", mild=realesrgan.Generator(realesrgan.Config(channels=4, num_blocks=1)), default_denoise=0.5)
+
+
+def test_cli_pair_writes_a_model_with_a_denoise_control(tmp_path):
+    import subprocess
+    import sys
+
+    from ganapps.models import realesrgan
+
+    from .conftest import ROOT
+
+    torch.manual_seed(0)
+    for name in ("strong", "mild"):
+        hub.save(realesrgan.Generator(realesrgan.Config.tiny()), tmp_path / name)
+    result = subprocess.run(
+        [sys.executable, "-m", "ganapps", "pair", str(tmp_path / "strong"), str(tmp_path / "mild"), "--default-denoise", "0.6",
+         "--out", str(tmp_path / "paired")], cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert hub.load_config(str(tmp_path / "paired"))["default_denoise"] == 0.6
+    assert (tmp_path / "paired" / hub.MILD_WEIGHTS_FILE).is_file()
+    mild = hub.load(str(tmp_path / "mild")).state_dict()
+    assert all(torch.equal(v, mild[k]) for k, v in hub.load(str(tmp_path / "paired"), denoise=0.0).state_dict().items())
+    refused = subprocess.run(
+        [sys.executable, "-m", "ganapps", "pair", str(tmp_path / "strong"), str(tmp_path / "mild"), "--default-denoise", "2",
+         "--out", str(tmp_path / "bad")], cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert refused.returncode == 2 and "denoise must be a strength in 0..1" in refused.stderr

@@ -13,10 +13,14 @@ paper:
 The generator follows Real-ESRGAN's compact model (SRVGGNetCompact, behind its fast general models):
 3x3 convolutions all at the input's resolution and a single pixel shuffle to x4 at the end, added to
 a bicubic upscale of the input. Unlike SRResNet it has no convolutions at 2x and 4x, which are
-most of SRResNet's cost: it takes about a third of its time per pixel. Unlike SRVGGNetCompact, its
-convolutions sit in residual blocks with a long skip (SRResNet's body): the plain stack learned
-nothing in 300 steps with PyTorch's default initialisation, and +0.37 dB over bicubic with Kaiming's,
-where the residual body gained +0.55 dB (clean crops, same steps; CPU training needs the fast start).
+most of SRResNet's cost. Unlike SRVGGNetCompact, its convolutions sit in residual blocks with a
+long skip (SRResNet's body), which starts learning much sooner on a CPU budget (the model card
+has the comparison). With ``hr_conv`` one more 3x3 convolution runs after the shuffle, at the
+output's resolution, so that neighbouring sub-pixel positions share their detail instead of
+drifting apart into a 4-pixel checkerboard during the GAN phase.
+
+A denoise control, as Real-ESRGAN's general model has: the same network trained on noise-free
+degradations (``degrade.mild_degradation``) ships beside it, and the two are blended weight by weight.
 
 The perceptual term is the distance between VGG19 features (conv5_4) when torchvision already has
 the ImageNet weights on disk; otherwise it is the distance between the discriminator's own
@@ -49,8 +53,7 @@ ADVERSARIAL_WEIGHT = 0.1  # Real-ESRGAN's weights: L1 1, perceptual 1, GAN 0.1
 PERCEPTUAL_WEIGHT = 1.0
 FEATURE_MATCHING_WEIGHT = 0.1  # the perceptual term without VGG: as srgan's
 # The discriminator learns at 4x the generator's rate (TTUR, Heusel et al. 2017): at the same rate the
-# spectrally normalised U-Net stayed near chance (loss 1.37 of 1.39) for 750 steps, and the generator
-# learned no texture from it.
+# spectrally normalised U-Net stayed near chance, and the generator learned no texture from it.
 DISCRIMINATOR_LR_RATIO = 4
 
 
