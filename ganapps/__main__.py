@@ -136,7 +136,7 @@ def _restore(args) -> None:
         )
     else:
         work = lambda path, progress: photos.derain(  # noqa: E731
-            path, model=args.model, tile=args.tile, device=args.device, progress=progress
+            path, model=args.model, strength=args.strength, tile=args.tile, device=args.device, progress=progress
         )
     out = Path(args.out)
     failures = 0
@@ -268,8 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--denoise", type=float, metavar="STRENGTH",
                    help="0..1 for photo-x4 and photo-x4-psnr: 0 keeps noise and grain, 1 removes them "
                         "(default: the model's own, in its model card)")
-    _photo_command(sub, "derain", "remove rain from photos", model="derain-idcgan-mix",
-                   model_help="derain-idcgan-mix (default), derain-idcgan, or a derain checkpoint folder or Hub repo id", tile=512)
+    p = _photo_command(sub, "derain", "remove rain from photos", model="derain-idcgan-mix",
+                       model_help="derain-idcgan-mix (default), derain-idcgan, or a derain checkpoint folder or Hub repo id",
+                       tile=512)
+    p.add_argument("--strength", type=float, default=1.0,
+                   help="0..1: the share of the rain removed (1: all of it, 0.5: half; default 1)")
 
     p = sub.add_parser("evaluate", help="benchmark protocols (sr: PSNR/SSIM on Y of x4 super-resolution)")
     p.add_argument("task", choices=["sr", "derain"])

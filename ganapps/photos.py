@@ -130,6 +130,7 @@ def derain(
     image,
     *,
     model: str = DERAIN_MODELS[0],
+    strength: float = 1.0,
     tile: int = 512,
     device="cpu",
     progress: Callable[[int, int], None] | None = None,
@@ -140,10 +141,14 @@ def derain(
     ``image``: a path, bytes, PIL image or numpy array (grayscale, RGBA with alpha kept as is,
     16-bit kept 16-bit). ``model``: "derain-idcgan-mix" (trained on Rain800 and synthetic rain),
     "derain-idcgan" (synthetic rain only), or any derain checkpoint name, folder or Hub repo id.
+    ``strength`` (0..1): the share of the predicted rain layer (photo minus derained) that is taken
+    away; 1 removes it all, 0.5 half of it (a little rain kept where the full result looks too smooth).
     ``tile`` bounds memory (pixels per tile side, any size); each tile gets the network's whole
     receptive field as context and starts on its pooling grid, so the result does not depend on it.
     """
     _check_tile(tile)
+    if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
+        raise ValueError(f"strength must be in 0..1 (the share of the rain removed), got {strength!r}")
     hub.check_family(model, "derain", needs=f"one of: {', '.join(DERAIN_MODELS)}")
     picture = read_image(image, max_pixels=max_pixels)
     generator = hub.load_cached(model, str(device)).to(memory_format=torch.channels_last)
@@ -153,6 +158,8 @@ def derain(
         functools.partial(derain_family.restore, statistics=statistics), generator, rgb, scale=1, tile=tile,
         overlap=generator.config.receptive_radius, align=derain_family.GRID, device=device, progress=progress,
     )
+    if strength != 1.0:
+        color = rgb + strength * (color - rgb)  # photo minus a share of its rain layer
     if picture.grayscale:
         color = color.mean(dim=1, keepdim=True)
     return Picture(color.clamp(0, 1), picture.alpha, picture.bit_depth)

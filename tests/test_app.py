@@ -274,6 +274,23 @@ def test_derain_returns_comparison_and_full_size_png(client, tmp_path, model):
     assert Image.open(derained).size == (45, 31) and "gain" in report
 
 
+def test_derain_strength_through_the_api(client, tmp_path):
+    import numpy as np
+    from gradio_client import handle_file
+
+    from ganapps.rain import RainParams, add_rain
+    from skimage import data as skdata
+
+    rainy = (add_rain(skdata.coffee()[:40, :56], RainParams(), seed=4) * 255).round().astype(np.uint8)
+    upload = write_upload(tmp_path, "rainy.png", Image.fromarray(rainy))
+    _, kept, summary = client.predict(handle_file(upload), "derain-idcgan-mix", 0.0, api_name="/derain")
+    assert np.array_equal(np.asarray(Image.open(kept)), rainy) and "(strength 0)" in summary
+    _, full, summary = client.predict(handle_file(upload), "derain-idcgan-mix", api_name="/derain")  # the default: 1
+    assert not np.array_equal(np.asarray(Image.open(full)), rainy) and "strength" not in summary
+    with pytest.raises(Exception, match="strength|maximum"):
+        client.predict(handle_file(upload), "derain-idcgan-mix", 2.0, api_name="/derain")
+
+
 @pytest.mark.parametrize(
     "content, model, message",
     [

@@ -287,3 +287,23 @@ def test_cli_uses_the_default_model_and_reports_bad_inputs(tmp_path):
     written = np.asarray(Image.open(tmp_path / "out" / "rainy.png")).astype(int)
     for model, same in (("derain-idcgan-mix", True), ("derain-idcgan", False)):  # the library's default, whatever the tile
         assert (np.abs(written - derain(photo, model=model).to_array()).max() <= 1) == same
+
+
+def test_strength_removes_that_share_of_the_rain_layer(rain_model, tmp_path):
+    rainy = (add_rain(skdata.coffee()[:40, :56], RainParams(), seed=3) * 255).round().astype(np.uint8)
+    full = derain(rainy, model=rain_model).to_array().astype(int)
+    assert np.array_equal(derain(rainy, model=rain_model, strength=0.0).to_array(), rainy)  # nothing removed
+    half = derain(rainy, model=rain_model, strength=0.5).to_array().astype(int)
+    assert np.abs(half - (rainy.astype(int) + full) / 2).max() <= 1
+    gray = np.asarray(Image.fromarray(rainy).convert("L"))
+    assert np.array_equal(derain(gray, model=rain_model, strength=0.0).to_array(), gray)  # gray stays gray
+    for bad in (-0.1, 1.5, True):
+        with pytest.raises(ValueError, match="strength must be in 0..1"):
+            derain(rainy, model=rain_model, strength=bad)
+    Image.fromarray(rainy).save(tmp_path / "rainy.png")
+    result = subprocess.run(
+        [sys.executable, "-m", "ganapps", "derain", str(tmp_path / "rainy.png"), "--out", str(tmp_path / "out"),
+         "--model", rain_model, "--strength", "0.5"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert np.abs(np.asarray(Image.open(tmp_path / "out" / "rainy.png")).astype(int) - half).max() <= 1

@@ -34,12 +34,13 @@ def _preview(image):
 
 
 @user_errors(threads=ALL_CORES)
-def derain(image: str, model: str = MODELS[0][1], progress=gr.Progress()):
+def derain(image: str, model: str = MODELS[0][1], strength: float = 1.0, progress=gr.Progress()):
     """Remove rain streaks from a photo with an ID-CGAN deraining model.
 
     Args:
         image: the rainy photo (PNG, JPEG, WebP, BMP, TIFF; grayscale, RGBA and 16-bit kept), up to 16.8 megapixels.
         model: "derain-idcgan-mix" (trained on Rain800 and synthetic rain; the default) or "derain-idcgan" (synthetic rain only).
+        strength: 0..1, the share of the predicted rain removed (1: all of it; 0.5: half, a little rain kept).
 
     Returns:
         A (rainy, derained) pair for comparison, the full-size result as a PNG file, and a summary.
@@ -47,14 +48,16 @@ def derain(image: str, model: str = MODELS[0][1], progress=gr.Progress()):
     path = uploaded_path(required("image", image))
     started = time.perf_counter()
     model = required("model", model)
-    result = photos.derain(path, model=model, progress=lambda done, total: progress((done, total), desc="tiles"))
+    strength = required("strength", strength)
+    result = photos.derain(path, model=model, strength=strength, progress=lambda done, total: progress((done, total), desc="tiles"))
     elapsed = time.perf_counter() - started
     before = read_image(path, max_pixels=photos.MAX_DERAIN_PIXELS).to_pil()
     folder = output_folder()
     target = result.save(folder / f"{Path(path).stem}-derained.png")
     width, height = result.size
     comparison = (preview_png(_preview(before), folder), preview_png(_preview(result.to_pil()), folder))
-    return comparison, str(target), f"{width}x{height} derained with {model} in {elapsed:.1f} s"
+    kept = f" (strength {strength:g})" if strength != 1 else ""
+    return comparison, str(target), f"{width}x{height} derained with {model}{kept} in {elapsed:.1f} s"
 
 
 @user_errors(threads=ALL_CORES)
@@ -100,13 +103,15 @@ def build() -> None:
             image = gr.Image(type="filepath", image_mode=None, label="Rainy photo", sources=["upload", "clipboard"])
             shipped = [(label, name) for label, name in MODELS if name in hub.available()]
             model = gr.Radio(shipped, value=shipped[0][1], label="Model")
+            strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength",
+                                 info="The share of the rain removed: 1 all of it, 0.5 half (keeps a little rain)")
             go = gr.Button("Derain", variant="primary")
             gr.Examples(rainy_examples(), inputs=image, label="Synthetic rain on scikit-image photos")
         with gr.Column(scale=2):
             comparison = gr.ImageSlider(label="Rainy ↔ derained", type="pil", format="png")
             download = gr.File(label="Full-resolution PNG")
             summary = gr.Markdown()
-    go.click(derain, [image, model], [comparison, download, summary], api_name="derain", preprocess=False)
+    go.click(derain, [image, model, strength], [comparison, download, summary], api_name="derain", preprocess=False)
 
     gr.Markdown("### Make it rain\nAdd synthetic rain to a clean photo, derain it, and see what was recovered.")
     with gr.Row():
