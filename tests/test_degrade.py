@@ -182,11 +182,11 @@ def test_receptive_radius_bounds_what_an_output_pixel_sees(hr_conv):
     assert config.receptive_radius - 2 <= reach <= config.receptive_radius
 
 
-def test_mild_chains_add_no_noise_and_blur_lightly():
+def test_mild_chains_add_no_noise_blur_lightly_and_compress_little():
     draws = [degrade.mild_degradation(np.random.default_rng(seed)) for seed in range(300)]
     assert all(d.second is None and d.first.noise is None and d.first.quality is None and d.first.scale == 1.0 for d in draws)
     qualities = [d.final_quality for d in draws if d.final_quality is not None]
-    assert 0.7 < len(qualities) / len(draws) < 0.9 and min(qualities) < 40 and max(qualities) > 90  # web JPEGs
+    assert 0.35 < len(qualities) / len(draws) < 0.65 and min(qualities) >= 85
     sigmas = [d.first.kernel[1] for d in draws if d.first.kernel is not None]
     assert 0.2 < len(sigmas) / len(draws) < 0.4 and max(sigmas) <= 1.0
     assert set(degrade.DEGRADATIONS) == {"web", "mild"}
