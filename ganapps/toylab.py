@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from . import games
 from .models import toy
 from .training import Run, TrainConfig, training_steps
 
@@ -228,6 +229,51 @@ def start_worker(server: int, niceness: int = 0) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401  (the first frame need not wait for it)
+
+
+# What theory says each update rule does on the Dirac-GAN, as a test of a path's end / start distance.
+DIRAC_TARGETS = {"simultaneous": "> 1 (moves away)", "alternating": "0.5..2 (circles, no convergence)", "r1": "< 0.05 (converges)"}
+
+
+def dirac_holds(rule: str, ratio: float) -> bool:
+    """Whether a path's final / starting distance to the equilibrium is what ``DIRAC_TARGETS`` says of its rule."""
+    return {"simultaneous": ratio > 1, "alternating": 0.5 <= ratio <= 2, "r1": ratio < 0.05}[rule]
+
+
+def dirac_lesson(*, lr: float = 0.1, steps: int = 300, gamma: float = 1.0, dpi: int = 80) -> tuple[Image.Image, dict]:
+    """The Dirac-GAN (``games.dirac_path``) from (1, 1) under each update rule: the picture and the numbers.
+
+    The picture is the gradient vector field over (theta, psi) with each rule's path on it; the
+    numbers are each path's final distance to the equilibrium (0, 0) over its first.
+    """
+    if not 0 < lr <= 1 or not 1 <= steps <= 5000 or not 0 < gamma <= 10:
+        raise ValueError(f"lr must be in (0, 1], steps in 1..5000, gamma in (0, 10]; got {lr}, {steps}, {gamma}")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = {rule: games.dirac_path(rule, steps=int(steps), lr=lr, gamma=gamma) for rule in games.UPDATE_RULES}
+    ratios = {rule: float(np.linalg.norm(path[-1]) / np.linalg.norm(path[0])) for rule, path in paths.items()}
+    reach = max(2.0, min(6.0, 1.1 * max(np.abs(path).max() for path in paths.values())))
+    grid = np.linspace(-reach, reach, 17)
+    theta, psi = np.meshgrid(grid, grid)
+    d_theta, d_psi = games.dirac_field(theta, psi)
+    fig, ax = plt.subplots(figsize=(6.4, 5.2), dpi=dpi)
+    ax.quiver(theta, psi, d_theta, d_psi, color="0.7", angles="xy")
+    labels = {"simultaneous": "simultaneous steps", "alternating": "alternating steps", "r1": f"simultaneous + R1 (gamma {gamma:g})"}
+    for (rule, path), colour in zip(paths.items(), ("tab:red", "tab:blue", "tab:green")):
+        ax.plot(path[:, 0], path[:, 1], color=colour, lw=1.2, label=f"{labels[rule]}: distance x{ratios[rule]:.2g}")
+    ax.plot([1.0], [1.0], "ko", ms=4)
+    ax.plot([0.0], [0.0], "k*", ms=10, label="equilibrium (0, 0)")
+    ax.set(xlim=(-reach, reach), ylim=(-reach, reach), xlabel="generator position theta", ylabel="discriminator weight psi",
+           title=f"Dirac-GAN, {int(steps)} steps of rate {lr:g}")
+    ax.legend(loc="lower left", fontsize=7)
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.1, top=0.93)
+    fig.canvas.draw()
+    picture = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
+    plt.close(fig)
+    return picture, ratios
 
 
 def kde(samples: np.ndarray, xs: np.ndarray, bandwidth: float | None = None) -> np.ndarray:

@@ -16,7 +16,7 @@ from .conftest import ROOT
 
 API_NAMES = {
     "/dcgan_sample", "/dcgan_interpolate", "/cgan_sample", "/cgan_write_number", "/cgan_write_number_submit",
-    "/infogan_sample", "/infogan_traversal", "/upscale", "/derain", "/make_rain",
+    "/infogan_sample", "/infogan_traversal", "/upscale", "/derain", "/make_rain", "/game_equilibrium", "/dirac_gan",
 }
 LAB_API_NAMES = {"/toy_reset", "/toy_step", "/toy_play", "/toy_tick", "/toy_pause"}  # session state: API only, not MCP
 
@@ -127,6 +127,17 @@ def test_bad_inputs_get_clear_errors_and_the_app_keeps_serving(client, args, api
         client.predict(*args, api_name=api_name)
     assert re.search(message, str(caught.value)), str(caught.value)
     assert len(gallery_images(client.predict(1, 0, api_name="/dcgan_sample"))) == 1
+
+
+def test_game_lesson_finds_the_equilibria_and_runs_the_dirac_gan(client):
+    table = client.predict("boxed pigs", api_name="/game_equilibrium")
+    assert "**4**, **4** ★" in table and "small pig *wait*" in table
+    assert "confess*, prisoner B *confess*" in client.predict("prisoner's dilemma", api_name="/game_equilibrium")
+    picture, distances = client.predict(0.1, 300, 1.0, api_name="/dirac_gan")
+    assert Image.open(picture).width > 300
+    assert [line.split("|")[-2].strip() for line in distances.splitlines()[2:]] == ["yes", "yes", "yes"]
+    with pytest.raises(Exception, match="unknown game|not in the list"):
+        client.predict("chicken", api_name="/game_equilibrium")
 
 
 def step_shown(numbers: str) -> int:

@@ -108,3 +108,12 @@ def test_cli_trains_a_toy_gan_and_writes_its_report(tmp_path):
     assert {"modes_covered", "high_quality_fraction", "mean_d_real", "mean_d_fake", "value"} <= set(metrics)
     assert metrics["step"] == 40 and (tmp_path / "final.png").is_file()
     assert json.loads((tmp_path / "train_config.json").read_text())["model"] == {"loss": "hinge"}
+
+
+def test_dirac_lesson_draws_the_three_rules_and_each_does_what_theory_says():
+    picture, ratios = toylab.dirac_lesson(lr=0.1, steps=300, gamma=1.0)
+    assert picture.size[0] > 300 and set(ratios) == {"simultaneous", "alternating", "r1"}
+    assert all(toylab.dirac_holds(rule, ratio) for rule, ratio in ratios.items())
+    assert not toylab.dirac_holds("r1", ratios["alternating"]) and not toylab.dirac_holds("alternating", ratios["r1"])
+    with pytest.raises(ValueError, match="steps in 1..5000"):
+        toylab.dirac_lesson(steps=0)

@@ -10,9 +10,9 @@ import time
 
 import gradio as gr
 
-from .. import toylab
+from .. import games, toylab
 from ..models import toy
-from .common import ALL_CORES, user_errors
+from .common import ALL_CORES, required, user_errors
 
 # While playing, a timer in the page asks for a frame every TICK_SECONDS: a lab process trains for
 # TRAIN_SECONDS of CPU time (at least MIN_STEPS steps) and draws (about 0.2 s), and the server's
@@ -148,6 +148,60 @@ def preset(name: str):
     return [getattr(config, field) for field in CONTROLS] + [frozen]
 
 
+def _payoff_markdown(game: games.Game) -> str:
+    """The payoff table, each player's best responses in bold, and the pure Nash equilibria named."""
+    table, (rows, columns) = game.table, game.actions
+    best_row, best_column = games.best_responses(game, 0), games.best_responses(game, 1)
+    equilibria = games.pure_nash(game)
+
+    def cell(i, j):
+        mine, theirs = (f"{v:g}" for v in table[i, j])
+        mine = f"**{mine}**" if i in best_row[j] else mine
+        theirs = f"**{theirs}**" if j in best_column[i] else theirs
+        return f"{mine}, {theirs}" + (" ★" if (i, j) in equilibria else "")
+
+    lines = [f"| {game.players[0]} \\ {game.players[1]} | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    lines += [f"| {action} | " + " | ".join(cell(i, j) for j in range(len(columns))) + " |" for i, action in enumerate(rows)]
+    found = "; ".join(f"{game.players[0]} *{rows[i]}*, {game.players[1]} *{columns[j]}*" for i, j in equilibria) or "none in pure actions"
+    return ("\n".join(lines) + f"\n\nPayoffs are ({game.players[0]}, {game.players[1]}); a **bold** payoff is that "
+            f"player's best response to the other's action. Pure Nash equilibrium (★, both best responses): {found}. "
+            + game.story)
+
+
+@user_errors
+def game_equilibrium(name: str):
+    """Show a two-player game's payoff table and its pure Nash equilibria, found by best responses.
+
+    Args:
+        name: "prisoner's dilemma" or "boxed pigs".
+
+    Returns:
+        The payoff table (Markdown) with each player's best responses in bold and the equilibria marked.
+    """
+    if name not in games.GAMES:
+        raise ValueError(f"unknown game {name!r}; available: {', '.join(games.GAMES)}")
+    return _payoff_markdown(games.GAMES[name])
+
+
+@user_errors
+def dirac_gan(lr: float, steps: int, gamma: float):
+    """Gradient descent on the Dirac-GAN (Mescheder et al. 2018) under three update rules, from the same start.
+
+    Args:
+        lr: the step size of both players, in (0, 1].
+        steps: how many steps, 1..5000.
+        gamma: the weight of the R1 gradient penalty of the third path, in (0, 10].
+
+    Returns:
+        The vector field of (generator position, discriminator weight) with each path on it, and each
+        path's final distance to the equilibrium over its starting distance.
+    """
+    picture, ratios = toylab.dirac_lesson(lr=required("lr", lr), steps=int(required("steps", steps)), gamma=required("gamma", gamma))
+    rows = "\n".join(f"| {rule} | x{ratio:.3g} | {toylab.DIRAC_TARGETS[rule]} | {'yes' if toylab.dirac_holds(rule, ratio) else 'no'} |"
+                      for rule, ratio in ratios.items())
+    return picture, "| update rule | distance to (0, 0), end / start | theory | holds |\n|---|---|---|---|\n" + rows
+
+
 LESSONS = {
     "optimal discriminator": "G is frozen; D (dashed) converges to D* = p_data / (p_data + p_g) (orange).",
     "equilibrium": "p_g moves onto p_data and D flattens to 1/2; V(D, G) approaches -log 4.",
@@ -215,3 +269,34 @@ def build() -> None:
         button.click(lambda n=name: preset(n), None, [*controls, freeze], api_name=f"toy_lesson_{name.replace(' ', '_')}").then(
             reset, inputs, outputs, api_name=False
         )
+    _build_game_lesson()
+
+
+def _build_game_lesson() -> None:
+    first = next(iter(games.GAMES))
+    with gr.Accordion("The game and its equilibrium", open=False):
+        gr.Markdown(
+            "A Nash equilibrium is a pair of strategies where neither player gains by changing alone: each is a "
+            "best response to the other. A GAN is a two-player zero-sum game whose equilibrium is p_g = p_data, "
+            "D = 1/2 — but gradient descent finds a Nash equilibrium reliably only for convex problems."
+        )
+        with gr.Row():
+            game = gr.Radio(list(games.GAMES), value=first, label="Game", scale=1)
+            table = gr.Markdown(_payoff_markdown(games.GAMES[first]))
+        game.change(game_equilibrium, game, table, api_name="game_equilibrium")
+        gr.Markdown(
+            "**The Dirac-GAN** (Mescheder et al., 2018): the data is one point at 0, the generator puts all its "
+            "mass at theta, the discriminator is D(x) = psi x. The only equilibrium is (0, 0). From the same start, "
+            "simultaneous gradient steps spiral out, alternating steps circle, and a gradient penalty on D at the "
+            "data (R1) makes them converge."
+        )
+        with gr.Row():
+            with gr.Column(scale=1, min_width=260):
+                lr = gr.Slider(0.01, 0.5, value=0.1, step=0.01, label="Step size")
+                steps = gr.Slider(10, 2000, value=300, step=10, label="Steps")
+                gamma = gr.Slider(0.1, 5, value=1.0, step=0.1, label="R1 weight gamma")
+                run = gr.Button("Run the three rules", variant="primary")
+            with gr.Column(scale=2):
+                field = gr.Image(label="Vector field and paths", type="pil", format="png", interactive=False)
+                distances = gr.Markdown()
+        run.click(dirac_gan, [lr, steps, gamma], [field, distances], api_name="dirac_gan")
