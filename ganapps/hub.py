@@ -137,6 +137,11 @@ def load(
     return model.to(device).eval().requires_grad_(False)
 
 
+def verify(name: str, **fetch_options) -> None:
+    """Load every weight file of a model strictly (its denoise twin too); a ValueError says what is wrong."""
+    load(name, denoise=0.0 if has_denoise(name, **fetch_options) else None, **fetch_options)
+
+
 def check_denoise(denoise) -> None:
     if isinstance(denoise, bool) or not isinstance(denoise, (int, float)) or not 0.0 <= denoise <= 1.0:
         raise ValueError(f"denoise must be a strength in 0..1 (0 keeps noise and grain, 1 removes them), got {denoise!r}")
@@ -225,7 +230,7 @@ def push(name: str, repo_id: str, *, revision: str | None = None, private: bool 
     from huggingface_hub import HfApi
 
     folder = _fetch(name, CONFIG_FILE, checkpoints_dir).parent
-    load(str(folder))  # refuse to publish something that does not load strictly
+    verify(str(folder))  # refuse to publish something that does not load strictly
     api = HfApi(token=token)
     api.create_repo(repo_id, private=private, exist_ok=True)
     info = api.upload_folder(

@@ -136,7 +136,7 @@ def export_space(directory: str | Path, *, checkpoints: str | Path | None = None
             target = staging / "checkpoints" / name
             shutil.copytree(source / name, target, ignore=shutil.ignore_patterns(".*"))
             try:
-                hub.load(str(target))  # the copy, strictly: every tensor must match its config
+                hub.verify(str(target))  # the copy, strictly: every tensor must match its config
             except ValueError as err:  # a damaged file, weights that do not match the config, ...
                 raise ValueError(f"model {name!r} in {source} does not load, so it is not exported: {err}") from err
         (staging / "README.md").write_text(space_readme(), encoding="utf-8")

@@ -162,6 +162,10 @@ def test_denoise_twin_blends_the_weights_and_is_refused_where_there_is_none(tmp_
         hub.load(str(tmp_path / "plain"), denoise=0.5)
     with pytest.raises(ValueError, match=r"denoise must be a strength in 0\.\.1"):
         hub.load(str(tmp_path / "paired"), denoise=1.5)
+    hub.verify(str(tmp_path / "paired"))
+    (tmp_path / "paired" / hub.MILD_WEIGHTS_FILE).write_bytes(b"truncated")
+    with pytest.raises(ValueError, match="cannot be read"):
+        hub.verify(str(tmp_path / "paired"))  # what push and the Space export run first
     with pytest.raises(ValueError, match="go together"):
         hub.save(strong, tmp_path / "bad", mild=mild)
     with pytest.raises(ValueError, match="same network"):
