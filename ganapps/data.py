@@ -88,8 +88,9 @@ class PhotoPatches:
     flipped and rotated by multiples of 90 degrees, and its low-res input, made on the fly: the
     bicubic downscale (the benchmark's protocol), or with ``degraded`` a chain of blur, resize,
     noise and JPEG drawn from the step's seed by ``degrade.DEGRADATIONS[degradation]``: "web" (the
-    photos people upload) or "mild" (no noise: the grain-keeping end of a denoise blend). ``split`` keeps the "train" or "validation" photos of each folder (``split_files``), or
-    "all". Tensors are float in [0, 1].
+    photos people upload) or "mild" (no noise: the grain-keeping end of a denoise blend). ``split``
+    keeps the "train" or "validation" photos of each folder (``split_files``), or "all". Tensors are
+    float in [0, 1].
     """
 
     on_the_fly = True  # crops and degradations made per batch: DataLoader workers help

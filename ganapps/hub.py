@@ -2,8 +2,8 @@
 
 A model folder holds ``config.json`` (the architecture, plus ``"family"``), ``model.safetensors``
 and a model card ``README.md``; a photo model with a denoise control also ``mild.safetensors``, its
-twin trained on noise-free degradations (``load(..., denoise=)`` blends the two). Weights are read with safetensors only (never pickle) and strictly:
-every tensor must match. Names resolve in this order:
+twin trained on noise-free degradations (``load(..., denoise=)`` blends the two). Weights are read
+with safetensors only (never pickle) and strictly: every tensor must match. Names resolve in this order:
 
 1. an existing folder path;
 2. ``<checkpoints_dir>/<name>`` (default ``checkpoints/`` beside the package);

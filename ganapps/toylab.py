@@ -246,6 +246,8 @@ def dirac_lesson(*, lr: float = 0.1, steps: int = 300, gamma: float = 1.0, dpi: 
     The picture is the gradient vector field over (theta, psi) with each rule's path on it; the
     numbers are each path's final distance to the equilibrium (0, 0) over its first.
     """
+    if isinstance(steps, bool) or not float(steps).is_integer():
+        raise ValueError(f"steps must be a whole number, got {steps!r}")
     if not 0 < lr <= 1 or not 1 <= steps <= 5000 or not 0 < gamma <= 10:
         raise ValueError(f"lr must be in (0, 1], steps in 1..5000, gamma in (0, 10]; got {lr}, {steps}, {gamma}")
     import matplotlib

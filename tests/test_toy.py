@@ -117,3 +117,5 @@ def test_dirac_lesson_draws_the_three_rules_and_each_does_what_theory_says():
     assert not toylab.dirac_holds("r1", ratios["alternating"]) and not toylab.dirac_holds("alternating", ratios["r1"])
     with pytest.raises(ValueError, match="steps in 1..5000"):
         toylab.dirac_lesson(steps=0)
+    with pytest.raises(ValueError, match="steps must be a whole number"):
+        toylab.dirac_lesson(steps=12.5)

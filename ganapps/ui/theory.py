@@ -196,7 +196,7 @@ def dirac_gan(lr: float, steps: int, gamma: float):
         The vector field of (generator position, discriminator weight) with each path on it, and each
         path's final distance to the equilibrium over its starting distance.
     """
-    picture, ratios = toylab.dirac_lesson(lr=required("lr", lr), steps=int(required("steps", steps)), gamma=required("gamma", gamma))
+    picture, ratios = toylab.dirac_lesson(lr=required("lr", lr), steps=required("steps", steps), gamma=required("gamma", gamma))
     rows = "\n".join(f"| {rule} | x{ratio:.3g} | {toylab.DIRAC_TARGETS[rule]} | {'yes' if toylab.dirac_holds(rule, ratio) else 'no'} |"
                       for rule, ratio in ratios.items())
     return picture, "| update rule | distance to (0, 0), end / start | theory | holds |\n|---|---|---|---|\n" + rows
