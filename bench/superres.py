@@ -9,7 +9,7 @@ smooth "oil painting" look, over 1 invented grain). The web-photo table saves th
 JPEG (quality 75 and 50 by default) first, and adds the block-grid energy at the JPEG blocks' period
 (1.0: no grid) and the checkerboard, the fine detail that repeats every 4 pixels (the pixel
 shuffle's period; near 0 in photos), with the ground truth's own values beside them. ``--denoise-sweep`` scores the models that have a denoise control at each strength
-given, on the web photos of the first JPEG quality (how their default strength was chosen). ``--validation``
+given, on the web photos of each JPEG quality (how their default strength was chosen). ``--validation``
 folders are scored on their validation split (every 10th photo, never trained on by photo-x4).
 Speed: seconds per output megapixel, the models taking turns, and the ratio to ``srresnet-x4``
 measured in the same run (absolute times differ from machine to machine). Memory: peak resident
@@ -85,9 +85,10 @@ def main():
             table(f"x4 quality on web photos: bicubic downscale saved as JPEG quality {quality}",
                   web_header, quality_rows(sets, args.models, quality))
     paired = [model for model in args.models if denoise_strength(model) is not None]
-    for strength in args.denoise_sweep if paired else []:
-        table(f"Denoise strength {strength:g}, web photos (JPEG quality {args.jpeg[0]})",
-              web_header, quality_rows(sets, paired, args.jpeg[0], denoise=strength))
+    for quality in args.jpeg if paired else []:
+        for strength in args.denoise_sweep:
+            table(f"Denoise strength {strength:g}, web photos (JPEG quality {quality})",
+                  web_header, quality_rows(sets, paired, quality, denoise=strength))
 
     if args.skip_speed:
         return

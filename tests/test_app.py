@@ -211,7 +211,7 @@ def test_upscale_defaults_to_the_photo_model(client, tmp_path):
 
     upload = write_upload(tmp_path, "web.jpg", Image.new("RGB", (20, 12), (30, 160, 90)))
     (_, after), _, summary = client.predict(handle_file(upload), api_name="/upscale")  # model and scale left out
-    assert "with photo-x4 in" in summary and Image.open(after).size == (80, 48)
+    assert "with photo-x4 (denoise 0.25) in" in summary and Image.open(after).size == (80, 48)  # its default strength
 
 
 def test_upscale_denoise_strength_through_the_api(client, tmp_path):
