@@ -162,20 +162,25 @@ def _restore(args) -> None:
 def _interpolate(args) -> None:
     from .hub import interpolate, save
 
-    card = (f"---\nlibrary_name: ganapps\n---\n\n# Network interpolation of {args.first} and {args.second}\n\n"
-            f"Made with `python -m ganapps interpolate {args.first} {args.second} --weight {args.weight} --out {args.out}`:"
-            f" every weight is {1 - args.weight:g} x {args.first} + {args.weight:g} x {args.second}.\n")
+    card = _blend_card(f"Network interpolation of {args.first} and {args.second}",
+                       f"interpolate {args.first} {args.second} --weight {args.weight} --out {args.out}",
+                       f"every weight is {1 - args.weight:g} x {args.first} + {args.weight:g} x {args.second}.")
     print(save(interpolate(args.first, args.second, args.weight), args.out, card=card))
+
+
+def _blend_card(title: str, command: str, what: str) -> str:
+    """The model card of a model made from others by a command (interpolate, pair)."""
+    return f"---\nlibrary_name: ganapps\n---\n\n# {title}\n\nMade with `python -m ganapps {command}`: {what}\n"
 
 
 def _pair(args) -> None:
     from .hub import load, save
 
     model, mild = load(args.model), load(args.mild)
-    card = (f"---\nlibrary_name: ganapps\n---\n\n# {args.model} with the denoise twin {args.mild}\n\n"
-            f"Made with `python -m ganapps pair {args.model} {args.mild} --default-denoise {args.default_denoise} --out {args.out}`:"
-            f" denoise strength d gives every weight (1 - d) x {args.mild} + d x {args.model}; "
-            f"{args.default_denoise:g} unless asked otherwise.\n")
+    card = _blend_card(f"{args.model} with the denoise twin {args.mild}",
+                       f"pair {args.model} {args.mild} --default-denoise {args.default_denoise} --out {args.out}",
+                       f"denoise strength d gives every weight (1 - d) x {args.mild} + d x {args.model}; "
+                       f"{args.default_denoise:g} unless asked otherwise.")
     print(save(model, args.out, card=card, mild=mild, default_denoise=args.default_denoise))
 
 

@@ -27,10 +27,14 @@ def _preview(picture):
     return image
 
 
-def _denoise_control(model: str):
-    """The denoise slider for ``model``: its default strength, or hidden for a model without the control."""
+def _denoise_slider(model: str) -> dict:
+    """The denoise slider's state for ``model``: its default strength, or hidden for a model without the control."""
     default = photos.denoise_strength(model) if model else None
-    return gr.update(visible=default is not None, value=default if default is not None else 1.0)
+    return {"visible": default is not None, "value": 1.0 if default is None else default}
+
+
+def _denoise_control(model: str):
+    return gr.update(**_denoise_slider(model))
 
 
 @user_errors(threads=ALL_CORES)
@@ -82,9 +86,8 @@ def build() -> None:
             shipped = [(label, name) for label, name in MODELS if name == "bicubic" or name in hub.available()]
             model = gr.Radio(shipped, value=shipped[0][1], label="Model")
             scale = gr.Radio([2, 3, 4], value=4, label="Scale")
-            default = photos.denoise_strength(shipped[0][1])
             denoise = gr.Slider(
-                0, 1, step=0.05, value=1.0 if default is None else default, visible=default is not None, label="Denoise strength",
+                0, 1, step=0.05, label="Denoise strength", **_denoise_slider(shipped[0][1]),
                 info="0 keeps the photo's noise and grain, 1 removes them (a blend of two networks, as Real-ESRGAN's)",
             )
             go = gr.Button("Upscale", variant="primary")
