@@ -13,7 +13,8 @@ from .imaging import Picture, grid, read_image, to_pil
 from .models import FAMILIES
 from .photos import derain, upscale
 from .rain import RainParams, add_rain
-from .training import TrainConfig, train, training_steps
+from .recipes import train
+from .training import TrainConfig, training_steps
 
 __all__ = [
     "FAMILIES",

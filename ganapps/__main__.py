@@ -16,7 +16,8 @@ def _train(args) -> None:
     import torch
 
     from .models import get_family
-    from .training import TrainConfig, train
+    from .recipes import train
+    from .training import TrainConfig
 
     threads = args.threads or get_family(args.family).threads
     if threads:
@@ -34,6 +35,7 @@ def _train(args) -> None:
         batch_size=args.batch_size,
         lr=args.lr,
         schedule=args.schedule,
+        decay_from=args.decay_from,
         snapshot_every=args.snapshot_every,
         data_options=json.loads(args.data_options) if args.data_options else {},
         seed=args.seed,
@@ -48,10 +50,9 @@ def _train(args) -> None:
         init=args.init,
         grow=args.grow,
         ema=args.ema,
-        classifier=args.classifier or None,
         workers=args.workers,
     )
-    run = train(cfg, resume=args.resume)
+    run = train(cfg, resume=args.resume, classifier=args.classifier or None)
     if run.is_main:
         print(f"trained {args.family} to step {run.step}; model in {run.out / 'model'}")
 
@@ -224,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, help="learning rate (default: the family's)")
     p.add_argument("--schedule", default="constant", choices=["constant", "cosine"],
                    help="learning rate: constant, or cosine decay to 0 at --steps (plan the run's end)")
+    p.add_argument("--decay-from", type=int, default=0,
+                   help="the step where the cosine starts (to go on from a finished run: its last step)")
     p.add_argument("--snapshot-every", type=int, help="keep the exported network every N steps in <out>/snapshots/")
     p.add_argument("--data-options", help='JSON for the photo datasets, e.g. \'{"patch": 256, "degradation": "mild"}\'')
     p.add_argument("--seed", type=int, default=0)

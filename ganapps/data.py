@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .degrade import DEGRADATIONS
+from .distributions import distribution
 from .imaging import IMAGE_SUFFIXES, load_rgb
 
 log = logging.getLogger(__name__)
@@ -97,8 +99,6 @@ class PhotoPatches:
 
     def __init__(self, folders, *, patch: int = 128, scale: int = 4, degraded: bool = False, split: str = "all",
                  degradation: str = "web"):
-        from .degrade import DEGRADATIONS
-
         if patch % scale:
             raise ValueError(f"patch ({patch}) must be a multiple of the scale ({scale})")
         if degradation not in DEGRADATIONS:
@@ -275,13 +275,11 @@ class RainPatches:
 
 
 class ToySamples:
-    """Samples of a toy distribution (``models.toy``), drawn fresh for every batch from the step's seed."""
+    """Samples of a toy distribution (``distributions``), drawn fresh for every batch from the step's seed."""
 
     on_the_fly = False  # a few thousand numbers per batch: cheaper than a worker round trip
 
     def __init__(self, name: str, *, epoch_size: int = 65_536):
-        from .models.toy import distribution
-
         self.distribution = distribution(name)
         self.epoch_size = epoch_size
 

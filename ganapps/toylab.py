@@ -19,6 +19,7 @@ import torch
 from PIL import Image
 
 from . import games
+from .distributions import distribution
 from .models import toy
 from .training import Run, TrainConfig, training_steps
 
@@ -46,7 +47,7 @@ class Lab:
             run = Run(cfg)
         self.run = run
         self.config, self.seed, self.frozen = config, seed, freeze_generator
-        self.data = toy.distribution(config.data)  # what the lab draws and measures against
+        self.data = distribution(config.data)  # what the lab draws and measures against
         if freeze_generator:  # D still learns; G's optimiser takes zero-size steps
             for group in self.state.optimizers["opt_g"].param_groups:
                 group["lr"] = 0.0
@@ -293,7 +294,7 @@ def kde(samples: np.ndarray, xs: np.ndarray, bandwidth: float | None = None) -> 
 
 
 def write_report(run: Run) -> None:
-    """After toy training (the family's ``after_training``): <out>/metrics.json and the final picture <out>/final.png."""
+    """After toy training (``recipes.train``): <out>/metrics.json and the final picture <out>/final.png."""
     import json
 
     if not run.is_main:

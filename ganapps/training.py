@@ -27,7 +27,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import torch
 import torch.distributed as dist
@@ -55,6 +55,7 @@ class TrainConfig:
     batch_size: int | None = None  # per process; None: the family's default (64; toy 256)
     lr: float | None = None  # None: the family's default
     schedule: str = "constant"  # "cosine": every learning rate decays from its start to 0 at the last step
+    decay_from: int = 0  # the step the cosine starts from (a run resumed from a finished one: its step)
     seed: int = 0
     device: str = "auto"
     model: dict = field(default_factory=dict)
@@ -69,7 +70,6 @@ class TrainConfig:
     phase: str | None = None  # for families trained in phases (srgan: srresnet, then srgan)
     init: str | None = None  # a model whose weights start the exported network (e.g. SRGAN from SRResNet)
     grow: bool = False  # resume a run saved with fewer layers: new layers start as initialised, their optimiser afresh
-    classifier: str | None = "mnist-classifier"  # InfoGAN: measures what its codes mean after training (None: skip)
     workers: int | None = None  # DataLoader processes making batches; None: 4 on GPU for data made on the fly, else 0
 
     def __post_init__(self):
@@ -89,6 +89,10 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"unknown schedule {self.schedule!r}; available: {', '.join(SCHEDULES)}")
+        if not 0 <= self.decay_from < self.steps:
+            raise ValueError(f"decay_from must be a step before the last ({self.steps}), got {self.decay_from}")
+        if self.decay_from and self.schedule == "constant":
+            raise ValueError("decay_from is where a schedule starts to decay: give --schedule cosine with it")
         if self.snapshot_every is not None and self.snapshot_every < 1:
             raise ValueError(f"snapshot_every must be >= 1, got {self.snapshot_every}")
         if self.ema is not None and not 0.0 < self.ema < 1.0:
@@ -229,7 +233,9 @@ class Run:
         """The schedule's multiplier of the starting rates for step ``step`` (0-based) of ``cfg.steps``."""
         if self.cfg.schedule == "constant":
             return 1.0
-        return 0.5 * (1.0 + math.cos(math.pi * min(step, self.cfg.steps) / self.cfg.steps))  # cosine, 1 -> 0
+        start, end = self.cfg.decay_from, self.cfg.steps
+        progress = min(max(step - start, 0), end - start) / (end - start)
+        return 0.5 * (1.0 + math.cos(math.pi * progress))  # cosine, 1 -> 0
 
     def apply_schedule(self) -> None:
         """Set every optimiser's rates for the coming step: a function of the step alone, so resume is exact."""
@@ -254,7 +260,9 @@ class Run:
         saved = torch.load(path, map_location=self.state.device, weights_only=True)
         if saved["family"] != self.cfg.family:
             raise ValueError(f"{path} is a {saved['family']} run, not {self.cfg.family}")
-        grow = saved["config"] != asdict(self.state.config)
+        # fields added to a Config since the state was saved take their defaults
+        saved_config = {**asdict(type(self.state.config)()), **saved["config"]}
+        grow = saved_config != asdict(self.state.config)
         if grow and not self.cfg.grow:
             raise ValueError(f"{path} was trained with config {saved['config']}, not {asdict(self.state.config)}")
         load = functools.partial(_load_grown, path=path) if grow else nn.Module.load_state_dict
@@ -400,12 +408,13 @@ def training_steps(run: Run) -> Iterator[dict]:
         yield {"step": run.step, "epoch": epoch, **losses}
 
 
-def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True, data=None) -> Run:
+def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True, data=None,
+          after: Callable[[Run], None] | None = None) -> Run:
     """Train to ``cfg.steps`` with logs, sample grids and checkpoints; returns the finished, closed run.
 
-    What ``python -m ganapps train`` does, also under torchrun: once the steps are done the
-    family's ``after_training`` runs (InfoGAN calibrates its codes, toy writes its report) and
-    the run is saved once more. ``data`` replaces the data named by ``cfg.data`` (tests).
+    Also under torchrun. ``after(run)``, once the steps are done (on every process), is work on
+    the trained model before the run is saved once more (``recipes.train`` passes the family's).
+    ``data`` replaces the data named by ``cfg.data`` (tests).
     """
     run = Run(cfg, data=data, resume=resume)
     out = run.out
@@ -445,8 +454,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True, data
             run.save()
     if bar is not None:
         bar.close()
-    if run.family.after_training is not None:
-        run.family.after_training(run)  # on every process: save() below gathers from all of them
+    if after is not None:
+        after(run)  # on every process: save() below gathers from all of them
         run.save()
     run.close()
     return run
@@ -462,6 +471,7 @@ def model_card_draft(cfg: TrainConfig, step: int) -> str:
         f"--batch-size {cfg.batch_size} --seed {cfg.seed}"
         + (f" --lr {cfg.lr}" if cfg.lr is not None else "")
         + (f" --schedule {cfg.schedule}" if cfg.schedule != "constant" else "")
+        + (f" --decay-from {cfg.decay_from}" if cfg.decay_from else "")
         + (f" --data-options '{json.dumps(cfg.data_options)}'" if cfg.data_options else "")
         + "`\n"
     )

@@ -172,7 +172,8 @@ def test_tiled_equals_untiled_within_tolerance(rain_model):
 
 def test_receptive_radius_bounds_what_an_output_pixel_sees():
     torch.manual_seed(0)
-    config = derain_family.Config(channels=4, growth=4, layers_per_block=2, refine_blocks=2, global_context=False)
+    config = derain_family.Config(channels=4, growth=4, layers_per_block=2, refine_blocks=2, global_context=False,
+                                  stages=2, stage_channels=4, stage_blocks=1)
     generator = derain_family.Generator(config)
     for parameter in generator.parameters():
         torch.nn.init.normal_(parameter, 0.0, 0.3)
@@ -209,14 +210,14 @@ def test_image_statistics_see_haze_and_ignore_the_photo_size():
 
 
 def test_new_layers_start_as_the_identity():
-    """A network grown with refinement blocks and the global correction computes what it did before."""
+    """A network grown with refinement blocks, progressive stages and the global correction computes what it did before."""
     torch.manual_seed(0)
     plain = derain_family.Generator(dataclasses.replace(derain_family.Config.tiny(), refine_blocks=0, global_context=False))
     for parameter in plain.parameters():
         torch.nn.init.normal_(parameter, 0.0, 0.1)
-    grown = derain_family.Generator(derain_family.Config.tiny())
+    grown = derain_family.Generator(dataclasses.replace(derain_family.Config.tiny(), stages=3, stage_channels=4))
     missing, unexpected = grown.load_state_dict(plain.state_dict(), strict=False)
-    assert not unexpected and missing and all(k.startswith(("refine.", "correct.")) for k in missing)
+    assert not unexpected and missing and all(k.startswith(("refine.", "correct.", "stage.")) for k in missing)
     image = torch.rand(2, 3, 36, 44)
     assert torch.equal(grown(image), plain(image))
 

@@ -195,3 +195,25 @@ def test_classifier_features_feed_its_head():
     with torch.inference_mode():
         assert torch.allclose(model.head(model.features(images)), model(images))
     assert dataclasses.asdict(model.config)["feature_dim"] == classifier.Config.tiny().feature_dim
+
+
+def test_differentiable_ssim_matches_scikit_image_and_enters_the_deraining_loss():
+    from skimage import data as skdata
+
+    from ganapps.metrics import ssim as reference
+    from ganapps.models.layers import ssim
+
+    clean = skdata.camera()[:96, :96].astype(float)
+    noisy = (clean + torch.randn(96, 96, generator=torch.Generator().manual_seed(0)).numpy() * 20).clip(0, 255)
+    as_tensor = lambda image: torch.tensor(image / 255, dtype=torch.float32)[None, None]  # noqa: E731
+    assert ssim(as_tensor(clean), as_tensor(noisy)).item() == pytest.approx(reference(clean, noisy), abs=1e-3)
+    assert ssim(as_tensor(clean), as_tensor(clean)).item() == pytest.approx(1.0, abs=1e-6)
+
+    batch = training_batch("derain")
+    losses = {}
+    for weight in (0.0, 1.0):
+        config = dataclasses.replace(derain.Config.tiny(), ssim_weight=weight)
+        torch.manual_seed(0)  # the same initial weights
+        state = derain.make_state(config, rng=torch.Generator().manual_seed(0), device="cpu")
+        losses[weight] = derain.train_step(state, batch)["loss_pixel"]
+    assert losses[1.0] > losses[0.0] + 0.1  # random crops are far from similar: 1 - SSIM adds most of a unit

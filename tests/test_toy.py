@@ -8,34 +8,34 @@ import numpy as np
 import pytest
 import torch
 
-from ganapps import toylab
+from ganapps import distributions, toylab
 from ganapps.models import toy
 
 from .conftest import ROOT
 
 
-@pytest.mark.parametrize("name", list(toy.DISTRIBUTIONS))
+@pytest.mark.parametrize("name", list(distributions.DISTRIBUTIONS))
 def test_real_data_scores_as_perfect(name):
-    data = toy.distribution(name)
+    data = distributions.distribution(name)
     points = data.sample(4000, torch.Generator().manual_seed(0)).numpy().astype(np.float64)
     assert points.shape == (4000, data.dim)
-    modes, quality = toy.coverage(data, points)
+    modes, quality = distributions.coverage(data, points)
     assert quality > 0.985  # 2-D: 98.9% of a Gaussian lies within 3 std
     assert modes == (None if data.modes is None else len(data.modes))
-    assert toy.js_divergence(data, points) < 0.05
+    assert distributions.js_divergence(data, points) < 0.05
 
 
 def test_one_dimensional_density_is_exact():
-    data = toy.distribution("mixture2")
+    data = distributions.distribution("mixture2")
     xs = np.linspace(-5, 5, 20001)
     assert np.trapezoid(data.density(xs), xs) == pytest.approx(1.0, abs=1e-6)
     assert data.density(np.array([1.5]))[0] == pytest.approx(0.5 / (0.4 * np.sqrt(2 * np.pi)), rel=1e-3)
 
 
 def test_collapsed_samples_cover_one_mode():
-    data = toy.distribution("ring8")
+    data = distributions.distribution("ring8")
     points = np.repeat(data.modes[:1], 1000, axis=0) + 0.01
-    assert toy.coverage(data, points) == (1, 1.0)
+    assert distributions.coverage(data, points) == (1, 1.0)
 
 
 @pytest.mark.parametrize("loss", toy.LOSSES)

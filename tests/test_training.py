@@ -68,6 +68,14 @@ def test_resume_refuses_a_different_architecture(fake_mnist, tmp_path):
         train(config(fake_mnist, tmp_path, model={"latent_dim": 9}), resume=True, progress=False)
 
 
+def test_a_state_saved_before_a_config_field_existed_resumes_with_its_default(fake_mnist, tmp_path):
+    train(config(fake_mnist, tmp_path, steps=3), progress=False)
+    state = torch.load(tmp_path / STATE_FILE, weights_only=True)
+    state["config"].pop("r1_gamma")  # as a state written before the field was added
+    torch.save(state, tmp_path / STATE_FILE)
+    assert train(config(fake_mnist, tmp_path, steps=4), resume=True, progress=False).step == 4
+
+
 def test_grow_resumes_a_run_saved_with_fewer_layers(tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()
@@ -240,6 +248,19 @@ def test_cosine_schedule_decays_to_zero_at_the_last_step_and_resumes_exactly(fak
     resumed = train(config(fake_mnist, tmp_path / "b", **cosine), resume=True, progress=False)
     for key, value in resumed.export.state_dict().items():
         assert torch.equal(value, straight.export.state_dict()[key]), key
+
+
+def test_a_finished_run_goes_on_under_a_cosine_that_starts_where_it_stopped(fake_mnist, tmp_path):
+    train(config(fake_mnist, tmp_path / "run", steps=4, checkpoint_every=100), progress=False)
+    longer = dict(schedule="cosine", decay_from=4, steps=8, checkpoint_every=100)
+    train(config(fake_mnist, tmp_path / "run", **longer), resume=True, progress=False)
+    factors = [json.loads(line)["lr_factor"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    # steps 1 and 3 at the constant rate, then 5 and 7 (0-based) on a cosine over steps 4-8
+    assert factors == [1.0, 1.0] + [pytest.approx(0.5 * (1 + math.cos(math.pi * s / 4)), abs=1e-5) for s in (1, 3)]
+    with pytest.raises(ValueError, match="decay_from must be a step before the last \\(8\\), got 8"):
+        config(fake_mnist, tmp_path / "x", schedule="cosine", decay_from=8, steps=8)
+    with pytest.raises(ValueError, match="give --schedule cosine"):
+        config(fake_mnist, tmp_path / "x", decay_from=2, steps=8)
 
 
 def test_photo_data_options_reach_the_dataset_and_unknown_ones_are_refused(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import safetensors.torch
 
-from ganapps.training import TrainConfig, train
+from ganapps import TrainConfig, train
 
 out, runs = Path(sys.argv[1]), json.loads(sys.argv[2])  # {name: TrainConfig fields}
 for name, fields in runs.items():

@@ -14,7 +14,7 @@ pixel term. The perceptual term uses VGG19 relu2_2 features when torchvision has
 weights on disk (the paper used VGG16 relu2_2; nothing is downloaded implicitly); otherwise it is
 discriminator feature matching (pix2pixHD), as for SRGAN.
 
-Public names: ``Config``, ``Generator``, ``Discriminator``, ``make_state``, ``train_step``, ``restore``.
+Public names: ``Config``, ``Stage``, ``Generator``, ``Discriminator``, ``make_state``, ``train_step``, ``restore``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from .family import Family
-from .layers import ResidualBlock, TrainState, bce_logits, check_positive, vgg_features
+from .layers import ResidualBlock, TrainState, bce_logits, check_positive, ssim, vgg_features
 
 ADVERSARIAL_WEIGHT = 6.6e-3
 PERCEPTUAL_WEIGHT = 1.0
@@ -44,12 +44,21 @@ class Config:
     disc_channels: int = 32
     refine_blocks: int = 1  # residual blocks at full resolution, where thin streaks are
     global_context: bool = True  # a per-image colour correction from whole-image statistics (haze)
+    # PReNet's progressive stages: one small full-resolution network, its weights shared by every
+    # stage, sees the rainy photo beside the current estimate and corrects the estimate.
+    stages: int = 0
+    stage_channels: int = 16
+    stage_blocks: int = 2
+    ssim_weight: float = 0.0  # training only: adds ssim_weight x (1 - SSIM) to the pixel loss (PReNet's loss)
 
     def __post_init__(self):
-        for name in ("channels", "growth", "layers_per_block", "disc_channels"):
+        for name in ("channels", "growth", "layers_per_block", "disc_channels", "stage_channels", "stage_blocks"):
             check_positive(name, getattr(self, name))
-        if self.refine_blocks:
-            check_positive("refine_blocks", self.refine_blocks)
+        for name in ("refine_blocks", "stages"):
+            if getattr(self, name):
+                check_positive(name, getattr(self, name))
+        if not isinstance(self.ssim_weight, (int, float)) or not 0 <= self.ssim_weight:
+            raise ValueError(f"ssim_weight must be a number >= 0, got {self.ssim_weight!r}")
         if not isinstance(self.global_context, bool):
             raise ValueError(f"global_context must be true or false, got {self.global_context!r}")
 
@@ -60,9 +69,11 @@ class Config:
         Each 3x3 convolution reaches one pixel of its own level (1, 2 or 4 full-resolution
         pixels at full, half and quarter resolution), each halving or doubling one more: three
         convolutions and 2r in the residual blocks at full resolution, 2n at half and n at
-        quarter resolution, and four resamplings (1 + 2 + 2 + 1).
+        quarter resolution, and four resamplings (1 + 2 + 2 + 1). Each progressive stage adds its
+        two outer convolutions and two per residual block.
         """
-        return 3 + 2 * self.refine_blocks + 2 * (2 * self.layers_per_block) + 4 * self.layers_per_block + 6
+        stages = self.stages * (2 + 2 * self.stage_blocks)
+        return 3 + 2 * self.refine_blocks + 2 * (2 * self.layers_per_block) + 4 * self.layers_per_block + 6 + stages
 
     @classmethod
     def tiny(cls) -> "Config":
@@ -109,6 +120,25 @@ def image_statistics(images: torch.Tensor) -> torch.Tensor:
     return torch.cat([pixels.mean(dim=2), pixels.std(dim=2, correction=0), channel, dark], dim=1)
 
 
+class Stage(nn.Module):
+    """(rainy, estimate) -> a better estimate, at full resolution: estimate + f(rainy, estimate).
+
+    PReNet's recursive unit (Ren et al., "Progressive Image Deraining Networks", CVPR 2019, PRN_r)
+    without its LSTM; its last convolution starts at zero, so a grown network computes what it did.
+    """
+
+    def __init__(self, channels: int, blocks: int):
+        super().__init__()
+        self.head = nn.Sequential(nn.Conv2d(6, channels, 3, padding=1), nn.ReLU(inplace=True))
+        self.body = nn.Sequential(*(ResidualBlock(channels) for _ in range(blocks)))
+        self.tail = nn.Conv2d(channels, 3, 3, padding=1)
+        nn.init.zeros_(self.tail.weight)
+        nn.init.zeros_(self.tail.bias)
+
+    def forward(self, rainy: torch.Tensor, estimate: torch.Tensor) -> torch.Tensor:
+        return estimate + self.tail(self.body(self.head(torch.cat([rainy, estimate], dim=1) * 2 - 1)))
+
+
 class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["gan", "deraining", "id-cgan"]):
     """rainy (B, 3, H, W) in [0, 1] -> derained (B, 3, H, W), about [0, 1].
 
@@ -138,6 +168,7 @@ class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["
         self.tail = nn.Conv2d(c, 3, 3, padding=1)
         nn.init.zeros_(self.tail.weight)  # start as the identity: no rain removed yet
         nn.init.zeros_(self.tail.bias)
+        self.stage = Stage(config.stage_channels, config.stage_blocks) if config.stages else None
         self.correct = None
         if config.global_context:
             self.correct = nn.Sequential(nn.Linear(STATISTICS, 64), nn.ReLU(inplace=True), nn.Linear(64, 6))  # gain, offset
@@ -156,6 +187,8 @@ class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["
         up0 = self.decode0(torch.cat([F.interpolate(up1, scale_factor=2, mode="nearest"), level0], dim=1))
         rain = self.tail(self.refine(up0))[..., :height, :width]
         derained = rainy - rain
+        for _ in range(self.config.stages):
+            derained = self.stage(rainy, derained)
         if self.correct is None:
             return derained
         if statistics is None:
@@ -236,6 +269,8 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
     patch, whole, features_fake = discriminator(rainy, derained)
     loss_adversarial = _adversarial(patch, whole, 1.0)
     loss_pixel = F.l1_loss(derained, clean)
+    if state.config.ssim_weight:
+        loss_pixel = loss_pixel + state.config.ssim_weight * (1 - ssim(derained, clean))
     vgg = state.extra.get("vgg")
     if vgg is not None:
         with torch.no_grad():

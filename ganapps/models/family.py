@@ -8,15 +8,12 @@ other attributes, so everything the loop, ``hub`` and the CLI rely on is written
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import torch
 from torch import nn
 
 from .layers import TrainState
-
-if TYPE_CHECKING:
-    from ..training import Run
 
 
 @dataclass(frozen=True)
@@ -33,8 +30,6 @@ class Family:
     - ``dataset``: the ``data.load`` name of its training data.
     - ``preview(network, *, seed, device, data) -> (images, per row)``: the training sample grid.
     - ``phases``: names accepted by ``make_state(phase=)`` (the first is the default), or ().
-    - ``after_training(run)``: work once the steps are done (called on every process under
-      torchrun, before the final save), e.g. InfoGAN's calibration of its codes.
     - ``ddp_find_unused_parameters``: a train step leaves some parameters out of a backward pass
       (e.g. a frozen discriminator), which DDP must be told.
     - ``threads``: torch intra-op threads ``python -m ganapps train`` uses unless ``--threads``
@@ -52,7 +47,6 @@ class Family:
     preview: Callable[..., tuple[torch.Tensor, int]] | None = None
     phases: tuple[str, ...] = ()
     batch_size: int = 64
-    after_training: Callable[["Run"], None] | None = None
     ddp_find_unused_parameters: bool = False
     threads: int | None = None
 

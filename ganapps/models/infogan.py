@@ -282,22 +282,8 @@ def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
     return sample(generator, 8 * k, labels=torch.arange(k).repeat(8), seed=seed, device=device), k
 
 
-def after_training(run) -> None:
-    """Measure what the trained codes mean with the run's classifier (``TrainConfig.classifier``)
-    and store it in the exported config, so the slant and width sliders work on the new model."""
-    if not run.cfg.classifier:
-        return
-    from ..hub import load
-
-    classifier = load(run.cfg.classifier, family="classifier")
-    generator = run.export
-    generator.eval()
-    generator.config = calibrate(generator, classifier)
-    log.info("calibrated InfoGAN codes: %s", generator.config)
-
-
 FAMILY = Family(
     name="infogan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="mnist",
-    preview=preview, after_training=after_training,
+    preview=preview,
     ddp_find_unused_parameters=True,  # scoring real images leaves the Q head out of the loss
 )

@@ -48,6 +48,27 @@ def bce_logits(logits: torch.Tensor, target: float) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
 
+def ssim(a: torch.Tensor, b: torch.Tensor, *, window: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    """Mean structural similarity of two batches (B, C, H, W) in [0, 1], differentiable: the
+    Gaussian-window SSIM of Wang et al. (2004), each channel on its own, no padding."""
+    coords = torch.arange(window, dtype=a.dtype, device=a.device) - (window - 1) / 2
+    kernel = torch.exp(-(coords**2) / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    channels = a.shape[1]
+    kernel = (kernel[:, None] * kernel[None, :]).expand(channels, 1, window, window)
+
+    def blur(x):
+        return F.conv2d(x, kernel, groups=channels)
+
+    mean_a, mean_b = blur(a), blur(b)
+    var_a = blur(a * a) - mean_a**2
+    var_b = blur(b * b) - mean_b**2
+    covariance = blur(a * b) - mean_a * mean_b
+    c1, c2 = 0.01**2, 0.03**2
+    numerator = (2 * mean_a * mean_b + c1) * (2 * covariance + c2)
+    return (numerator / ((mean_a**2 + mean_b**2 + c1) * (var_a + var_b + c2))).mean()
+
+
 def dcgan_init(module: nn.Module) -> None:
     """Weights from N(0, 0.02), batch-norm scales from N(1, 0.02) (Radford et al. 2016, §4)."""
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)):

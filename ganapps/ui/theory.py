@@ -11,6 +11,7 @@ import time
 import gradio as gr
 
 from .. import games, toylab
+from ..distributions import DISTRIBUTIONS
 from ..models import toy
 from .common import ALL_CORES, required, user_errors
 
@@ -223,7 +224,7 @@ def build() -> None:
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             with gr.Row():
-                data = gr.Dropdown(list(toy.DISTRIBUTIONS), value=default.data, label="Data")
+                data = gr.Dropdown(list(DISTRIBUTIONS), value=default.data, label="Data")
                 noise = gr.Dropdown(list(toy.NOISES), value=default.noise, label="Noise")
                 noise_dim = gr.Radio([1, 2], value=default.noise_dim, label="Noise dimensions")
             with gr.Row():

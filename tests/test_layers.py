@@ -1,0 +1,90 @@
+"""The package is a stack of floors (../shared/DESIGN.md, "Layout and layers"): every import, at
+module level, inside a function or for a type hint alike, goes to the same floor or one below, and
+no imports go round in a cycle."""
+
+import ast
+
+import pytest
+
+from .conftest import ROOT
+
+FLOORS = {
+    1: ["imaging", "tiling", "metrics", "rain", "degrade", "distributions", "games"],
+    2: ["models", "data"],
+    3: ["hub", "training"],
+    4: ["digits", "photos", "evaluation", "toylab", "space", "recipes", "examples"],
+    5: ["__init__", "__main__", "ui"],
+}
+FLOOR = {f"ganapps.{name}" if name != "__init__" else "ganapps": floor for floor, names in FLOORS.items() for name in names}
+
+
+def module_names() -> dict[str, object]:
+    names = {}
+    for path in (ROOT / "ganapps").rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return names
+
+
+MODULES = module_names()
+
+
+def imports(name: str) -> set[str]:
+    """Every ganapps module that ``name`` imports, wherever the import statement sits."""
+    path = MODULES[name]
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                stem = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(stem + ([node.module] if node.module else []))
+            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            while target and target not in MODULES:  # ganapps.models.toy.Config -> ganapps.models.toy
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                found.add(target)
+    return found
+
+
+def floor(name: str) -> int:
+    while name not in FLOOR:
+        if "." not in name:
+            raise KeyError(name)
+        name = name.rpartition(".")[0]
+    return FLOOR[name]
+
+
+def test_every_module_has_a_floor():
+    assert [name for name in MODULES if not any(name == m or name.startswith(m + ".") for m in FLOOR)] == []
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_imports_go_only_down_or_sideways(name):
+    upward = sorted(target for target in imports(name) if floor(target) > floor(name))
+    assert upward == [], f"{name} (floor {floor(name)}) imports from above: {upward}"
+
+
+def test_no_import_cycles():
+    graph = {name: imports(name) for name in MODULES}
+    done, path = set(), []
+
+    def visit(name):
+        if name in path:
+            raise AssertionError("import cycle: " + " -> ".join(path[path.index(name):] + [name]))
+        if name in done:
+            return
+        path.append(name)
+        for target in sorted(graph[name]):
+            visit(target)
+        path.pop()
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name)
