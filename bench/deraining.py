@@ -28,8 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tables import table  # noqa: E402
+
 from ganapps.evaluation import (  # noqa: E402
-    evaluate_derain, evaluate_derain_on_photos, evaluate_derain_side_by_side, evaluate_derain_synthetic,
+    evaluate_derain,
+    evaluate_derain_on_photos,
+    evaluate_derain_side_by_side,
+    evaluate_derain_synthetic,
 )
 from ganapps.photos import DERAIN_MODELS, derain  # noqa: E402
 

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from deraining import STRENGTHS, validation_photos  # noqa: E402  (bench/deraining.py)
 from superres_curve import run_seconds  # noqa: E402
 from tables import table  # noqa: E402
+
 from ganapps.evaluation import evaluate_derain_on_photos, evaluate_derain_side_by_side  # noqa: E402
 
 
@@ -88,7 +89,7 @@ def main():
     rows, curve = [], {}
     for label, model, step, seconds, cost in entries:
         row = [label, f"{step:,}" if step is not None else "", seconds, cost]
-        for name, scores in sets.items():
+        for scores in sets.values():
             rainy = scores["rainy input"]["psnr"]
             row.append(f"{scores[model]['psnr']:.2f}" if not np.isfinite(rainy) else f"{scores[model]['psnr'] - rainy:+.2f}")
         rows.append(row)

@@ -35,7 +35,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-
 from tables import table  # noqa: E402  (bench/tables.py)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +59,7 @@ def start_app(port: int) -> subprocess.Popen:
                 return process
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError("app.py exited")
+                raise RuntimeError("app.py exited") from None
             time.sleep(0.5)
     process.kill()
     raise RuntimeError("app.py did not start in 120 s")

@@ -18,6 +18,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tables import table  # noqa: E402  (bench/tables.py)
+
 from ganapps import hub  # noqa: E402
 from ganapps.data import mnist  # noqa: E402
 from ganapps.digits import sample_digits  # noqa: E402
@@ -71,7 +72,7 @@ def main():
     accuracy, variety = [], []
     all_images = []
     for digit in range(10):
-        images = in_batches(lambda s, k: sample_digits("cgan-mnist", k, seed=20_000 + 100 * digit + s, digit=digit), per_digit)
+        images = in_batches(lambda s, k, digit=digit: sample_digits("cgan-mnist", k, seed=20_000 + 100 * digit + s, digit=digit), per_digit)
         pred, _ = classify(classifier, images)
         accuracy.append((pred == digit).float().mean().item())
         real = features(classifier, test_images[test_labels == digit])
@@ -91,7 +92,9 @@ def main():
     chosen, all_images = [], []
     for digit in range(10):
         try:
-            images = in_batches(lambda s, k: sample_digits("infogan-mnist", k, seed=30_000 + 100 * digit + s, digit=digit), per_digit)
+            images = in_batches(
+                lambda s, k, digit=digit: sample_digits("infogan-mnist", k, seed=30_000 + 100 * digit + s, digit=digit), per_digit
+            )
         except ValueError:
             chosen.append(float("nan"))
             continue
@@ -128,8 +131,10 @@ def main():
             traversal_rows.append((attribute, f"{low:+.0f}..{high:+.0f}", f"{rhos.nanmean():.3f}", f"{rhos.nanmedian():.3f}",
                                    f"{sum(kept) / len(kept):.1%}"))
             if (low, high) == (-1.0, 1.0):
-                quality_rows.append(("infogan-mnist", f"{attribute}: rank correlation code vs measured (mean)", f"{rhos.nanmean():.3f}", ">= 0.9"))
-                quality_rows.append(("infogan-mnist", f"{attribute}: digit kept along the traversal", f"{sum(kept) / len(kept):.1%}", ">= 90%"))
+                quality_rows.append(("infogan-mnist", f"{attribute}: rank correlation code vs measured (mean)",
+                                     f"{rhos.nanmean():.3f}", ">= 0.9"))
+                quality_rows.append(("infogan-mnist", f"{attribute}: digit kept along the traversal",
+                                     f"{sum(kept) / len(kept):.1%}", ">= 90%"))
     table(f"InfoGAN traversals ({args.traversal_rows} rows of 9 steps, noise fixed per row)",
           ["code", "range", "mean rank corr.", "median rank corr.", "digit kept"], traversal_rows)
 

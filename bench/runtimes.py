@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tables import table  # noqa: E402  (bench/tables.py)
+
 from ganapps import hub  # noqa: E402
 
 SPEEDUP_BAR, TOLERANCE = 1.3, 1e-4
@@ -94,8 +95,8 @@ def main():
         expected = reference()
         base = timed(reference, args.repeats)
         rows.append((name, "torch eager", f"{base:.3f}", "1.00x", "0", "reference"))
-        for runtime, build in (("torch.compile", lambda: compiled(hub.load(name), x)),
-                               ("ONNX Runtime", lambda: onnx_runtime(hub.load(name), x, args.threads))):
+        for runtime, build in (("torch.compile", lambda name=name: compiled(hub.load(name), x)),
+                               ("ONNX Runtime", lambda name=name: onnx_runtime(hub.load(name), x, args.threads))):
             try:
                 started = time.perf_counter()
                 run = build()

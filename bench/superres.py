@@ -8,7 +8,8 @@ plus the texture relative to the ground truth's (mean absolute Laplacian of Y: w
 smooth "oil painting" look, over 1 invented grain). The web-photo table saves the low-res inputs as
 JPEG (quality 75 and 50 by default) first, and adds the block-grid energy at the JPEG blocks' period
 (1.0: no grid) and the checkerboard, the fine detail that repeats every 4 pixels (the pixel
-shuffle's period; near 0 in photos), with the ground truth's own values beside them. ``--denoise-sweep`` scores the models that have a denoise control at each strength
+shuffle's period; near 0 in photos), with the ground truth's own values beside them.
+``--denoise-sweep`` scores the models that have a denoise control at each strength
 given, on the web photos of each JPEG quality (how their default strength was chosen). ``--validation``
 folders are scored on their validation split (every 10th photo, never trained on by photo-x4).
 Speed: seconds per output megapixel, the models taking turns, and the ratio to ``srresnet-x4``
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tables import table  # noqa: E402  (bench/tables.py)
+
 from ganapps.evaluation import evaluate_sr  # noqa: E402
 from ganapps.photos import denoise_strength, upscale  # noqa: E402
 

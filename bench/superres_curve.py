@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tables import table  # noqa: E402  (bench/tables.py)
+
 from ganapps.evaluation import evaluate_sr  # noqa: E402
 
 

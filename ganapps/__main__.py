@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
 import logging
 import sys
+from dataclasses import asdict
 
 from .digits import DEFAULT_MODELS
 from .models import TRAINABLE

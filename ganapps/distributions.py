@@ -22,7 +22,10 @@ class Distribution:
     def __init__(self, name: str, dim: int, modes: np.ndarray | None = None, std: float = 0.0, weights=None, curve=None):
         self.name, self.dim, self.std = name, dim, std
         self.modes = None if modes is None else np.asarray(modes, np.float64).reshape(-1, dim)
-        self.weights = None if self.modes is None else np.full(len(self.modes), 1 / len(self.modes)) if weights is None else np.asarray(weights)
+        if self.modes is None:
+            self.weights = None
+        else:
+            self.weights = np.full(len(self.modes), 1 / len(self.modes)) if weights is None else np.asarray(weights)
         self.curve = curve  # for moons and spiral: t in [0, 1) -> points on the curve
 
     def sample(self, num: int, rng: torch.Generator) -> torch.Tensor:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from PIL import Image
@@ -14,7 +14,7 @@ FOLDER = Path(tempfile.gettempdir()) / "ganapps-examples"
 SR_SOURCES = {"chelsea": (3, 75), "coffee": (4, 60), "astronaut": (4, None), "rocket": (3, None)}
 
 
-@lru_cache(maxsize=None)
+@cache
 def sr_examples() -> list[str]:
     """Small photos to upscale: each skimage picture shrunk with bicubic, some saved as web JPEGs."""
     from skimage import data
@@ -33,7 +33,7 @@ def sr_examples() -> list[str]:
 RAIN_SOURCES = ("astronaut", "coffee", "chelsea")  # clean photos for "make it rain" and rainy examples
 
 
-@lru_cache(maxsize=None)
+@cache
 def clean_examples() -> list[str]:
     """Clean skimage photos for the "make it rain" panel."""
     from skimage import data
@@ -48,7 +48,7 @@ def clean_examples() -> list[str]:
     return paths
 
 
-@lru_cache(maxsize=None)
+@cache
 def rainy_examples() -> list[str]:
     """The same photos with synthetic rain of each benchmark strength (fixed seeds): inputs to derain."""
     import numpy as np

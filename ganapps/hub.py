@@ -27,7 +27,14 @@ from .models import family_of, get_family
 
 log = logging.getLogger(__name__)
 
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+def _shipped_checkpoints() -> Path:
+    """The shipped models: ``checkpoints/`` beside the package in a clone, inside it once installed (pyproject.toml)."""
+    package = Path(__file__).resolve().parent
+    installed = package / "checkpoints"
+    return installed if installed.is_dir() else package.parent / "checkpoints"
+
+
+CHECKPOINTS = _shipped_checkpoints()
 CONFIG_FILE, WEIGHTS_FILE, CARD_FILE = "config.json", "model.safetensors", "README.md"
 MILD_WEIGHTS_FILE = "mild.safetensors"  # the denoise twin: the same network trained to keep noise and grain
 
@@ -47,7 +54,10 @@ def _fetch(name: str, filename: str, checkpoints_dir=None, cache_dir=None) -> Pa
     elif "/" in name and not name.startswith((".", "/")):
         from huggingface_hub import hf_hub_download
         from huggingface_hub.errors import (
-            EntryNotFoundError, HFValidationError, LocalEntryNotFoundError, RepositoryNotFoundError,
+            EntryNotFoundError,
+            HFValidationError,
+            LocalEntryNotFoundError,
+            RepositoryNotFoundError,
         )
 
         repo_id, _, revision = name.partition("@")

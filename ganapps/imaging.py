@@ -13,7 +13,6 @@ import numpy as np
 import torch
 from PIL import Image
 
-
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
 

@@ -43,7 +43,7 @@ class RainParams:
             raise ValueError(f"rain layers must be a whole number, got {self.layers}")
 
     @classmethod
-    def strength(cls, level: str) -> "RainParams":
+    def strength(cls, level: str) -> RainParams:
         """Fixed presets for benchmarks: light, medium, heavy."""
         presets = {
             "light": cls(amount=0.25, angle=8.0, length=20.0, width=1.0, brightness=0.45, layers=2),

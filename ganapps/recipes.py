@@ -10,7 +10,7 @@ The loop (``training.train``) knows no family by name; what follows it lives her
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from . import hub, toylab
 from .models import infogan

@@ -13,7 +13,7 @@ size. Memory is bounded by one tile and the output buffer.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

@@ -31,7 +31,9 @@ LOG4 = math.log(4)
 PRESETS: dict[str, tuple[toy.Config, bool]] = {
     "optimal discriminator": (toy.Config(data="mixture2", noise="uniform", noise_dim=1, loss="nonsaturating", lr_d=1e-3, d_steps=5), True),
     "equilibrium": (toy.Config(data="gaussian", noise="uniform", noise_dim=1, loss="nonsaturating", lr_g=5e-4, lr_d=5e-4), False),
-    "vanishing gradients": (toy.Config(data="gaussian", noise="uniform", noise_dim=1, loss="minimax", lr_g=5e-4, lr_d=2e-3, d_steps=5), False),
+    "vanishing gradients": (
+        toy.Config(data="gaussian", noise="uniform", noise_dim=1, loss="minimax", lr_g=5e-4, lr_d=2e-3, d_steps=5), False
+    ),
     "mode collapse": (toy.Config(data="ring8", loss="nonsaturating", lr_g=2e-3, lr_d=5e-5), False),
     "mode collapse fixed": (toy.Config(data="ring8"), False),
 }

@@ -41,7 +41,7 @@ def app():
                 break
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError(f"app.py exited: {process.stdout.read()}")
+                raise RuntimeError(f"app.py exited: {process.stdout.read()}") from None
             time.sleep(0.5)
     else:
         process.kill()
@@ -288,9 +288,9 @@ def test_derain_returns_comparison_and_full_size_png(client, tmp_path, model):
 def test_derain_strength_through_the_api(client, tmp_path):
     import numpy as np
     from gradio_client import handle_file
+    from skimage import data as skdata
 
     from ganapps.rain import RainParams, add_rain
-    from skimage import data as skdata
 
     rainy = (add_rain(skdata.coffee()[:40, :56], RainParams(), seed=4) * 255).round().astype(np.uint8)
     upload = write_upload(tmp_path, "rainy.png", Image.fromarray(rainy))

@@ -241,7 +241,10 @@ def test_every_kind_of_input(rain_model):
     assert derain(png_bytes(photo.convert("P")), model=rain_model).to_array().shape == (32, 48, 3)
 
 
-@pytest.mark.parametrize("payload, message", [(b"GIF89a-not-really", "not an image"), ("truncated", "truncated"), ("huge", "the limit is 16.8 megapixels")])
+@pytest.mark.parametrize(
+    "payload, message",
+    [(b"GIF89a-not-really", "not an image"), ("truncated", "truncated"), ("huge", "the limit is 16.8 megapixels")],
+)
 def test_bad_inputs_get_clear_errors(rain_model, payload, message):
     if payload == "truncated":
         payload = png_bytes(Image.new("RGB", (80, 80), (5, 6, 7)))[:90]

@@ -107,7 +107,8 @@ def test_shipped_checkpoints_load_strictly_and_sample_deterministically():
             a, b = sample_digits(name, 4, seed=3), sample_digits(name, 4, seed=3)
             assert torch.equal(a, b) and not torch.equal(a, sample_digits(name, 4, seed=4))
         elif family in ("srgan", "realesrgan", "derain"):
-            run = (lambda: derain(photo, model=name)) if family == "derain" else (lambda: upscale(photo, model=name))
+            verb = derain if family == "derain" else upscale
+            run = lambda verb=verb, name=name: verb(photo, model=name)
             assert torch.equal(run().color, run().color)
 
 

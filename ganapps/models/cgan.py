@@ -39,7 +39,7 @@ class Config:
             raise ValueError(f"num_classes must be >= 2, got {self.num_classes}")
 
     @classmethod
-    def tiny(cls) -> "Config":
+    def tiny(cls) -> Config:
         return cls(latent_dim=8, base_channels=4, embed_dim=4)
 
 
@@ -151,4 +151,6 @@ def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
     return sample(generator, 8 * k, labels=torch.arange(k).repeat(8), seed=seed, device=device), k
 
 
-FAMILY = Family(name="cgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="mnist", preview=preview)
+FAMILY = Family(
+    name="cgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="mnist", preview=preview,
+)

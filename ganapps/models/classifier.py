@@ -35,7 +35,7 @@ class Config:
             raise ValueError(f"num_classes must be >= 2, got {self.num_classes}")
 
     @classmethod
-    def tiny(cls) -> "Config":
+    def tiny(cls) -> Config:
         return cls(base_channels=4, feature_dim=8)
 
 

@@ -25,8 +25,16 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from .family import Family
-from .layers import TrainState, adam, bce_logits, check_positive, dcgan_init, normal_noise
-from .layers import mnist_discriminator_trunk, mnist_generator_layers
+from .layers import (
+    TrainState,
+    adam,
+    bce_logits,
+    check_positive,
+    dcgan_init,
+    mnist_discriminator_trunk,
+    mnist_generator_layers,
+    normal_noise,
+)
 
 
 @dataclass(frozen=True)
@@ -46,7 +54,7 @@ class Config:
             raise ValueError(f"r1_gamma must be a finite number >= 0, got {self.r1_gamma!r}")
 
     @classmethod
-    def tiny(cls) -> "Config":
+    def tiny(cls) -> Config:
         return cls(latent_dim=8, base_channels=4, hidden_dim=16)
 
 
@@ -139,4 +147,6 @@ def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
     return sample(generator, 64, seed=seed, device=device), 8
 
 
-FAMILY = Family(name="dcgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="mnist", preview=preview)
+FAMILY = Family(
+    name="dcgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="mnist", preview=preview,
+)

@@ -76,7 +76,7 @@ class Config:
         return 3 + 2 * self.refine_blocks + 2 * (2 * self.layers_per_block) + 4 * self.layers_per_block + 6 + stages
 
     @classmethod
-    def tiny(cls) -> "Config":
+    def tiny(cls) -> Config:
         return cls(channels=4, growth=4, layers_per_block=1, disc_channels=4)
 
 
@@ -308,4 +308,6 @@ def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
     return torch.stack([rainy, derained, clean], dim=1).flatten(0, 1) * 2 - 1, 3
 
 
-FAMILY = Family(name="derain", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="rain", preview=preview)
+FAMILY = Family(
+    name="derain", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="rain", preview=preview,
+)

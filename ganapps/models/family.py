@@ -7,8 +7,8 @@ other attributes, so everything the loop, ``hub`` and the CLI rely on is written
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Callable
 
 import torch
 from torch import nn

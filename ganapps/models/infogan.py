@@ -30,8 +30,16 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from .family import Family
-from .layers import TrainState, adam, bce_logits, check_positive, dcgan_init, normal_noise
-from .layers import mnist_discriminator_trunk, mnist_generator_layers
+from .layers import (
+    TrainState,
+    adam,
+    bce_logits,
+    check_positive,
+    dcgan_init,
+    mnist_discriminator_trunk,
+    mnist_generator_layers,
+    normal_noise,
+)
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +96,7 @@ class Config:
         return self.noise_dim + self.num_categories + self.num_continuous
 
     @classmethod
-    def tiny(cls) -> "Config":
+    def tiny(cls) -> Config:
         return cls(noise_dim=8, base_channels=4, hidden_dim=16)
 
 

@@ -83,7 +83,7 @@ class Config:
         return 1 + 2 * self.num_blocks + 1 + 1 + 2
 
     @classmethod
-    def tiny(cls) -> "Config":
+    def tiny(cls) -> Config:
         return cls(channels=8, num_blocks=1, disc_channels=4)
 
 

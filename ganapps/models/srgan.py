@@ -65,11 +65,11 @@ class Config:
         return 1 + 2 * self.num_blocks + 1 + 1 + 3
 
     @classmethod
-    def tiny(cls) -> "Config":
+    def tiny(cls) -> Config:
         return cls(channels=8, num_blocks=1, disc_channels=4)
 
     @classmethod
-    def paper(cls) -> "Config":
+    def paper(cls) -> Config:
         """The paper's size (64 channels, 16 blocks), for users with a GPU."""
         return cls(channels=64, num_blocks=16, disc_channels=64)
 

@@ -17,7 +17,6 @@ Public names: ``Config``, ``Generator``, ``Discriminator``, ``make_state``, ``tr
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,7 +75,7 @@ class Config:
         return distribution(self.data).dim
 
     @classmethod
-    def tiny(cls) -> "Config":
+    def tiny(cls) -> Config:
         return cls(g_width=8, g_depth=1, d_width=8, d_depth=1)
 
 

@@ -19,7 +19,10 @@ TABS = [
 def build_demo() -> gr.Blocks:
     # Generated files (upscaled PNGs) are removed from Gradio's cache after an hour.
     with gr.Blocks(title="ganapps — a GAN studio", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
-        gr.Markdown("# ganapps\nThe classic GANs, trained and ready: watch the theory play out, sample, condition and steer digits, upscale and derain photos.")
+        gr.Markdown(
+            "# ganapps\nThe classic GANs, trained and ready: watch the theory play out, sample, condition and steer digits,"
+            " upscale and derain photos."
+        )
         with gr.Tabs():
             for title, tab in TABS:
                 with gr.Tab(title):

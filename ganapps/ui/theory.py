@@ -24,7 +24,10 @@ TRAIN_SECONDS = 0.6
 MIN_STEPS = 10
 LAB_NICENESS = 5  # labs fill idle CPU; other visitors' requests (digits, photos) come first
 MAX_LABS_AT_ONCE = 16  # ticks of this many labs run side by side; more wait their turn
-CONTROLS = ("data", "noise", "noise_dim", "loss", "optimizer", "lr_g", "lr_d", "d_steps", "g_width", "g_depth", "g_activation", "d_width", "d_depth")
+CONTROLS = (
+    "data", "noise", "noise_dim", "loss", "optimizer", "lr_g", "lr_d", "d_steps",
+    "g_width", "g_depth", "g_activation", "d_width", "d_depth",
+)
 
 _pool: concurrent.futures.ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -207,7 +210,9 @@ LESSONS = {
     "optimal discriminator": "G is frozen; D (dashed) converges to D* = p_data / (p_data + p_g) (orange).",
     "equilibrium": "p_g moves onto p_data and D flattens to 1/2; V(D, G) approaches -log 4.",
     "vanishing gradients": "The original minimax loss: D rejects fakes confidently and G's gradient almost vanishes.",
-    "mode collapse": "A fast generator against a very slow discriminator: every sample piles onto one point, which hops around as D catches up.",
+    "mode collapse": (
+        "A fast generator against a very slow discriminator: every sample piles onto one point, which hops around as D catches up."
+    ),
     "mode collapse fixed": "The default recipe: hinge loss and balanced players; all eight modes, 93-96% of samples on a mode.",
 }
 
