@@ -13,7 +13,6 @@ with safetensors only (never pickle) and strictly: every tensor must match. Name
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import shutil
@@ -24,8 +23,20 @@ from pathlib import Path
 import safetensors.torch
 
 from .models import family_of, get_family
+from .weights import (
+    CARD_FILE,
+    CONFIG_FILE,
+    MILD_WEIGHTS_FILE,
+    WEIGHTS_FILE,
+    family_in,
+    fetch,
+    model_names,
+    read_config,
+    read_weights,
+)
 
 log = logging.getLogger(__name__)
+
 
 def _shipped_checkpoints() -> Path:
     """The shipped models: ``checkpoints/`` beside the package in a clone, inside it once installed (pyproject.toml)."""
@@ -35,62 +46,20 @@ def _shipped_checkpoints() -> Path:
 
 
 CHECKPOINTS = _shipped_checkpoints()
-CONFIG_FILE, WEIGHTS_FILE, CARD_FILE = "config.json", "model.safetensors", "README.md"
-MILD_WEIGHTS_FILE = "mild.safetensors"  # the denoise twin: the same network trained to keep noise and grain
 
 
 def available(checkpoints_dir: str | Path | None = None) -> list[str]:
     """Names of the models in the local checkpoints folder."""
-    root = Path(checkpoints_dir or CHECKPOINTS)
-    return sorted(p.name for p in root.glob("*") if (p / CONFIG_FILE).is_file()) if root.is_dir() else []
+    return model_names(checkpoints_dir or CHECKPOINTS)
 
 
-def _fetch(name: str, filename: str, checkpoints_dir=None, cache_dir=None) -> Path:
-    """Local path of ``filename`` of model ``name``, downloading from the Hub if ``name`` is a repo id."""
-    if Path(name).is_dir():
-        path = Path(name) / filename
-    elif (Path(checkpoints_dir or CHECKPOINTS) / name).is_dir():
-        path = Path(checkpoints_dir or CHECKPOINTS) / name / filename
-    elif "/" in name and not name.startswith((".", "/")):
-        from huggingface_hub import hf_hub_download
-        from huggingface_hub.errors import (
-            EntryNotFoundError,
-            HFValidationError,
-            LocalEntryNotFoundError,
-            RepositoryNotFoundError,
-        )
-
-        repo_id, _, revision = name.partition("@")
-        try:
-            return Path(hf_hub_download(repo_id, filename, revision=revision or None, cache_dir=cache_dir))
-        except HFValidationError:
-            raise ValueError(f"unknown model {name!r}: no such folder, and not a Hub repo id (org/name[@revision])") from None
-        except (EntryNotFoundError, RepositoryNotFoundError, LocalEntryNotFoundError) as err:
-            raise ValueError(f"cannot get {filename} of {name!r} from the Hugging Face Hub: {err}") from None
-    else:
-        names = available(checkpoints_dir)
-        raise ValueError(
-            f"unknown model {name!r}; available: {', '.join(names) or '(none)'}"
-            " — or give a folder, or a Hub repo id such as org/name[@revision]"
-        )
-    if not path.is_file():
-        raise ValueError(f"model {name!r} has no {filename} (looked at {path})")
-    return path
+def _where(checkpoints_dir, cache_dir) -> dict:
+    return {"root": checkpoints_dir or CHECKPOINTS, "cache_dir": cache_dir}
 
 
 def load_config(name: str, *, checkpoints_dir=None, cache_dir=None) -> dict:
     """The raw ``config.json`` of a model, including its ``family``."""
-    return json.loads(_fetch(name, CONFIG_FILE, checkpoints_dir, cache_dir).read_text())
-
-
-def _family(name: str, raw: dict, families, needs: str | None) -> str:
-    found = raw.get("family")
-    if found is None:
-        raise ValueError(f"model {name!r} has no 'family' in its config.json")
-    families = (families,) if isinstance(families, str) else families
-    if families is not None and found not in families:
-        raise ValueError(f"model {name!r} is a {found} model; this needs {needs or 'a ' + ' or '.join(families) + ' model'}")
-    return found
+    return read_config(name, **_where(checkpoints_dir, cache_dir))
 
 
 def check_family(name: str, families: str | tuple[str, ...], *, needs: str | None = None, **fetch_options) -> str:
@@ -99,21 +68,7 @@ def check_family(name: str, families: str | tuple[str, ...], *, needs: str | Non
     Otherwise a ValueError saying what the model is and what is needed (``needs``, e.g. the model
     names a tab offers; by default the families). Only config.json is read, no weights.
     """
-    return _family(name, load_config(name, **fetch_options), families, needs)
-
-
-def _read_weights(model, name: str, filename: str, checkpoints_dir, cache_dir) -> None:
-    weights = _fetch(name, filename, checkpoints_dir, cache_dir)
-    try:
-        missing, unexpected = safetensors.torch.load_model(model, str(weights), strict=False)
-    except RuntimeError as err:  # a tensor of the wrong shape
-        raise ValueError(f"weights of {name!r} do not match its config: {err}") from None
-    except safetensors.SafetensorError as err:  # a truncated or damaged file
-        raise ValueError(f"weights of {name!r} cannot be read ({weights}): {err}") from None
-    if missing or unexpected:
-        raise ValueError(
-            f"weights of {name!r} do not match its config: missing {sorted(missing)}, unexpected {sorted(unexpected)}"
-        )
+    return family_in(name, load_config(name, **fetch_options), families, needs)
 
 
 def has_denoise(name: str, **fetch_options) -> bool:
@@ -133,16 +88,16 @@ def load(
     (Real-ESRGAN's denoise strength), 0 keeping noise and grain, 1 removing them.
     """
     raw = load_config(name, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir)
-    found = _family(name, raw, family, None)
+    found = family_in(name, raw, family)
     module = get_family(found)
     model = module.network(module.config_from(raw))
-    _read_weights(model, name, WEIGHTS_FILE, checkpoints_dir, cache_dir)
+    read_weights(model, name, WEIGHTS_FILE, **_where(checkpoints_dir, cache_dir))
     if denoise is not None:
         check_denoise(denoise)
         if raw.get("default_denoise") is None:
             raise ValueError(f"model {name!r} has no denoise control (no mild twin); leave denoise unset")
         mild = module.network(model.config)
-        _read_weights(mild, name, MILD_WEIGHTS_FILE, checkpoints_dir, cache_dir)
+        read_weights(mild, name, MILD_WEIGHTS_FILE, **_where(checkpoints_dir, cache_dir))
         model.load_state_dict(_blend(mild, model, denoise))
     return model.to(device).eval().requires_grad_(False)
 
@@ -239,7 +194,7 @@ def push(name: str, repo_id: str, *, revision: str | None = None, private: bool 
     """Upload a local model folder (weights, config and model card) to a Hub repo; returns the commit URL."""
     from huggingface_hub import HfApi
 
-    folder = _fetch(name, CONFIG_FILE, checkpoints_dir).parent
+    folder = fetch(name, CONFIG_FILE, **_where(checkpoints_dir, None)).parent
     verify(str(folder))  # refuse to publish something that does not load strictly
     api = HfApi(token=token)
     api.create_repo(repo_id, private=private, exist_ok=True)

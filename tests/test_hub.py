@@ -89,6 +89,28 @@ def test_family_is_checked(saved):
         hub.load(str(folder), family="cgan")
 
 
+def test_from_pretrained_follows_the_rules_of_load(saved, tmp_path):
+    from ganapps.models import cgan
+
+    generator, folder = saved
+    build_hub_cache(tmp_path / "cache", "someone/dcgan-tiny", folder)
+    for loaded in (dcgan.Generator.from_pretrained(folder),
+                   dcgan.Generator.from_pretrained("someone/dcgan-tiny", revision=COMMIT, cache_dir=tmp_path / "cache")):
+        assert loaded.config == generator.config and not loaded.training
+        assert torch.equal(outputs(loaded), outputs(generator))
+    with pytest.raises(ValueError, match="is a dcgan model; this needs a cgan model"):
+        cgan.Generator.from_pretrained(folder)
+    wrong = tmp_path / "wrong"
+    shutil.copytree(folder, wrong)
+    (wrong / "config.json").write_text((wrong / "config.json").read_text().replace('"latent_dim": 8', '"latent_dim": 9'))
+    with pytest.raises(ValueError, match="do not match its config"):
+        dcgan.Generator.from_pretrained(wrong)
+    (wrong / "model.safetensors").unlink()
+    torch.save(generator.state_dict(), wrong / "pytorch_model.bin")
+    with pytest.raises(ValueError, match="has no model.safetensors"):
+        dcgan.Generator.from_pretrained(wrong)
+
+
 def test_shipped_checkpoints_load_strictly_and_sample_deterministically():
     from ganapps.digits import DEFAULT_MODELS, sample_digits
     from ganapps.photos import derain, upscale

@@ -9,7 +9,7 @@ import pytest
 from .conftest import ROOT
 
 FLOORS = {
-    1: ["imaging", "tiling", "metrics", "rain", "degrade", "distributions", "games"],
+    1: ["imaging", "tiling", "metrics", "rain", "degrade", "distributions", "games", "weights"],
     2: ["models", "data"],
     3: ["hub", "training"],
     4: ["digits", "photos", "evaluation", "toylab", "space", "recipes", "examples"],

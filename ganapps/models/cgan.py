@@ -15,10 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .family import Family
+from .family import Family, Network
 from .layers import TrainState, adam, bce_logits, check_positive, dcgan_init, normal_noise
 
 
@@ -43,7 +42,7 @@ class Config:
         return cls(latent_dim=8, base_channels=4, embed_dim=4)
 
 
-class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["gan", "cgan", "mnist"]):
+class Generator(nn.Module, Network, library_name="ganapps", tags=["gan", "cgan", "mnist"]):
     """(z (B, latent_dim), labels (B,)) -> images (B, 1, 28, 28) in [-1, 1]."""
 
     def __init__(self, config: Config):

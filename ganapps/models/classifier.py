@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .family import Family
+from .family import Family, Network
 from .layers import TrainState, check_positive
 
 
@@ -39,7 +38,7 @@ class Config:
         return cls(base_channels=4, feature_dim=8)
 
 
-class Classifier(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["mnist", "classifier"]):
+class Classifier(nn.Module, Network, library_name="ganapps", tags=["mnist", "classifier"]):
     """images (B, 1, 28, 28) -> class logits (B, num_classes); ``features`` gives the hidden layer."""
 
     def __init__(self, config: Config):

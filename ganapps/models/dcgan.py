@@ -21,10 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .family import Family
+from .family import Family, Network
 from .layers import (
     TrainState,
     adam,
@@ -58,7 +57,7 @@ class Config:
         return cls(latent_dim=8, base_channels=4, hidden_dim=16)
 
 
-class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["gan", "dcgan", "mnist"]):
+class Generator(nn.Module, Network, library_name="ganapps", tags=["gan", "dcgan", "mnist"]):
     """z (B, latent_dim) -> images (B, 1, 28, 28) in [-1, 1]."""
 
     def __init__(self, config: Config):

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .family import Family
+from .family import Family, Network
 from .layers import ResidualBlock, TrainState, bce_logits, check_positive, ssim, vgg_features
 
 ADVERSARIAL_WEIGHT = 6.6e-3
@@ -139,7 +138,7 @@ class Stage(nn.Module):
         return estimate + self.tail(self.body(self.head(torch.cat([rainy, estimate], dim=1) * 2 - 1)))
 
 
-class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["gan", "deraining", "id-cgan"]):
+class Generator(nn.Module, Network, library_name="ganapps", tags=["gan", "deraining", "id-cgan"]):
     """rainy (B, 3, H, W) in [0, 1] -> derained (B, 3, H, W), about [0, 1].
 
     The dense blocks work at half and quarter resolution (as ID-CGAN's, which follow a strided

@@ -9,11 +9,38 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import ClassVar
 
 import torch
+from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .. import weights
 from .layers import TrainState
+
+
+class Network(PyTorchModelHubMixin):
+    """What every exported network derives from, beside ``nn.Module``: the Hub mixin's ``save_pretrained``
+    and ``push_to_hub``, and a ``from_pretrained`` with ``ganapps.load``'s rules.
+
+    ``Generator.from_pretrained("checkpoints/cgan-mnist")`` or ``from_pretrained("org/repo", revision=...)``
+    refuses a model of another family, reads safetensors only and every tensor strictly.
+    """
+
+    _family: ClassVar[Family]  # set by the Family that exports the class
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | Path, *, revision: str | None = None, cache_dir=None):
+        family = getattr(cls, "_family", None)
+        if family is None:
+            raise TypeError(f"{cls.__name__} is not the exported network of a family; load it with ganapps.load")
+        name = str(pretrained_model_name_or_path) + (f"@{revision}" if revision else "")
+        raw = weights.read_config(name, cache_dir=cache_dir)
+        weights.family_in(name, raw, family.name)
+        model = cls(family.config_from(raw))
+        weights.read_weights(model, name, cache_dir=cache_dir)
+        return model.eval()
 
 
 @dataclass(frozen=True)
@@ -55,8 +82,9 @@ class Family:
             raise TypeError(f"{self.name}: config must be a dataclass with a tiny() classmethod")
         if "family" in {f.name for f in fields(self.config)}:
             raise TypeError(f"{self.name}: 'family' is reserved in config.json")
-        if not issubclass(self.network, nn.Module):
-            raise TypeError(f"{self.name}: network must be an nn.Module class")
+        if not (issubclass(self.network, nn.Module) and issubclass(self.network, Network)):
+            raise TypeError(f"{self.name}: network must be an nn.Module and a family.Network class")
+        self.network._family = self  # from_pretrained checks and builds through it
 
     def config_from(self, raw: dict):
         """The family's config from a ``config.json`` dict (its ``family`` key and unknown keys ignored)."""

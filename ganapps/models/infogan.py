@@ -26,10 +26,9 @@ from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
-from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .family import Family
+from .family import Family, Network
 from .layers import (
     TrainState,
     adam,
@@ -100,7 +99,7 @@ class Config:
         return cls(noise_dim=8, base_channels=4, hidden_dim=16)
 
 
-class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["gan", "infogan", "mnist"]):
+class Generator(nn.Module, Network, library_name="ganapps", tags=["gan", "infogan", "mnist"]):
     """(z (B, noise_dim), categories (B,), continuous (B, num_continuous)) -> (B, 1, 28, 28) in [-1, 1]."""
 
     def __init__(self, config: Config):

@@ -37,12 +37,11 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 from torch.nn.utils import spectral_norm
 
 from . import srgan
-from .family import Family
+from .family import Family, Network
 from .layers import ResidualBlock, TrainState, check_positive, vgg_features
 
 log = logging.getLogger(__name__)
@@ -87,7 +86,7 @@ class Config:
         return cls(channels=8, num_blocks=1, disc_channels=4)
 
 
-class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["gan", "real-esrgan", "super-resolution"]):
+class Generator(nn.Module, Network, library_name="ganapps", tags=["gan", "real-esrgan", "super-resolution"]):
     """low_res (B, 3, h, w) in [0, 1] -> high_res (B, 3, 4h, 4w), about [0, 1] (clamp for display)."""
 
     def __init__(self, config: Config):

@@ -32,10 +32,9 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .family import Family
+from .family import Family, Network
 from .layers import ResidualBlock, TrainState, bce_logits, check_positive, vgg_features
 
 log = logging.getLogger(__name__)
@@ -74,7 +73,7 @@ class Config:
         return cls(channels=64, num_blocks=16, disc_channels=64)
 
 
-class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["gan", "srgan", "super-resolution"]):
+class Generator(nn.Module, Network, library_name="ganapps", tags=["gan", "srgan", "super-resolution"]):
     """low_res (B, 3, h, w) in [0, 1] -> high_res (B, 3, 4h, 4w), about [0, 1] (clamp for display)."""
 
     def __init__(self, config: Config):

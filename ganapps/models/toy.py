@@ -22,11 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from ..distributions import coverage, distribution, js_divergence
-from .family import Family
+from .family import Family, Network
 from .layers import TrainState, check_positive
 
 LOSSES = ("minimax", "nonsaturating", "least_squares", "hinge", "wgan_gp")
@@ -87,7 +86,7 @@ def mlp(inputs: int, width: int, depth: int, outputs: int, activation) -> nn.Seq
     return nn.Sequential(*layers, nn.Linear(previous, outputs))
 
 
-class Generator(nn.Module, PyTorchModelHubMixin, library_name="ganapps", tags=["gan", "toy"]):
+class Generator(nn.Module, Network, library_name="ganapps", tags=["gan", "toy"]):
     """z (B, noise_dim) -> x (B, data_dim)."""
 
     def __init__(self, config: Config):
