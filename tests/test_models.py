@@ -217,3 +217,16 @@ def test_differentiable_ssim_matches_scikit_image_and_enters_the_deraining_loss(
         state = derain.make_state(config, rng=torch.Generator().manual_seed(0), device="cpu")
         losses[weight] = derain.train_step(state, batch)["loss_pixel"]
     assert losses[1.0] > losses[0.0] + 0.1  # random crops are far from similar: 1 - SSIM adds most of a unit
+
+
+def test_realesrgan_discriminator_jitter_crops_real_and_restored_alike():
+    with pytest.raises(ValueError, match="d_jitter must be 0 or a positive multiple of 8"):
+        realesrgan.Config(d_jitter=4)
+    config = dataclasses.replace(realesrgan.Config.tiny(), d_jitter=8)
+    state = realesrgan.make_state(config, rng=torch.Generator().manual_seed(0), device="cpu", phase="gan")
+    seen = []
+    state.models["discriminator"].register_forward_pre_hook(lambda module, args: seen.append(args[0].shape[-2:]))
+    low, high = torch.rand(2, 3, 8, 8), torch.rand(2, 3, 32, 32)
+    losses = realesrgan.train_step(state, (low, high))
+    assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
+    assert seen and all(shape == (24, 24) for shape in seen)  # every look of D: the same 24-pixel crop

@@ -67,11 +67,18 @@ class Config:
     # mixes neighbours from all 16 sub-pixel positions, so they cannot drift apart into a 4-pixel
     # checkerboard. It starts as the identity (a model without it, grown, computes what it did).
     hr_conv: bool = False
+    # Training only: the discriminator sees each batch (real and restored alike) cropped at a random
+    # offset of up to this many pixels, so its strided convolutions meet the generator's 4-pixel
+    # sub-pixel grid at every phase, and their phase-dependent gradients average out instead of
+    # pushing the sub-pixel outputs apart. A multiple of 8 (the discriminator's stride); 0: off.
+    d_jitter: int = 0
 
     def __post_init__(self):
         check_positive("channels", self.channels)
         check_positive("num_blocks", self.num_blocks)
         check_positive("disc_channels", self.disc_channels)
+        if not isinstance(self.d_jitter, int) or self.d_jitter < 0 or self.d_jitter % 8:
+            raise ValueError(f"d_jitter must be 0 or a positive multiple of 8 (the discriminator's stride), got {self.d_jitter!r}")
 
     @property
     def receptive_radius(self) -> int:
@@ -178,10 +185,18 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
         return {"loss_pixel": loss_pixel.item()}
 
     discriminator, opt_d = state.models["discriminator"], state.optimizers["opt_d"]
+    jitter = state.config.d_jitter
+    if jitter:  # one random crop for this step, the same for real and restored images
+        top, left = torch.randint(0, jitter + 1, (2,), generator=state.rng).tolist()
+        height, width = high_res.shape[-2] - jitter, high_res.shape[-1] - jitter
+        high_res_d = high_res[..., top : top + height, left : left + width]
+        super_res_d = super_res[..., top : top + height, left : left + width]
+    else:
+        high_res_d, super_res_d = high_res, super_res
     # (1) Generator first (Real-ESRGAN's order): L1 + perceptual + 0.1 * BCE(D(G(x)), real), per pixel
     discriminator.requires_grad_(False)
     opt_g.zero_grad(set_to_none=True)
-    logits_fake, features_fake = discriminator(super_res)
+    logits_fake, features_fake = discriminator(super_res_d)
     loss_adversarial = F.binary_cross_entropy_with_logits(logits_fake, torch.ones_like(logits_fake))
     vgg = state.extra.get("vgg")
     if vgg is not None:
@@ -191,7 +206,7 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
         weight = PERCEPTUAL_WEIGHT
     else:
         with torch.no_grad():
-            features_real = discriminator(high_res)[1]
+            features_real = discriminator(high_res_d)[1]
         loss_perceptual = sum(F.l1_loss(f, r) for f, r in zip(features_fake, features_real)) / len(features_real)
         weight = FEATURE_MATCHING_WEIGHT
     (loss_pixel + weight * loss_perceptual + ADVERSARIAL_WEIGHT * loss_adversarial).backward()
@@ -200,9 +215,9 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
     # (2) Discriminator: BCE(D(y), real) + BCE(D(G(x)), fake), per pixel
     discriminator.requires_grad_(True)
     opt_d.zero_grad(set_to_none=True)
-    logits_real = discriminator(high_res)[0]
+    logits_real = discriminator(high_res_d)[0]
     loss_d_real = F.binary_cross_entropy_with_logits(logits_real, torch.ones_like(logits_real))
-    logits_fake = discriminator(super_res.detach())[0]
+    logits_fake = discriminator(super_res_d.detach())[0]
     loss_d_fake = F.binary_cross_entropy_with_logits(logits_fake, torch.zeros_like(logits_fake))
     (loss_d_real + loss_d_fake).backward()
     opt_d.step()
