@@ -195,13 +195,14 @@ class Run:
         if cfg.init is not None:
             start = hub.load(cfg.init, family=cfg.family)
             exported = self.state.models[self.family.export]
-            if start.config == self.state.config:
-                exported.load_state_dict(start.state_dict())
-            elif cfg.grow:  # e.g. a layer added to the architecture: it starts as initialised (the identity)
+            if cfg.grow:  # e.g. a layer added to the architecture: it starts as initialised (the identity)
                 _load_grown(exported, start.state_dict(), path=Path(cfg.init))
-            else:
-                raise ValueError(f"--init {cfg.init!r} has config {start.config}, this run {self.state.config}"
-                                 " (--grow starts a larger architecture from it)")
+            else:  # the same architecture (its config may differ in training-only fields)
+                try:
+                    exported.load_state_dict(start.state_dict())
+                except RuntimeError:
+                    raise ValueError(f"--init {cfg.init!r} has config {start.config}, this run {self.state.config}"
+                                     " (--grow starts a larger architecture from it)") from None
         self.step = 0
         self.out = Path(cfg.out)
         # The exported network's moving average (Karras et al. 2018; Yazici et al. 2019): the weights

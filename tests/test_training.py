@@ -76,6 +76,16 @@ def test_a_state_saved_before_a_config_field_existed_resumes_with_its_default(fa
     assert train(config(fake_mnist, tmp_path, steps=4), resume=True, progress=False).step == 4
 
 
+def test_init_starts_from_a_model_of_the_same_architecture(fake_mnist, tmp_path):
+    first = train(config(fake_mnist, tmp_path / "first", steps=2), progress=False)
+    start = str(tmp_path / "first" / "model")
+    # a training-only field may differ (the R1 weight), the architecture may not
+    run = Run(config(fake_mnist, tmp_path / "second", init=start, model={"r1_gamma": 0.0}))
+    assert all(torch.equal(v, first.export.state_dict()[k]) for k, v in run.export.state_dict().items())
+    with pytest.raises(ValueError, match="--grow starts a larger architecture"):
+        Run(config(fake_mnist, tmp_path / "third", init=start, model={"latent_dim": 9}))
+
+
 def test_grow_resumes_a_run_saved_with_fewer_layers(tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()
