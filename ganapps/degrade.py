@@ -14,10 +14,6 @@ Every stage is a plain function with the parameter it names (``blur(image, kerne
 ``random_degradation(rng)`` draws a whole chain (``mild_degradation(rng)`` one without noise, for a
 model that keeps the photo's grain) and ``degrade(image, degradation, seed=)`` runs it,
 deterministically for a given seed. Images are float32 (H, W, 3) RGB in [0, 1].
-
-Public names: ``Order``, ``Degradation``, ``gaussian_kernel``, ``blur``, ``resize``,
-``gaussian_noise``, ``poisson_noise``, ``jpeg``, ``degrade``, ``random_degradation``, ``mild_degradation``,
-``DEGRADATIONS``.
 """
 
 from __future__ import annotations
@@ -28,6 +24,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from PIL import Image
+
+__all__ = [
+    "Order", "Degradation", "gaussian_kernel", "blur", "resize", "gaussian_noise", "poisson_noise", "jpeg", "degrade",
+    "random_degradation", "mild_degradation", "DEGRADATIONS",
+]
 
 RESIZE_METHODS = {"area": None, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC}
 NOISE_KINDS = ("gaussian", "poisson")

@@ -5,8 +5,6 @@ for each layer, sparse random drops are smeared by a motion-blur kernel (a line 
 length and angle, softened to its width), scaled to the layer's brightness and screen-blended
 onto the photo. Farther layers are denser, shorter, thinner and dimmer, as rain seen through
 depth; optional haze (the veil of distant rain) and blur (a wet lens) complete the picture.
-
-Public names: ``RainParams``, ``add_rain``, ``random_params``.
 """
 
 from __future__ import annotations
@@ -16,6 +14,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+__all__ = ["RainParams", "add_rain", "random_params"]
 
 
 @dataclass(frozen=True)

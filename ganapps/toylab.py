@@ -98,8 +98,8 @@ class Lab:
         else:
             self._draw_2d(main)
         self._draw_history(curves)
-        # Fixed margins and the canvas's own pixels: tight_layout and a PNG round trip took half
-        # the time of a frame, which the app draws twice a second for every playing visitor.
+        # Fixed margins and the canvas's own pixels: tight_layout and a PNG round trip are slow, and
+        # the app draws a frame several times a second for every playing visitor.
         two_d = self.data.dim == 2  # room for the colour bar of D(x)
         fig.subplots_adjust(left=0.03, right=0.985, bottom=0.11, top=0.93, wspace=0.25 if two_d else 0.1)
         fig.canvas.draw()
@@ -147,7 +147,7 @@ class Lab:
         generator, discriminator = self.state.models["generator"], self.state.models["discriminator"]
         low, high = data.support
         span = max(abs(low), abs(high)) + 0.5
-        grid = np.linspace(-span, span, 80)  # D on an 80x80 grid: smooth enough, and a third of the cost of 120x120
+        grid = np.linspace(-span, span, 80)  # D on an 80x80 grid: smooth enough, and cheaper than a finer one
         gx, gy = np.meshgrid(grid, grid)
         points = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32)
         with torch.inference_mode():

@@ -88,3 +88,40 @@ def test_no_import_cycles():
 
     for name in sorted(graph):
         visit(name)
+
+
+def used_names() -> dict[str, set[str]]:
+    """For each ganapps module, the names that other modules of the package take from it."""
+    used: dict[str, set[str]] = {}
+    for name, path in MODULES.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        tree = ast.parse(path.read_text())
+        aliases = {}  # local name -> module, for `from . import hub` / `from .models import toy`
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    stem = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(stem + ([node.module] if node.module else []))
+                for alias in node.names:
+                    full = f"{base}.{alias.name}"
+                    if full in MODULES:
+                        aliases[alias.asname or alias.name] = full
+                    elif base in MODULES and base != name:
+                        used.setdefault(base, set()).add(alias.name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+                used.setdefault(aliases[node.value.id], set()).add(node.attr)
+    return used
+
+
+@pytest.mark.parametrize("name", sorted(n for n, p in MODULES.items() if "__all__" in p.read_text()))
+def test_public_names_are_what_the_package_uses(name):
+    """``__all__`` lists each name that other modules use (not underscored ones), and nothing that is not there."""
+    import importlib
+
+    module = importlib.import_module(name)
+    public = set(module.__all__)
+    assert [n for n in public if not hasattr(module, n)] == []
+    missing = sorted(n for n in used_names().get(name, set()) if not n.startswith("_") and n not in public)
+    assert missing == [], f"{name} is used for {missing}, which its __all__ does not list"

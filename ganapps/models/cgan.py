@@ -6,8 +6,6 @@ rejected and G learns to draw the digit it was asked for. The discriminator cond
 projection (Miyato & Koyama, "cGANs with Projection Discriminator", ICLR 2018): its logit is
 psi(h) + <embed(y), h> for features h of x, a conditioning that gives much sharper class fidelity
 than concatenating y to the input. Trunks are the DCGAN ones; loss is the non-saturating one.
-
-Public names: ``Config``, ``Generator``, ``Discriminator``, ``make_state``, ``train_step``, ``sample``.
 """
 
 from __future__ import annotations
@@ -19,6 +17,8 @@ from torch import nn
 
 from .family import Family, Network
 from .layers import TrainState, adam, bce_logits, check_positive, dcgan_init, normal_noise
+
+__all__ = ["Config", "Generator", "Discriminator", "make_state", "train_step", "sample", "FAMILY"]
 
 
 @dataclass(frozen=True)

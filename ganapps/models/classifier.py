@@ -3,8 +3,6 @@
 Two 5x5 convolutions with max pooling and a 128-unit hidden layer (LeNet-like), trained with
 cross-entropy on the MNIST training set. Benchmarks use its predictions (which digit is this, how
 confidently) and its 128-d hidden features (a Fréchet distance between generated and real digits).
-
-Public names: ``Config``, ``Classifier``, ``make_state``, ``train_step``.
 """
 
 from __future__ import annotations
@@ -17,6 +15,8 @@ from torch import nn
 
 from .family import Family, Network
 from .layers import TrainState, check_positive
+
+__all__ = ["Config", "Classifier", "make_state", "train_step", "FAMILY"]
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,6 @@ subtract (residual learning, as DDN/JORDER) rather than the clean image; L1 inst
 pixel term. The perceptual term uses VGG19 relu2_2 features when torchvision has its ImageNet
 weights on disk (the paper used VGG16 relu2_2; nothing is downloaded implicitly); otherwise it is
 discriminator feature matching (pix2pixHD), as for SRGAN.
-
-Public names: ``Config``, ``Stage``, ``Generator``, ``Discriminator``, ``make_state``, ``train_step``, ``restore``.
 """
 
 from __future__ import annotations
@@ -28,6 +26,10 @@ from torch import nn
 
 from .family import Family, Network
 from .layers import ResidualBlock, TrainState, bce_logits, check_positive, ssim, vgg_features
+
+__all__ = [
+    "Config", "Stage", "Generator", "Discriminator", "make_state", "train_step", "restore", "GRID", "image_statistics", "FAMILY",
+]
 
 ADVERSARIAL_WEIGHT = 6.6e-3
 PERCEPTUAL_WEIGHT = 1.0

@@ -25,9 +25,6 @@ degradations (``degrade.mild_degradation``) ships beside it, and the two are ble
 The perceptual term is the distance between VGG19 features (conv5_4) when torchvision already has
 the ImageNet weights on disk; otherwise it is the distance between the discriminator's own
 intermediate features of the real and the restored image (feature matching, pix2pixHD).
-
-Public names: ``Config``, ``Generator``, ``Discriminator``, ``make_state``, ``train_step``,
-``restore``, ``preview``, ``PHASES``, ``SCALE``.
 """
 
 from __future__ import annotations
@@ -43,6 +40,8 @@ from torch.nn.utils import spectral_norm
 from . import srgan
 from .family import Family, Network
 from .layers import ResidualBlock, TrainState, check_positive, vgg_features
+
+__all__ = ["Config", "Generator", "Discriminator", "make_state", "train_step", "restore", "preview", "PHASES", "SCALE", "FAMILY"]
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ class Config:
 
     channels: int = 48
     num_blocks: int = 8
-    disc_channels: int = 16  # Real-ESRGAN's 64 costs 13x more per step on a CPU
+    disc_channels: int = 16  # Real-ESRGAN's is 64, many times the cost per step on a CPU
     # A 3x3 convolution after the pixel shuffle, at the output's resolution: each output pixel then
     # mixes neighbours from all 16 sub-pixel positions, so they cannot drift apart into a 4-pixel
     # checkerboard. It starts as the identity (a model without it, grown, computes what it did).

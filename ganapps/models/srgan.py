@@ -20,9 +20,6 @@ used when torchvision already has them on disk (never downloaded implicitly); ot
 content loss is L1 on pixels plus discriminator feature matching (Wang et al., pix2pixHD, 2018):
 the distance between the discriminator's intermediate features of the real and the
 super-resolved image, a learned perceptual distance that needs no pretrained network.
-
-Public names: ``Config``, ``Generator``, ``Discriminator``, ``make_state``, ``train_step``,
-``restore``, ``PHASES``.
 """
 
 from __future__ import annotations
@@ -36,6 +33,8 @@ from torch import nn
 
 from .family import Family, Network
 from .layers import ResidualBlock, TrainState, bce_logits, check_positive, vgg_features
+
+__all__ = ["Config", "Generator", "Discriminator", "make_state", "train_step", "restore", "PHASES", "preview", "FAMILY"]
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,6 @@ squares (Mao et al. 2017), hinge (Lim & Ye 2017) and WGAN-GP (Gulrajani et al. 2
 Mode coverage follows the Unrolled GAN (Metz et al. 2017) and VEEGAN (Srivastava et al. 2017)
 papers: a generated sample is of high quality if it lies within 3 standard deviations of a mode;
 a mode is covered if at least 1% of the samples are high-quality samples of it.
-
-Public names: ``Config``, ``Generator``, ``Discriminator``, ``make_state``, ``train_step``,
-``sample``, ``Distribution``, ``DISTRIBUTIONS``, ``LOSSES``, ``evaluate``.
 """
 
 from __future__ import annotations
@@ -27,6 +24,11 @@ from torch import nn
 from ..distributions import coverage, distribution, js_divergence
 from .family import Family, Network
 from .layers import TrainState, check_positive
+
+__all__ = [
+    "Config", "Generator", "Discriminator", "make_state", "train_step", "sample", "LOSSES",
+    "evaluate", "OPTIMIZERS", "NOISES", "ACTIVATIONS", "draw_noise", "generator_loss", "FAMILY",
+]
 
 LOSSES = ("minimax", "nonsaturating", "least_squares", "hinge", "wgan_gp")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")

@@ -16,9 +16,9 @@ from ..models import toy
 from .common import ALL_CORES, required, user_errors
 
 # While playing, a timer in the page asks for a frame every TICK_SECONDS: a lab process trains for
-# TRAIN_SECONDS of CPU time (at least MIN_STEPS steps) and draws (about 0.2 s), and the server's
-# worker is free for other visitors. On a busy machine frames come less often, but each still
-# trains TRAIN_SECONDS: about two thirds of a lab's CPU goes to training.
+# TRAIN_SECONDS of CPU time (at least MIN_STEPS steps) and draws, and the server's worker is free
+# for other visitors. On a busy machine frames come less often, but each still trains TRAIN_SECONDS,
+# so most of a lab's CPU goes to training.
 TICK_SECONDS = 0.5
 TRAIN_SECONDS = 0.6
 MIN_STEPS = 10
@@ -49,9 +49,8 @@ def _frame(lab: toylab.Lab, **budget):
     """``toylab.frame`` in one of the lab processes.
 
     Labs train and draw there, not in the server's threads: a frame is mostly Python (matplotlib,
-    small torch ops), and four labs playing in the server's threads slowed each other and every
-    other visitor through the GIL (bench/load.py, four labs alone: 7 steps/s each; in lab
-    processes 31).
+    small torch ops), and labs playing in the server's threads slow each other and every other
+    visitor through the GIL (``bench/load.py`` measures both ways).
     """
     pool = _lab_processes()
     try:
@@ -130,8 +129,8 @@ def step(lab, seed: int, freeze: bool, *values):
 def play(lab, seed: int, freeze: bool, *values):
     """Start training continuously (a new lab from the controls if there is none); Pause stops it.
 
-    In the page a timer then calls ``toy_tick`` about twice a second. API callers call
-    ``/toy_tick`` themselves, as often as they want frames.
+    In the page a timer then calls ``toy_tick`` every {tick} s. API callers call ``/toy_tick``
+    themselves, as often as they want frames.
     """
     lab = lab or _new_lab(seed, freeze, *values)
     return lab, gr.Timer(active=True)
@@ -139,9 +138,14 @@ def play(lab, seed: int, freeze: bool, *values):
 
 @user_errors
 def tick(lab, seed: int, freeze: bool, *values):
-    """Train for about a quarter of a second (at least 10 steps) and show the result: one frame of Play."""
+    """Train for {seconds} s of CPU time (at least {steps} steps) and show the result: one frame of Play."""
     lab, picture, numbers = _frame(lab or _new_lab(seed, freeze, *values), seconds=TRAIN_SECONDS, min_steps=MIN_STEPS)
     return picture, _numbers(numbers, lab), lab
+
+
+# the settings these docstrings (the API's and MCP tools' descriptions) state, from the settings themselves
+play.__doc__ = play.__doc__.format(tick=TICK_SECONDS)
+tick.__doc__ = tick.__doc__.format(seconds=TRAIN_SECONDS, steps=MIN_STEPS)
 
 
 def preset(name: str):
