@@ -7,7 +7,11 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 # run fastest so, and threads that compete with anything else on the machine slow the suite 4x.
 os.environ["OMP_NUM_THREADS"] = "1"
 
+import socket  # noqa: E402
 import struct  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -50,3 +54,50 @@ def fake_mnist(tmp_path_factory) -> Path:
 @pytest.fixture(autouse=True)
 def _deterministic():
     torch.manual_seed(0)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app():
+    """The launched app, one for the whole test session: (its URL, its process)."""
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"app.py exited: {process.stdout.read()}") from None
+            time.sleep(0.5)
+    else:
+        process.kill()
+        raise RuntimeError("app.py did not start in 120 s")
+    yield url, process
+    labs = lab_processes(process.pid)
+    process.terminate()
+    process.wait(timeout=30)
+    deadline = time.time() + 10  # the theory lab's processes end with the server
+    while any(os.path.exists(f"/proc/{pid}") for pid in labs) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in labs), "lab processes outlived the server"
+
+
+@pytest.fixture(scope="session")
+def app_url(app):
+    return app[0]
+
+
+def lab_processes(pid: int) -> list[int]:
+    """The theory lab's processes of the server ``pid`` (its multiprocessing children but the resource tracker)."""
+    tasks = [f"/proc/{pid}/task/{task}/children" for task in os.listdir(f"/proc/{pid}/task")]
+    children = [int(child) for path in tasks for child in open(path).read().split()]
+    return [child for child in children if b"spawn_main" in open(f"/proc/{child}/cmdline", "rb").read()]

@@ -1,9 +1,6 @@
 """The real app, launched as `python app.py` on a free port and called through gradio_client."""
 
 import os
-import socket
-import subprocess
-import sys
 import time
 
 import pytest
@@ -12,60 +9,13 @@ from PIL import Image
 
 from ganapps.hub import load
 
-from .conftest import ROOT
+from .conftest import lab_processes
 
 API_NAMES = {
     "/dcgan_sample", "/dcgan_interpolate", "/cgan_sample", "/cgan_write_number", "/cgan_write_number_submit",
     "/infogan_sample", "/infogan_traversal", "/upscale", "/derain", "/make_rain", "/game_equilibrium", "/dirac_gan",
 }
 LAB_API_NAMES = {"/toy_reset", "/toy_step", "/toy_play", "/toy_tick", "/toy_pause"}  # session state: API only, not MCP
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def app():
-    """The launched app: (its URL, its process)."""
-    port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError(f"app.py exited: {process.stdout.read()}") from None
-            time.sleep(0.5)
-    else:
-        process.kill()
-        raise RuntimeError("app.py did not start in 120 s")
-    yield url, process
-    labs = lab_processes(process.pid)
-    process.terminate()
-    process.wait(timeout=30)
-    deadline = time.time() + 10  # the theory lab's processes end with the server
-    while any(os.path.exists(f"/proc/{pid}") for pid in labs) and time.time() < deadline:
-        time.sleep(0.2)
-    assert not any(os.path.exists(f"/proc/{pid}") for pid in labs), "lab processes outlived the server"
-
-
-@pytest.fixture(scope="module")
-def app_url(app):
-    return app[0]
-
-
-def lab_processes(pid: int) -> list[int]:
-    """The theory lab's processes of the server ``pid`` (its multiprocessing children but the resource tracker)."""
-    tasks = [f"/proc/{pid}/task/{task}/children" for task in os.listdir(f"/proc/{pid}/task")]
-    children = [int(child) for path in tasks for child in open(path).read().split()]
-    return [child for child in children if b"spawn_main" in open(f"/proc/{child}/cmdline", "rb").read()]
 
 
 @pytest.fixture(scope="module")

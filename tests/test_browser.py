@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from .test_app import app, app_url  # noqa: F401  (the launched app, shared fixtures)
+from ganapps.ui.theory import TICK_SECONDS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is n
 
 
 @pytest.fixture
-def page(app_url):  # noqa: F811
+def page(app_url):
     """A fresh headless Chromium page with the app loaded."""
     from playwright.sync_api import sync_playwright
 
@@ -58,7 +58,20 @@ def test_theory_lab_plays_frame_by_frame_until_paused(page):
     first = page.evaluate(STEP_SHOWN)
     page.wait_for_function(f"() => ({STEP_SHOWN})() > {first}", timeout=60_000)
     page.get_by_role("button", name="⏸ Pause").click()
-    time.sleep(3)  # a frame already asked for may still arrive
-    paused = page.evaluate(STEP_SHOWN)
-    time.sleep(3)
-    assert page.evaluate(STEP_SHOWN) == paused  # the timer stopped
+    # A frame already asked for may still arrive; then the step count stops: it keeps one value for
+    # several timer periods. While the timer runs it never does, and this times out.
+    settled(lambda: page.evaluate(STEP_SHOWN), quiet=4 * TICK_SECONDS, timeout=60)
+
+
+def settled(read, *, quiet: float, timeout: float):
+    """Poll ``read()`` until it has returned one value for ``quiet`` seconds; that value (TimeoutError: never)."""
+    deadline = time.monotonic() + timeout
+    value, since = read(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(quiet / 8)
+        now = read()
+        if now != value:
+            value, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return value
+    raise TimeoutError(f"still changing after {timeout} s (last {value!r})")

@@ -230,3 +230,29 @@ def test_realesrgan_discriminator_jitter_crops_real_and_restored_alike():
     losses = realesrgan.train_step(state, (low, high))
     assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
     assert seen and all(shape == (24, 24) for shape in seen)  # every look of D: the same 24-pixel crop
+
+
+# What each family's network computes, pinned at a fixed seed (diffusers' expected_slice): six values spread
+# over the output of the tiny network with its weights drawn N(0, 0.05^2), as run_model calls it.
+EXPECTED_SLICES = {
+    "toy": [-0.0852, 0.0156, -0.0974, -0.0859, 0.0269, 0.0174],
+    "dcgan": [-0.0496, -0.0514, -0.0338, -0.0528, -0.0482, -0.0515],
+    "cgan": [-0.0005, -0.0053, 0.0053, -0.0050, -0.0117, -0.0062],
+    "infogan": [-0.0361, -0.0312, -0.0319, -0.0305, -0.0322, -0.0386],
+    "srgan": [0.0000, 0.2090, 0.3962, 0.5822, 0.8102, 0.9941],
+    "realesrgan": [0.0158, 0.1439, 0.4813, 0.4672, 0.7288, 1.0000],
+    "derain": [0.0000, 0.0189, 0.2454, 0.5854, 0.5914, 0.7932],
+    "classifier": [-0.0008, -0.0263, 0.0553, 0.0212, -0.0093, -0.0078],
+}
+
+
+@pytest.mark.parametrize("name", list(TRAINABLE))
+def test_tiny_network_outputs_are_pinned(name):
+    assert set(EXPECTED_SLICES) == set(TRAINABLE)
+    torch.manual_seed(0)
+    model = make(name)
+    for parameter in model.parameters():  # zero-initialised tails would pin nothing: weights drawn afresh
+        torch.nn.init.normal_(parameter, 0.0, 0.05)
+    out = run_model(name, model).flatten()
+    picked = out[torch.linspace(0, out.numel() - 1, 6).long()]
+    assert torch.allclose(picked, torch.tensor(EXPECTED_SLICES[name]), atol=2e-4), picked.tolist()

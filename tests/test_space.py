@@ -19,8 +19,7 @@ from gradio_client import Client
 from ganapps.__main__ import main
 from ganapps.space import LARGE_FILE, export_space, is_binary
 
-from .conftest import ROOT
-from .test_app import free_port
+from .conftest import ROOT, free_port
 
 ENTRIES = {"app.py", "ganapps", "checkpoints", "README.md", "LICENSE", "requirements.txt", ".gitattributes"}
 TEST_ONLY = {"pytest", "playwright", "gradio-client"}

@@ -39,14 +39,23 @@ def test_collapsed_samples_cover_one_mode():
 
 
 @pytest.mark.parametrize("loss", toy.LOSSES)
-def test_every_objective_trains(loss):
-    config = toy.Config.tiny()
-    small = toy.Config(loss=loss, g_width=8, g_depth=1, d_width=8, d_depth=1, d_steps=2)
+def test_every_objective_teaches_d_to_tell_real_from_generated(loss):
+    """A few steps of each objective: D scores the data above the generator's samples, which it did not at the start."""
+    small = toy.Config(data="gaussian", loss=loss, g_width=8, g_depth=1, d_width=16, d_depth=1, d_steps=5, lr_g=1e-4)
     state = toy.make_state(small, rng=torch.Generator().manual_seed(0))
-    for _ in range(3):
-        logs = toy.train_step(state, (state.extra["data"].sample(32, state.rng),))
+    discriminator, data = state.models["discriminator"], state.extra["data"]
+
+    def margin():
+        with torch.no_grad():
+            real = data.sample(2000, torch.Generator().manual_seed(1))
+            fake = toy.sample(state.models["generator"], 2000, seed=1)
+            return (discriminator(real).mean() - discriminator(fake).mean()).item()
+
+    before = margin()
+    for _ in range(30):
+        logs = toy.train_step(state, (data.sample(64, state.rng),))
         assert all(np.isfinite(v) for v in logs.values())
-    assert config.data_dim == 2
+    assert margin() > max(before, 0) + 0.3, (before, margin())
 
 
 @pytest.mark.parametrize("field, value, message", [

@@ -3,7 +3,6 @@
 import json
 import math
 import os
-import socket
 import subprocess
 import sys
 
@@ -16,7 +15,7 @@ from skimage import data as skdata
 from ganapps import hub
 from ganapps.training import STATE_FILE, Run, TrainConfig, train, training_steps
 
-from .conftest import ROOT
+from .conftest import ROOT, free_port
 
 
 def config(data, out, **overrides):
@@ -148,10 +147,6 @@ def test_cli_trains_and_resumes(fake_mnist, tmp_path):
     assert bad.returncode == 2 and "no MNIST under" in bad.stderr
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def photo_folder(folder):
