@@ -8,6 +8,7 @@ import logging
 import sys
 from dataclasses import asdict
 
+from . import catalog
 from .digits import DEFAULT_MODELS
 from .models import TRAINABLE
 
@@ -268,17 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classifier", default="mnist-classifier")
     p.set_defaults(func=_calibrate)
 
-    p = _photo_command(sub, "upscale", "upscale photos 2-4x", model="photo-x4",
-                       model_help="photo-x4 (default: JPEG, noise and blur undone), photo-x4-psnr, srgan-x4 or "
-                                  "srresnet-x4 (clean bicubic downscales), bicubic, or a checkpoint / Hub repo id",
-                       tile=256)
+    p = _photo_command(sub, "upscale", "upscale photos 2-4x", model=next(iter(catalog.UPSCALE)),
+                       model_help=f"{catalog.names(catalog.UPSCALE)}, or a checkpoint / Hub repo id", tile=256)
     p.add_argument("--scale", type=int, default=4, choices=[2, 3, 4])
     p.add_argument("--denoise", type=float, metavar="STRENGTH",
-                   help="0..1 for photo-x4 and photo-x4-psnr: 0 keeps noise and grain, 1 removes them "
+                   help="0..1, for models with a denoise control: 0 keeps noise and grain, 1 removes them "
                         "(default: the model's own, in its model card)")
-    p = _photo_command(sub, "derain", "remove rain from photos", model="derain-idcgan-mix",
-                       model_help="derain-idcgan-mix (default), derain-idcgan, or a derain checkpoint folder or Hub repo id",
-                       tile=512)
+    p = _photo_command(sub, "derain", "remove rain from photos", model=next(iter(catalog.DERAIN)),
+                       model_help=f"{catalog.names(catalog.DERAIN)}, or a derain checkpoint folder or Hub repo id", tile=512)
     p.add_argument("--strength", type=float, default=1.0,
                    help="0..1: the share of the rain removed (1: all of it, 0.5: half; default 1)")
 
@@ -286,13 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("task", choices=["sr", "derain"])
     p.add_argument("--data", nargs="+", help="sr: folders of ground-truth images (e.g. Set5 Set14)")
     p.add_argument("--scale", type=int, default=4, choices=[2, 3, 4])
-    p.add_argument("--models", nargs="+", default=["bicubic", "srresnet-x4", "srgan-x4", "photo-x4-psnr", "photo-x4"],
-                   help="sr: models to compare")
+    p.add_argument("--models", nargs="+", default=list(reversed(catalog.UPSCALE)), help="sr: models to compare")
     p.add_argument("--jpeg", type=int, choices=range(1, 101), metavar="QUALITY",
                    help="sr: save the low-res inputs as JPEG of this quality (web photos)")
     p.add_argument("--rainy", help="derain: folder of rainy images")
     p.add_argument("--clean", help="derain: folder of clean images with the same file names")
-    p.add_argument("--model", default="derain-idcgan-mix", help="derain: the model")
+    p.add_argument("--model", default=next(iter(catalog.DERAIN)), help="derain: the model")
     p.set_defaults(func=_evaluate)
 
     p = sub.add_parser("interpolate", help="blend the weights of two models of one architecture (e.g. PSNR and GAN)")

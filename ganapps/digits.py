@@ -12,15 +12,15 @@ import math
 import numpy as np
 import torch
 
-from . import hub
-from .models import cgan, dcgan, infogan
+from . import catalog, hub
+from .models import cgan, dcgan, get_family, infogan
 
 MAX_IMAGES = 256
 MAX_SEED = 2**32 - 1
 CODE_LIMIT = 2.0  # sliders reach twice the training range of the continuous codes, U(-1, 1)
 MAX_NUMBER_LENGTH = 32
 MAX_STEPS = 32
-DEFAULT_MODELS = {"dcgan": "dcgan-mnist", "cgan": "cgan-mnist", "infogan": "infogan-mnist"}
+DEFAULT_MODELS = catalog.DIGITS  # each digit family's shipped model
 
 
 def check_int(name: str, value, low: int, high: int) -> int:
@@ -94,29 +94,28 @@ def sample_digits(
         raise ValueError(f"slant and width are InfoGAN codes; {model!r} is a {family} model")
     generator = hub.load_cached(model, str(device))
 
+    conditions = {}  # what the family's sampler is told beyond the noise (the contract's argument names)
     if family == "dcgan":
         if digit is not None:
             raise ValueError("a DCGAN draws unconditioned digits; ask a cgan or infogan model for a digit")
-        return dcgan.sample(generator, num_images, seed=seed, device=device)
-    if family == "cgan":
+    elif family == "cgan":
         labels = torch.arange(start, start + num_images) % 10 if digit is None else torch.full((num_images,), digit)
-        return cgan.sample(generator, num_images, labels=labels, seed=seed, device=device)
-
-    config = generator.config
-    labels = None
-    if digit is not None:
-        categories = infogan_categories(config, digit)
-        labels = torch.tensor([categories[i % len(categories)] for i in range(start, start + num_images)])
-    codes = None
-    if slant is not None or width is not None:
-        drawn = infogan.draw_codes(num_images, config, torch.Generator().manual_seed(seed))[1]
-        fixed = infogan_codes(config, num_images, slant or 0.0, width or 0.0)
-        codes = drawn.clone()
-        if slant is not None:
-            codes[:, config.slant_code] = fixed[:, config.slant_code]
-        if width is not None:
-            codes[:, config.width_code] = fixed[:, config.width_code]
-    return infogan.sample(generator, num_images, labels=labels, codes=codes, seed=seed, device=device)
+        conditions["labels"] = labels
+    else:
+        config = generator.config
+        if digit is not None:
+            categories = infogan_categories(config, digit)
+            conditions["labels"] = torch.tensor([categories[i % len(categories)] for i in range(start, start + num_images)])
+        if slant is not None or width is not None:
+            drawn = infogan.draw_codes(num_images, config, torch.Generator().manual_seed(seed))[1]
+            fixed = infogan_codes(config, num_images, slant or 0.0, width or 0.0)
+            codes = drawn.clone()
+            if slant is not None:
+                codes[:, config.slant_code] = fixed[:, config.slant_code]
+            if width is not None:
+                codes[:, config.width_code] = fixed[:, config.width_code]
+            conditions["codes"] = codes
+    return get_family(family).sample(generator, num_images, seed=seed, device=device, **conditions)
 
 
 def sample_batches(model: str = "dcgan-mnist", num_images: int = 16, *, seed: int = 0, **options):

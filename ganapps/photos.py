@@ -8,7 +8,6 @@ and returns a ``Picture`` of the same kind: ``.save(path)`` writes a PNG with th
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 
@@ -16,23 +15,22 @@ import numpy as np
 import torch
 from PIL import Image
 
-from . import hub
+from . import catalog, hub
 from .imaging import Picture, read_image
-from .models import derain as derain_family
-from .models import realesrgan, srgan
+from .models import TRAINABLE, get_family
 from .tiling import tiled_apply
 
 log = logging.getLogger(__name__)
 
-# The default first: trained on photos degraded as uploads are (JPEG, noise, blur). srgan-x4 and
-# srresnet-x4 are best on clean, bicubic-downscaled images (the SRGAN paper's benchmark).
-SR_MODELS = ("photo-x4", "photo-x4-psnr", "srgan-x4", "srresnet-x4", "bicubic")
-SR_FAMILIES = {"realesrgan": realesrgan, "srgan": srgan}  # family name -> its module (restore, SCALE)
+SR_MODELS = tuple(catalog.UPSCALE)
+DERAIN_MODELS = tuple(catalog.DERAIN)
+# the families whose networks upscale or derain (their restorer's scale says which)
+SR_FAMILIES = tuple(name for name, family in TRAINABLE.items() if family.restorer and family.restorer.scale > 1)
+DERAIN_FAMILIES = tuple(name for name, family in TRAINABLE.items() if family.restorer and family.restorer.scale == 1)
 SCALES = (2, 3, 4)
 MAX_UPSCALE_PIXELS = 2048 * 2048  # input limit: the x4 output is then at most 67 megapixels
 DEFAULT_TILE = 256
 MAX_DERAIN_PIXELS = 4096 * 4096
-DERAIN_MODELS = ("derain-idcgan-mix", "derain-idcgan")  # the default first: trained on Rain800 and synthetic rain
 
 
 def resize(planes: torch.Tensor, size: tuple[int, int], method=Image.BICUBIC) -> torch.Tensor:
@@ -51,13 +49,18 @@ def _check_tile(tile) -> None:
         raise ValueError(f"tile must be a whole number of pixels in 16..4096, got {tile!r}")
 
 
-def _run_tiled(restore, generator, rgb, *, scale, tile, overlap, device, progress, align=1) -> torch.Tensor:
+def _run_tiled(family, generator, rgb, *, tile, device, progress) -> torch.Tensor:
+    """The family's restorer over ``rgb`` (1, 3, H, W), tile by tile, with the whole photo's context."""
+    restorer = family.restorer
+    context = restorer.context(rgb) if restorer.context is not None else {}
+
     def run(piece: torch.Tensor) -> torch.Tensor:
         piece = piece.to(device).contiguous(memory_format=torch.channels_last)
-        return restore(generator, piece, device=device).cpu()
+        return restorer.restore(generator, piece, device=device, **context).cpu()
 
     with torch.inference_mode():
-        return tiled_apply(run, rgb, scale=scale, tile=tile, overlap=overlap, align=align, progress=progress)
+        return tiled_apply(run, rgb, scale=restorer.scale, tile=tile, overlap=generator.config.receptive_radius,
+                           align=restorer.grid, progress=progress)
 
 
 def upscale(
@@ -73,10 +76,8 @@ def upscale(
 ) -> Picture:
     """Upscale a photo 2, 3 or 4 times.
 
-    ``image``: a path, bytes, PIL image or numpy array. ``model``: "photo-x4" (the default: sharp,
-    and undoes JPEG blocks, noise and blur), "photo-x4-psnr" (its smoother, highest-fidelity phase),
-    "srgan-x4" / "srresnet-x4" (best on clean bicubic downscales, as in the SRGAN paper), "bicubic",
-    or any realesrgan or srgan checkpoint name, folder or Hub repo id.
+    ``image``: a path, bytes, PIL image or numpy array. ``model``: one of ``catalog.UPSCALE`` (the
+    first is the default), or any upscaling checkpoint name, folder or Hub repo id.
     Scales 2 and 3 run the x4 model and then shrink with Lanczos (as Real-ESRGAN's ``outscale``).
     ``denoise`` (0..1), for models with a denoise control (``denoise_strength(model)`` is not None):
     0 keeps the photo's noise and grain, 1 removes them; None: the model's default strength.
@@ -86,7 +87,7 @@ def upscale(
         raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))}, got {scale!r}")
     _check_tile(tile)
     if model != "bicubic":
-        family = SR_FAMILIES[hub.check_family(model, tuple(SR_FAMILIES), needs=f"one of: {', '.join(SR_MODELS)}")]
+        family = get_family(hub.check_family(model, SR_FAMILIES, needs=f"one of: {', '.join(SR_MODELS)}"))
     default = denoise_strength(model)
     if denoise is not None:
         hub.check_denoise(denoise)
@@ -104,13 +105,10 @@ def upscale(
     else:
         strength = default if denoise is None else float(denoise)
         generator = hub.load_cached(model, str(device), denoise=strength).to(memory_format=torch.channels_last)
-        color = _run_tiled(
-            family.restore, generator, picture.rgb(), scale=family.SCALE, tile=tile,
-            overlap=generator.config.receptive_radius, device=device, progress=progress,
-        )
+        color = _run_tiled(family, generator, picture.rgb(), tile=tile, device=device, progress=progress)
         if picture.grayscale:
             color = color.mean(dim=1, keepdim=True)
-        if scale != family.SCALE:
+        if scale != family.restorer.scale:
             color = resize(color, size, Image.LANCZOS)
     alpha = None if picture.alpha is None else resize(picture.alpha, size)
     return Picture(color.clamp(0, 1), None if alpha is None else alpha.clamp(0, 1), picture.bit_depth)
@@ -139,8 +137,8 @@ def derain(
     """Remove rain streaks from a photo; returns a ``Picture`` of the same size and kind.
 
     ``image``: a path, bytes, PIL image or numpy array (grayscale, RGBA with alpha kept as is,
-    16-bit kept 16-bit). ``model``: "derain-idcgan-mix" (trained on Rain800 and synthetic rain),
-    "derain-idcgan" (synthetic rain only), or any derain checkpoint name, folder or Hub repo id.
+    16-bit kept 16-bit). ``model``: one of ``catalog.DERAIN`` (the first is the default), or any
+    deraining checkpoint name, folder or Hub repo id.
     ``strength`` (0..1): the share of the predicted rain layer (photo minus derained) that is taken
     away; 1 removes it all, 0.5 half of it (a little rain kept where the full result looks too smooth).
     ``tile`` bounds memory (pixels per tile side, any size); each tile gets the network's whole
@@ -149,15 +147,11 @@ def derain(
     _check_tile(tile)
     if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
         raise ValueError(f"strength must be in 0..1 (the share of the rain removed), got {strength!r}")
-    hub.check_family(model, "derain", needs=f"one of: {', '.join(DERAIN_MODELS)}")
+    family = get_family(hub.check_family(model, DERAIN_FAMILIES, needs=f"one of: {', '.join(DERAIN_MODELS)}"))
     picture = read_image(image, max_pixels=max_pixels)
     generator = hub.load_cached(model, str(device)).to(memory_format=torch.channels_last)
     rgb = picture.rgb()
-    statistics = derain_family.image_statistics(rgb)  # of the whole photo, so that every tile is corrected alike
-    color = _run_tiled(
-        functools.partial(derain_family.restore, statistics=statistics), generator, rgb, scale=1, tile=tile,
-        overlap=generator.config.receptive_radius, align=derain_family.GRID, device=device, progress=progress,
-    )
+    color = _run_tiled(family, generator, rgb, tile=tile, device=device, progress=progress)
     if strength != 1.0:
         color = rgb + strength * (color - rgb)  # photo minus a share of its rain layer
     if picture.grayscale:

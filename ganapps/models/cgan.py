@@ -152,4 +152,5 @@ def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
 
 FAMILY = Family(
     name="cgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="mnist", preview=preview,
+    sample=sample,
 )

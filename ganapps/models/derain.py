@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .family import Family, Network
+from .family import Family, Network, Restorer
 from .layers import ResidualBlock, TrainState, bce_logits, check_positive, ssim, vgg_features
 
 __all__ = [
@@ -311,4 +311,6 @@ def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
 
 FAMILY = Family(
     name="derain", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="rain", preview=preview,
+    # the whole photo's statistics, for every tile alike
+    restorer=Restorer(restore, grid=GRID, context=lambda photo: {"statistics": image_statistics(photo)}),
 )

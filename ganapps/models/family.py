@@ -1,8 +1,10 @@
 """The family contract: what every model family gives the training loop, the hub and the command line.
 
 Each family module (``dcgan.py``, ``srgan.py``, ...) ends with one ``FAMILY = Family(...)`` that
-names its parts; ``models.FAMILIES`` registers them. Nothing outside a family module reads its
-other attributes, so everything the loop, ``hub`` and the CLI rely on is written down here.
+names its parts; ``models.FAMILIES`` registers them. The loop, ``hub``, ``photos`` and the CLI use a
+family through this contract alone (how it trains, and how it is used: a sampler or a restorer);
+the verbs about one family in particular (InfoGAN's codes in ``digits``, the toy lab) also use
+that family's own public names, its ``__all__``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from torch import nn
 
 from .. import weights
 from .layers import TrainState
+
+__all__ = ["Network", "Restorer", "Family"]
 
 
 class Network(PyTorchModelHubMixin):
@@ -44,6 +48,25 @@ class Network(PyTorchModelHubMixin):
 
 
 @dataclass(frozen=True)
+class Restorer:
+    """How an image-to-image family's network is used on a photo.
+
+    - ``restore(network, batch, *, device, **context)``: (B, 3, h, w) in [0, 1] -> (B, 3, scale*h, scale*w) in [0, 1];
+    - ``scale``: how much larger the output is;
+    - ``grid``: tiles must start on multiples of it (the network's pooling), so tiling changes nothing;
+    - ``context(photo) -> dict`` (optional): computed once on the whole photo (B, 3, H, W) and passed to
+      every tile's ``restore``, so that all tiles are treated alike.
+
+    Tiles overlap by the network's ``config.receptive_radius``.
+    """
+
+    restore: Callable[..., torch.Tensor]
+    scale: int = 1
+    grid: int = 1
+    context: Callable[[torch.Tensor], dict] | None = None
+
+
+@dataclass(frozen=True)
 class Family:
     """One model family.
 
@@ -57,6 +80,8 @@ class Family:
     - ``dataset``: the ``data.load`` name of its training data.
     - ``preview(network, *, seed, device, data) -> (images, per row)``: the training sample grid.
     - ``phases``: names accepted by ``make_state(phase=)`` (the first is the default), or ().
+    - how a trained network is used: ``sample(network, num_images, *, seed, device, ...)`` for a
+      generator of images or points, or ``restorer`` (a ``Restorer``) for an image-to-image network.
     - ``ddp_find_unused_parameters``: a train step leaves some parameters out of a backward pass
       (e.g. a frozen discriminator), which DDP must be told.
     - ``threads``: torch intra-op threads ``python -m ganapps train`` uses unless ``--threads``
@@ -76,6 +101,8 @@ class Family:
     batch_size: int = 64
     ddp_find_unused_parameters: bool = False
     threads: int | None = None
+    sample: Callable[..., torch.Tensor] | None = None
+    restorer: Restorer | None = None
 
     def __post_init__(self):
         if not hasattr(self.config, "tiny") or not {f.name for f in fields(self.config)}:

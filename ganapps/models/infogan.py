@@ -289,6 +289,6 @@ def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
 
 FAMILY = Family(
     name="infogan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="mnist",
-    preview=preview,
+    preview=preview, sample=sample,
     ddp_find_unused_parameters=True,  # scoring real images leaves the Q head out of the loss
 )

@@ -38,7 +38,7 @@ from torch import nn
 from torch.nn.utils import spectral_norm
 
 from . import srgan
-from .family import Family, Network
+from .family import Family, Network, Restorer
 from .layers import ResidualBlock, TrainState, check_positive, vgg_features
 
 __all__ = ["Config", "Generator", "Discriminator", "make_state", "train_step", "restore", "preview", "PHASES", "SCALE", "FAMILY"]
@@ -234,6 +234,6 @@ restore, preview = srgan.restore, srgan.preview
 
 FAMILY = Family(
     name="realesrgan", config=Config, network=Generator, make_state=make_state, train_step=train_step,
-    dataset="degraded-photos", preview=preview, phases=PHASES,
+    dataset="degraded-photos", preview=preview, phases=PHASES, restorer=Restorer(restore, scale=SCALE),
     ddp_find_unused_parameters=True,  # the discriminator is frozen during the generator's step
 )

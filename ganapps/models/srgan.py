@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .family import Family, Network
+from .family import Family, Network, Restorer
 from .layers import ResidualBlock, TrainState, bce_logits, check_positive, vgg_features
 
 __all__ = ["Config", "Generator", "Discriminator", "make_state", "train_step", "restore", "PHASES", "preview", "FAMILY"]
@@ -213,5 +213,5 @@ def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
 
 FAMILY = Family(
     name="srgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="photos",
-    preview=preview, phases=PHASES,
+    preview=preview, phases=PHASES, restorer=Restorer(restore, scale=SCALE),
 )

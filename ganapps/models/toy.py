@@ -249,5 +249,5 @@ def evaluate(state: TrainState, *, num: int = 2500, seed: int = 0) -> dict:
 
 FAMILY = Family(
     name="toy", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="toy",
-    batch_size=256, threads=1,
+    batch_size=256, threads=1, sample=sample,
 )

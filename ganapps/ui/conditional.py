@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from .. import digits
+from .. import catalog, digits
 from ..imaging import to_pil
 from .common import DISPLAY_SCALE, required, user_errors
 
-MODEL = "cgan-mnist"
+MODEL = catalog.DIGITS["cgan"]
 
 
 @user_errors

@@ -8,17 +8,14 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from .. import hub, photos
+from .. import catalog, hub, photos
 from ..examples import clean_examples, rainy_examples
 from ..imaging import read_image
 from ..metrics import psnr_ssim_y
 from ..rain import RainParams, add_rain
 from .common import ALL_CORES, output_folder, preview_png, required, uploaded_path, user_errors
 
-MODELS = [
-    ("ID-CGAN, Rain800 + synthetic rain (recommended)", "derain-idcgan-mix"),
-    ("ID-CGAN, synthetic rain only (the first model)", "derain-idcgan"),
-]
+MODELS = [(label, name) for name, label in catalog.DERAIN.items()]
 PREVIEW_SIDE = 2048
 HONESTY = (
     "The recommended model learned from the Rain800 pairs (rain drawn by other people), our own "
@@ -39,7 +36,7 @@ def derain(image: str, model: str = MODELS[0][1], strength: float = 1.0, progres
 
     Args:
         image: the rainy photo (PNG, JPEG, WebP, BMP, TIFF; grayscale, RGBA and 16-bit kept), up to 16.8 megapixels.
-        model: "derain-idcgan-mix" (trained on Rain800 and synthetic rain; the default) or "derain-idcgan" (synthetic rain only).
+        model: one of {models}.
         strength: 0..1, the share of the predicted rain removed (1: all of it; 0.5: half, a little rain kept).
 
     Returns:
@@ -58,6 +55,9 @@ def derain(image: str, model: str = MODELS[0][1], strength: float = 1.0, progres
     comparison = (preview_png(_preview(before), folder), preview_png(_preview(result.to_pil()), folder))
     kept = f" (strength {strength:g})" if strength != 1 else ""
     return comparison, str(target), f"{width}x{height} derained with {model}{kept} in {elapsed:.1f} s"
+
+
+derain.__doc__ = derain.__doc__.format(models=catalog.names(catalog.DERAIN))  # the API's description
 
 
 @user_errors(threads=ALL_CORES)

@@ -7,17 +7,11 @@ from pathlib import Path
 
 import gradio as gr
 
-from .. import hub, photos
+from .. import catalog, hub, photos
 from ..examples import sr_examples
 from .common import ALL_CORES, output_folder, preview_png, required, uploaded_path, user_errors
 
-MODELS = [
-    ("Photo — for uploads: undoes JPEG, noise and blur, sharp", "photo-x4"),
-    ("Photo, PSNR — the same, smoother and most faithful", "photo-x4-psnr"),
-    ("SRGAN — clean bicubic downscales, sharp texture", "srgan-x4"),
-    ("SRResNet — clean bicubic downscales, highest PSNR", "srresnet-x4"),
-    ("Bicubic", "bicubic"),
-]
+MODELS = [(label, name) for name, label in catalog.UPSCALE.items()]
 PREVIEW_SIDE = 2048  # the comparison slider shows at most this many pixels a side; the PNG is full size
 
 
@@ -43,11 +37,10 @@ def upscale(image: str, model: str, scale: int, denoise: float | None = None, pr
 
     Args:
         image: the photo (PNG, JPEG, WebP, BMP, TIFF; grayscale, RGBA and 16-bit kept), at most 2048x2048.
-        model: "photo-x4" (the default: uploads, JPEG blocks and noise removed), "photo-x4-psnr" (smoother),
-            "srgan-x4" / "srresnet-x4" (clean bicubic downscales) or "bicubic".
+        model: one of {models}.
         scale: 2, 3 or 4.
         denoise: 0..1, for the photo models: 0 keeps noise and grain, 1 removes them; null: the model's
-            default. Models without a denoise control (srgan-x4, srresnet-x4, bicubic) ignore it.
+            default. Models without a denoise control ignore it.
 
     Returns:
         A (bicubic, result) pair for comparison, the full-size result as a PNG file, and a summary.
@@ -70,6 +63,9 @@ def upscale(image: str, model: str, scale: int, denoise: float | None = None, pr
     strength = f" (denoise {denoise:g})" if denoise is not None else ""
     summary = f"{width}x{height} → **{out_width}x{out_height}** with {model}{strength} in {elapsed:.1f} s"
     return (preview_png(_preview(bicubic), folder), preview_png(_preview(result), folder)), str(target), summary
+
+
+upscale.__doc__ = upscale.__doc__.format(models=catalog.names(catalog.UPSCALE))  # the API's description
 
 
 def build() -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from .. import digits
+from .. import catalog, digits
 from ..imaging import grid, to_pil
 from .common import DISPLAY_SCALE, required, user_errors
 
-MODEL = "dcgan-mnist"
+MODEL = catalog.DIGITS["dcgan"]
 
 
 @user_errors
