@@ -126,3 +126,26 @@ def evaluate_derain_on_photos(photos, strength: str | None, *, models=DERAIN_MOD
             yield rainy, clean
 
     return _derain_scores(pairs(), models)
+
+
+# The rain of the tab's "make rain" check: three layers of fairly bright, fairly wide streaks.
+CHECK_RAIN = {"layers": 3, "brightness": 0.7, "width": 1.5}
+MAX_CHECK_PIXELS = 4_194_304
+
+
+def rain_check(image, *, amount: float, angle: float, length: float, seed: int, model: str = DERAIN_MODELS[0]) -> dict:
+    """Rain made on a clean photo, derained, and both scored against the photo (PSNR / SSIM on Y).
+
+    ``image``: anything ``imaging.read_image`` takes, up to 4 megapixels. Returns ``rainy`` and
+    ``derained`` (uint8 (H, W, 3)) and their ``(psnr, ssim)`` as ``rainy_scores`` and ``derained_scores``.
+    """
+    from .imaging import read_image
+    from .rain import RainParams, add_rain
+
+    params = RainParams(amount=amount, angle=angle, length=length, **CHECK_RAIN)
+    clean = read_image(image, max_pixels=MAX_CHECK_PIXELS).rgb()[0].permute(1, 2, 0).numpy()
+    rainy = (add_rain(clean, params, seed=seed) * 255).round().astype(np.uint8)
+    derained = derain(rainy, model=model).to_array()
+    reference = (clean * 255).round().astype(np.uint8)
+    return {"rainy": rainy, "derained": derained,
+            "rainy_scores": psnr_ssim_y(rainy, reference), "derained_scores": psnr_ssim_y(derained, reference)}

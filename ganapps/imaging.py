@@ -138,11 +138,15 @@ class Picture:
 def read_image(source, *, max_pixels: int) -> Picture:
     """Decode a photo for restoration, or raise a ValueError that says what is wrong with it.
 
-    ``source`` is a path, bytes, a PIL image or a uint8/uint16 numpy array. Handles grayscale,
-    RGBA and LA (alpha kept apart), palette images (with or without transparency), CMYK and
-    other colour spaces (converted to RGB), 1-bit images, 16-bit PNGs (kept 16-bit) and EXIF
-    orientation. Images over ``max_pixels`` are refused before they are decoded.
+    ``source`` is a path, bytes, a PIL image, a uint8/uint16 numpy array or a ``Picture`` already
+    decoded (returned as it is). Handles grayscale, RGBA and LA (alpha kept apart), palette images
+    (with or without transparency), CMYK and other colour spaces (converted to RGB), 1-bit images,
+    16-bit PNGs (kept 16-bit) and EXIF orientation. Images over ``max_pixels`` are refused before
+    they are decoded.
     """
+    if isinstance(source, Picture):
+        _check_pixels(*source.size, max_pixels)
+        return source
     if isinstance(source, np.ndarray):
         return _from_array(source, max_pixels)
     if isinstance(source, Image.Image):

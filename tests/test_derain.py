@@ -311,3 +311,17 @@ def test_strength_removes_that_share_of_the_rain_layer(rain_model, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert np.abs(np.asarray(Image.open(tmp_path / "out" / "rainy.png")).astype(int) - half).max() <= 1
+
+
+def test_rain_check_scores_the_rain_made_and_the_rain_removed(rain_model):
+    from ganapps.evaluation import rain_check
+
+    photo = skdata.astronaut()[100:164, 150:246]
+    check = rain_check(photo, amount=0.6, angle=10, length=30, seed=0, model=rain_model)
+    assert check["rainy"].shape == check["derained"].shape == photo.shape
+    assert check["rainy_scores"][0] < 35  # the rain is there, and measured against the photo
+    assert not np.array_equal(check["rainy"], photo)
+    again = rain_check(photo, amount=0.6, angle=10, length=30, seed=0, model=rain_model)
+    assert np.array_equal(again["rainy"], check["rainy"])  # the seed decides the rain
+    with pytest.raises(ValueError, match="the limit is 4.2 megapixels"):
+        rain_check(np.zeros((2100, 2100, 3), np.uint8), amount=0.5, angle=0, length=20, seed=0, model=rain_model)

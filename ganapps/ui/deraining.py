@@ -6,13 +6,10 @@ import time
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
 
-from .. import catalog, hub, photos
+from .. import catalog, evaluation, hub, photos
 from ..examples import clean_examples, rainy_examples
 from ..imaging import read_image
-from ..metrics import psnr_ssim_y
-from ..rain import RainParams, add_rain
 from .common import ALL_CORES, output_folder, preview_png, required, uploaded_path, user_errors
 
 MODELS = [(label, name) for name, label in catalog.DERAIN.items()]
@@ -43,12 +40,14 @@ def derain(image: str, model: str = MODELS[0][1], strength: float = 1.0, progres
         A (rainy, derained) pair for comparison, the full-size result as a PNG file, and a summary.
     """
     path = uploaded_path(required("image", image))
+    picture = read_image(path, max_pixels=photos.MAX_DERAIN_PIXELS)  # decoded once: derained and shown
     started = time.perf_counter()
     model = required("model", model)
     strength = required("strength", strength)
-    result = photos.derain(path, model=model, strength=strength, progress=lambda done, total: progress((done, total), desc="tiles"))
+    result = photos.derain(picture, model=model, strength=strength,
+                           progress=lambda done, total: progress((done, total), desc="tiles"))
     elapsed = time.perf_counter() - started
-    before = read_image(path, max_pixels=photos.MAX_DERAIN_PIXELS).to_pil()
+    before = picture.to_pil()
     folder = output_folder()
     target = result.save(folder / f"{Path(path).stem}-derained.png")
     width, height = result.size
@@ -65,7 +64,7 @@ def make_rain(image: str, amount: float, angle: float, length: float, seed: int,
     """Add synthetic rain to a clean photo, derain it, and measure both against the clean original.
 
     Args:
-        image: a clean photo, up to 4 megapixels.
+        image: a clean photo, up to {megapixels} megapixels.
         amount: rain density, 0 to 1.
         angle: degrees from vertical, -60 to 60 (positive leans right).
         length: streak length in pixels, 4 to 100.
@@ -75,21 +74,21 @@ def make_rain(image: str, amount: float, angle: float, length: float, seed: int,
     Returns:
         The rainy photo, the derained photo, and PSNR/SSIM (on Y) of each against the clean photo.
     """
-    path = uploaded_path(required("image", image))
-    params = RainParams(amount=required("amount", amount), angle=required("angle", angle),
-                        length=required("length", length), layers=3, brightness=0.7, width=1.5)
-    clean = read_image(path, max_pixels=4_194_304).rgb()[0].permute(1, 2, 0).numpy()
-    rainy = (add_rain(clean, params, seed=int(required("seed", seed))) * 255).round().astype(np.uint8)
-    derained = photos.derain(rainy, model=required("model", model)).to_array()
-    reference = (clean * 255).round().astype(np.uint8)
-    before, after = psnr_ssim_y(rainy, reference), psnr_ssim_y(derained, reference)
+    check = evaluation.rain_check(
+        uploaded_path(required("image", image)), amount=required("amount", amount), angle=required("angle", angle),
+        length=required("length", length), seed=int(required("seed", seed)), model=required("model", model),
+    )
+    before, after = check["rainy_scores"], check["derained_scores"]
     report = (
         "| | PSNR-Y | SSIM-Y |\n|---|---|---|\n"
         f"| rainy | {before[0]:.2f} dB | {before[1]:.3f} |\n"
         f"| derained | {after[0]:.2f} dB | {after[1]:.3f} |\n"
         f"| gain | **{after[0] - before[0]:+.2f} dB** | {after[1] - before[1]:+.3f} |"
     )
-    return rainy, derained, report
+    return check["rainy"], check["derained"], report
+
+
+make_rain.__doc__ = make_rain.__doc__.format(megapixels=f"{evaluation.MAX_CHECK_PIXELS / 1e6:.1f}")
 
 
 def build() -> None:

@@ -50,16 +50,17 @@ def upscale(image: str, model: str, scale: int, denoise: float | None = None, pr
         hub.check_denoise(denoise)
         if photos.denoise_strength(required("model", model)) is None:
             denoise = None  # the slider is hidden for this model
+    picture = photos.read_image(image, max_pixels=photos.MAX_UPSCALE_PIXELS)  # decoded once, for both upscales
     started = time.perf_counter()
     result = photos.upscale(
-        image, model=required("model", model), scale=required("scale", scale), denoise=denoise,
+        picture, model=required("model", model), scale=required("scale", scale), denoise=denoise,
         progress=lambda done, total: progress((done, total), desc="tiles"),
     )
     elapsed = time.perf_counter() - started
-    bicubic = photos.upscale(image, model="bicubic", scale=scale)
+    bicubic = photos.upscale(picture, model="bicubic", scale=scale)
     folder = output_folder()
     target = result.save(folder / f"{Path(image).stem}-x{scale}.png")
-    (width, height), (out_width, out_height) = photos.read_image(image, max_pixels=photos.MAX_UPSCALE_PIXELS).size, result.size
+    (width, height), (out_width, out_height) = picture.size, result.size
     strength = f" (denoise {denoise:g})" if denoise is not None else ""
     summary = f"{width}x{height} → **{out_width}x{out_height}** with {model}{strength} in {elapsed:.1f} s"
     return (preview_png(_preview(bicubic), folder), preview_png(_preview(result), folder)), str(target), summary
