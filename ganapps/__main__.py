@@ -18,7 +18,7 @@ def _train(args) -> None:
 
     from .models import get_family
     from .recipes import train
-    from .training import TrainConfig
+    from .training import TrainConfig, process_group
 
     threads = args.threads or get_family(args.family).threads
     if threads:
@@ -53,7 +53,8 @@ def _train(args) -> None:
         ema=args.ema,
         workers=args.workers,
     )
-    run = train(cfg, resume=args.resume, classifier=args.classifier or None)
+    with process_group(cfg.device):  # under torchrun: joined here, left at the end, all processes together
+        run = train(cfg, resume=args.resume, classifier=args.classifier or None)
     if run.is_main:
         print(f"trained {args.family} to step {run.step}; model in {run.out / 'model'}")
 

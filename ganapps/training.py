@@ -16,7 +16,7 @@ Output folder of a run::
 
 from __future__ import annotations
 
-import atexit
+import contextlib
 import copy
 import dataclasses
 import functools
@@ -118,13 +118,22 @@ def _load_grown(model: nn.Module, saved: dict, *, path: Path) -> None:
         log.info("grown %s: new %s", type(model).__name__, ", ".join(missing))
 
 
-def _leave_process_group() -> None:
-    """At exit, leave the process group that ``distributed_context`` joined, all processes together.
+@contextlib.contextmanager
+def process_group(device: str = "auto"):
+    """Under torchrun, the process group for everything inside (nccl on GPU, gloo on CPU); a no-op otherwise.
 
-    It stays joined between runs (torchrun cannot join a second one), but a process that exits
-    still in it can abort in gloo's teardown ("terminate called without an active exception").
+    The entry point owns it, as nanoGPT's train.py does: ``python -m ganapps train`` joins at the
+    start and leaves at the end, all processes together (a process that exits still in the group
+    can abort in gloo's teardown). Train several runs inside one ``with`` block: torchrun cannot
+    join a second group.
     """
-    if dist.is_initialized():
+    if int(os.environ.get("WORLD_SIZE", "1")) == 1 or dist.is_initialized():
+        yield
+        return
+    dist.init_process_group("nccl" if resolve_device(device).type == "cuda" else "gloo")
+    try:
+        yield
+    finally:
         dist.barrier()
         dist.destroy_process_group()
 
@@ -138,14 +147,13 @@ def resolve_device(name: str) -> torch.device:
 
 
 def distributed_context(device: torch.device) -> tuple[int, int, torch.device]:
-    """(rank, world_size, device). Under torchrun, joins the process group (nccl on GPU, gloo on CPU)
-    unless the caller already has."""
+    """(rank, world_size, device); under torchrun the process group must be joined (``process_group``)."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size == 1:
         return 0, 1, device
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-        atexit.register(_leave_process_group)
+        raise RuntimeError("under torchrun, train inside `with ganapps.training.process_group(): ...` "
+                           "(python -m ganapps train does): the entry point joins the process group and leaves it")
     rank = dist.get_rank()
     if device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
@@ -288,6 +296,20 @@ class Run:
         self.step = saved["step"]
         log.info("resumed %s from step %d", path, self.step)
 
+    def bad_anywhere(self, bad: list[str], losses: dict[str, float]) -> list[str]:
+        """The non-finite losses of the first rank that has any, on every rank (``losses`` then hold that rank's)."""
+        flag = torch.tensor([self.rank if bad else self.world_size], device=self.state.device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MIN)
+        first = int(flag.item())
+        if first == self.world_size:
+            return []
+        message = [bad, dict(losses)] if self.rank == first else None
+        shared = [message]
+        dist.broadcast_object_list(shared, src=first)
+        names, values = shared[0]
+        losses.update(values)
+        return names
+
     def _gather(self, value: torch.Tensor) -> list[torch.Tensor]:
         """``value`` from every process, in rank order (a one-item list without DDP)."""
         if self.world_size == 1:
@@ -399,6 +421,8 @@ def training_steps(run: Run) -> Iterator[dict]:
         run.apply_schedule()
         losses = run.family.train_step(state, batch)
         bad = [name for name, value in losses.items() if not math.isfinite(value)]
+        if run.world_size > 1:  # every rank stops, with the same message, or none does (they would wait forever)
+            bad = run.bad_anywhere(bad, losses)
         if bad:
             raise FloatingPointError(
                 f"{', '.join(bad)} became {losses[bad[0]]} at step {run.step + 1}; "

@@ -178,14 +178,27 @@ def torchrun_runs(fake_mnist, tmp_path_factory):
     folders = {"MNIST": str(fake_mnist), "PHOTOS": str(photo_folder(out / "photos"))}
     runs = {name: {"steps": 3, "batch_size": 2, **fields, "data": [folders.get(d, d) for d in fields["data"]]}
             for name, fields in TORCHRUN_RUNS.items()}
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1",
-         f"--master_port={free_port()}", str(ROOT / "tests" / "torchrun_worker.py"), str(out), json.dumps(runs)],
-        capture_output=True, text=True, timeout=600, env=env,
-    )
+    result = torchrun(out, runs)
     assert result.returncode == 0, result.stderr[-5000:]
     return out
+
+
+def torchrun(out, runs, *extra):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1",
+         f"--master_port={free_port()}", str(ROOT / "tests" / "torchrun_worker.py"), str(out), json.dumps(runs), *extra],
+        capture_output=True, text=True, timeout=600, env=env,
+    )
+
+
+def test_a_nan_on_one_rank_stops_every_rank_with_the_same_message(fake_mnist, tmp_path):
+    runs = {"dcgan": {"family": "dcgan", "data": [str(fake_mnist)], "steps": 3, "batch_size": 2}}
+    result = torchrun(tmp_path, runs, "nan")
+    assert result.returncode == 0, result.stderr[-5000:]  # both ranks stopped, neither waits for the other
+    messages = [(tmp_path / f"nan-rank{rank}.txt").read_text() for rank in range(2)]
+    assert messages[0] == messages[1] and "became nan at step 1; stopped without saving" in messages[0]
+    assert not (tmp_path / "nan" / STATE_FILE).exists()
 
 
 def test_every_family_is_trained_under_torchrun():
