@@ -29,6 +29,54 @@ def page(app_url):
             browser.close()
 
 
+def open_tab(page, name: str) -> None:
+    """Click a tab, through the "More tabs" menu where the screen is too narrow to show them all."""
+    page.get_by_role("tab").first.wait_for(timeout=60_000)  # the tab bar is drawn
+    tab = page.get_by_role("tab", name=name)
+    if not tab.count():
+        page.get_by_role("button", name="More tabs").click(timeout=60_000)
+        tab = page.locator(".overflow-dropdown button", has_text=name)
+    tab.first.click(timeout=60_000)
+
+
+# Every digit a gallery shows, whole: inside the gallery's box and as square as the image.
+CUT_DIGITS = """() => {
+    const cut = [];
+    for (const gallery of document.querySelectorAll('.digit-gallery')) {
+        const box = gallery.getBoundingClientRect();
+        for (const img of gallery.querySelectorAll('img')) {
+            const r = img.getBoundingClientRect();
+            if (!r.width || !img.complete || !img.naturalWidth) continue;
+            const squashed = Math.abs(r.width / r.height - img.naturalWidth / img.naturalHeight) > 0.05;
+            if (r.left < box.left - 1 || r.right > box.right + 1 || squashed) cut.push(img.src.slice(-24));
+        }
+    }
+    return cut;
+}"""
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (1920, 1080), (390, 844)], ids=["laptop", "wide", "phone"])
+def test_digit_galleries_show_every_digit_whole(app_url, width, height):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(app_url, wait_until="load")
+            for tab in ("Unconditional", "Conditional digits", "InfoGAN attributes"):
+                open_tab(page, tab)
+                page.get_by_role("tabpanel").get_by_role("button", name="Generate").first.click(timeout=60_000)
+                page.wait_for_function(  # sixteen digits shown
+                    "() => [...document.querySelectorAll('.digit-gallery img')]"
+                    ".filter(i => i.complete && i.naturalWidth && i.getBoundingClientRect().width).length >= 16",
+                    timeout=60_000,
+                )
+                assert page.evaluate(CUT_DIGITS) == [], f"{tab} at {width} px cuts digits"
+        finally:
+            browser.close()
+
+
 def test_conditional_tab_shows_generated_digits(page, tmp_path):
     from playwright.sync_api import expect
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import gradio as gr
 
 from . import conditional, deraining, infogan, superres, theory, unconditional
+from .common import CSS  # for launch(css=...): Gradio 6 takes page styles there
+
+__all__ = ["build_demo", "CSS", "TABS"]
 
 TABS = [
     ("Theory lab", theory),

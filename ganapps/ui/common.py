@@ -13,6 +13,29 @@ import gradio as gr
 import torch
 
 DISPLAY_SCALE = 4  # 28x28 digits are shown 4x larger, nearest-neighbour (pixels stay sharp)
+MIN_DIGIT_SIDE = 64  # pixels: a digit gallery shows as many columns as fit at least this wide
+
+# Gradio's gallery gives every column at least 100 px, so a fixed six columns overflow the half-width
+# column of a laptop screen and cut the last one; digit galleries fill the width they have instead.
+# Rows follow the columns' width, so that every digit is a whole square.
+CSS = f"""
+.digit-gallery .grid-container {{
+    grid-template-columns: repeat(auto-fill, minmax({MIN_DIGIT_SIDE}px, 1fr)) !important;
+    grid-template-rows: none !important;
+    grid-auto-rows: auto !important;
+}}
+.digit-gallery .thumbnail-lg {{ aspect-ratio: 1 / 1; }}
+"""
+
+
+def digit_gallery(label: str = "Digits"):
+    """The gallery every digit tab shows its digits in (as many columns as fit)."""
+    return gr.Gallery(label=label, format="png", height="auto", object_fit="contain", elem_classes=["digit-gallery"])
+
+
+def seed_box(value: int = 0, label: str = "Seed", maximum: int | None = None):
+    """A whole-number seed input (0 .. ``maximum``)."""
+    return gr.Number(value, precision=0, minimum=0, maximum=maximum, label=label)
 
 
 ALL_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

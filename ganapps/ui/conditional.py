@@ -6,7 +6,7 @@ import gradio as gr
 
 from .. import catalog, digits
 from ..imaging import to_pil
-from .common import DISPLAY_SCALE, required, user_errors
+from .common import DISPLAY_SCALE, digit_gallery, required, seed_box, user_errors
 
 MODEL = catalog.DIGITS["cgan"]
 
@@ -53,15 +53,15 @@ def build() -> None:
         with gr.Column(scale=1):
             digit = gr.Radio(list(range(10)), value=7, label="Digit")
             num_images = gr.Slider(1, 64, value=16, step=1, label="How many")
-            seed = gr.Number(0, precision=0, minimum=0, maximum=digits.MAX_SEED, label="Seed")
+            seed = seed_box(maximum=digits.MAX_SEED)
             go = gr.Button("Generate", variant="primary")
-        gallery = gr.Gallery(label="Digits", columns=6, format="png", height="auto")
+        gallery = digit_gallery()
     go.click(cgan_sample, [digit, num_images, seed], gallery, api_name="cgan_sample")
 
     gr.Markdown("### Write a number\nType a year or a phone number; spaces leave a gap.")
     with gr.Row():
         text = gr.Textbox("2026", label="Number", max_lines=1)
-        text_seed = gr.Number(0, precision=0, minimum=0, maximum=digits.MAX_SEED, label="Seed")
+        text_seed = seed_box(maximum=digits.MAX_SEED)
         write = gr.Button("Write")
     written = gr.Image(label="Handwritten", format="png", type="pil")
     write.click(cgan_write_number, [text, text_seed], written, api_name="cgan_write_number")

@@ -10,7 +10,7 @@ import gradio as gr
 from .. import catalog, evaluation, hub, photos
 from ..examples import clean_examples, rainy_examples
 from ..imaging import read_image
-from .common import ALL_CORES, output_folder, preview_png, required, uploaded_path, user_errors
+from .common import ALL_CORES, output_folder, preview_png, required, seed_box, uploaded_path, user_errors
 
 MODELS = [(label, name) for name, label in catalog.DERAIN.items()]
 PREVIEW_SIDE = 2048
@@ -119,7 +119,7 @@ def build() -> None:
             amount = gr.Slider(0, 1, value=0.5, step=0.05, label="Amount")
             angle = gr.Slider(-60, 60, value=10, step=1, label="Angle (degrees from vertical)")
             length = gr.Slider(4, 100, value=30, step=1, label="Streak length (pixels)")
-            seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+            seed = seed_box()
             rain_button = gr.Button("Make it rain, then derain", variant="primary")
             gr.Examples(clean_examples(), inputs=clean)
         with gr.Column(scale=2):

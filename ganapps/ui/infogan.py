@@ -6,7 +6,7 @@ import gradio as gr
 
 from .. import catalog, digits
 from ..imaging import grid, to_pil
-from .common import DISPLAY_SCALE, required, user_errors
+from .common import DISPLAY_SCALE, digit_gallery, required, seed_box, user_errors
 
 MODEL = catalog.DIGITS["infogan"]
 LIMIT = digits.CODE_LIMIT
@@ -68,9 +68,9 @@ def build() -> None:
             slant = gr.Slider(-LIMIT, LIMIT, value=0.0, step=0.1, label="Slant (left ↔ right)")
             width = gr.Slider(-LIMIT, LIMIT, value=0.0, step=0.1, label="Stroke width (thin ↔ thick)")
             num_images = gr.Slider(1, 64, value=16, step=1, label="How many")
-            seed = gr.Number(0, precision=0, minimum=0, maximum=digits.MAX_SEED, label="Seed")
+            seed = seed_box(maximum=digits.MAX_SEED)
             go = gr.Button("Generate", variant="primary")
-        gallery = gr.Gallery(label="Digits", columns=6, format="png", height="auto")
+        gallery = digit_gallery()
     inputs = [digit, slant, width, num_images, seed]
     go.click(infogan_sample, inputs, gallery, api_name="infogan_sample")
 
@@ -78,7 +78,7 @@ def build() -> None:
     with gr.Row():
         attribute = gr.Radio(["slant", "width", "digit"], value="slant", label="Code to vary")
         traverse_digit = gr.Radio(list(range(10)), value=3, label="Digit (for slant and width)")
-        traverse_seed = gr.Number(0, precision=0, minimum=0, maximum=digits.MAX_SEED, label="Seed")
+        traverse_seed = seed_box(maximum=digits.MAX_SEED)
         traverse = gr.Button("Traverse")
     traversal_image = gr.Image(label="Traversal", format="png", type="pil")
     traverse.click(infogan_traversal, [attribute, traverse_digit, traverse_seed], traversal_image, api_name="infogan_traversal")

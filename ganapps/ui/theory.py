@@ -13,7 +13,7 @@ import gradio as gr
 from .. import games, toylab
 from ..distributions import DISTRIBUTIONS
 from ..models import toy
-from .common import ALL_CORES, required, user_errors
+from .common import ALL_CORES, required, seed_box, user_errors
 
 # While playing, a timer in the page asks for a frame every TICK_SECONDS: a lab process trains for
 # TRAIN_SECONDS of CPU time (at least MIN_STEPS steps) and draws, and the server's worker is free
@@ -250,7 +250,7 @@ def build() -> None:
                 d_width = gr.Slider(4, 512, value=default.d_width, step=4, label="D width")
                 d_depth = gr.Slider(1, 6, value=default.d_depth, step=1, label="D depth")
             with gr.Row():
-                seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+                seed = seed_box()
                 freeze = gr.Checkbox(False, label="Freeze the generator")
             with gr.Row():
                 play_button = gr.Button("▶ Play", variant="primary")

@@ -6,7 +6,7 @@ import gradio as gr
 
 from .. import catalog, digits
 from ..imaging import grid, to_pil
-from .common import DISPLAY_SCALE, required, user_errors
+from .common import DISPLAY_SCALE, digit_gallery, required, seed_box, user_errors
 
 MODEL = catalog.DIGITS["dcgan"]
 
@@ -50,15 +50,15 @@ def build() -> None:
     with gr.Row():
         with gr.Column(scale=1):
             num_images = gr.Slider(1, 64, value=16, step=1, label="Number of digits")
-            seed = gr.Number(0, precision=0, minimum=0, maximum=digits.MAX_SEED, label="Seed")
+            seed = seed_box(maximum=digits.MAX_SEED)
             go = gr.Button("Generate", variant="primary")
-        gallery = gr.Gallery(label="Digits", columns=6, format="png", height="auto")
+        gallery = digit_gallery()
     go.click(dcgan_sample, [num_images, seed], gallery, api_name="dcgan_sample")
 
     gr.Markdown("### Latent interpolation\nWalk from one seed's digit to another's along a great circle of the noise space.")
     with gr.Row():
-        seed_a = gr.Number(0, precision=0, minimum=0, maximum=digits.MAX_SEED, label="From seed")
-        seed_b = gr.Number(1, precision=0, minimum=0, maximum=digits.MAX_SEED, label="To seed")
+        seed_a = seed_box(0, "From seed", maximum=digits.MAX_SEED)
+        seed_b = seed_box(1, "To seed", maximum=digits.MAX_SEED)
         steps = gr.Slider(2, digits.MAX_STEPS, value=10, step=1, label="Steps")
         walk = gr.Button("Interpolate")
     strip = gr.Image(label="Interpolation", format="png", type="pil")
