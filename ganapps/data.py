@@ -326,13 +326,19 @@ def _load(kind: str, roots, *, download: bool, **options):
     raise ValueError(f"unknown dataset {kind!r}; available: mnist, photos, degraded-photos, rain, toy")
 
 
+def seed_of(*parts: int) -> int:
+    """One 63-bit seed from several numbers (e.g. run seed, step, rank), by NumPy's SeedSequence:
+    distinct parts give unrelated streams, where hand-made arithmetic can make two runs collide."""
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+
 def epoch_batches(num_items: int, batch_size: int, *, seed: int, epoch: int, rank: int = 0, world_size: int = 1):
     """Index batches of one epoch, in an order fixed by (seed, epoch): resumable and DDP-safe.
 
     Every process draws the same permutation and takes its own interleaved share, so the ranks
     see disjoint data; the last incomplete batch is dropped.
     """
-    order = torch.randperm(num_items, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+    order = torch.randperm(num_items, generator=torch.Generator().manual_seed(seed_of(seed, epoch)))
     share = order[rank::world_size]
     for start in range(0, len(share) - batch_size + 1, batch_size):
         yield share[start : start + batch_size]

@@ -191,7 +191,7 @@ class Run:
             data = data_module.load(self.family.dataset, cfg.data, download=cfg.download, **cfg.data_options)
         self.data = data_module.TensorBatches(*data) if isinstance(data, tuple) else data
         torch.manual_seed(cfg.seed)  # identical initial weights in every process (DDP also broadcasts)
-        rng = torch.Generator().manual_seed(cfg.seed * 1000 + self.rank)
+        rng = torch.Generator().manual_seed(data_module.seed_of(cfg.seed, self.rank))
         kwargs = {"rng": rng, "device": device}
         if cfg.lr is not None:
             kwargs["lr"] = cfg.lr
@@ -396,7 +396,7 @@ class _Batches(torch.utils.data.Dataset):
                 len(self.data), self.cfg.batch_size, seed=self.cfg.seed, epoch=epoch, rank=self.rank,
                 world_size=self.world_size,
             )))
-        return self.data.batch(self._epoch[1][position], (self.cfg.seed * 1_000_003 + step) * 64 + self.rank)
+        return self.data.batch(self._epoch[1][position], data_module.seed_of(self.cfg.seed, step, self.rank))
 
 
 def training_steps(run: Run) -> Iterator[dict]:

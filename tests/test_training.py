@@ -295,3 +295,11 @@ def test_photo_data_options_reach_the_dataset_and_unknown_ones_are_refused(tmp_p
                         data_options={"degradation": "heavy"}))
     with pytest.raises(ValueError, match="unknown schedule 'linear'; available: constant, cosine"):
         TrainConfig(family="realesrgan", data=(photos,), out=str(tmp_path / "run"), schedule="linear")
+
+
+def test_seeds_of_different_parts_differ_where_arithmetic_would_collide():
+    from ganapps.data import seed_of
+
+    # seed * 1000 + rank made (seed 1, rank 0) and (seed 0, rank 1000) one stream
+    assert seed_of(1, 0) != seed_of(0, 1000) and seed_of(1, 23) != seed_of(12, 3)
+    assert seed_of(5, 7, 1) == seed_of(5, 7, 1) and 0 <= seed_of(5, 7, 1) < 2**63
