@@ -282,3 +282,20 @@ def test_request_files_are_removed_after_an_hour(tmp_path, monkeypatch):
     new = common.output_folder()
     assert new.parent == tmp_path and new.is_dir()
     assert not old.exists() and (recent / "photo-x4.png").exists()
+
+
+def test_photo_handlers_run_under_spaces_gpu_where_spaces_is_importable(monkeypatch):
+    import sys
+    import types
+
+    from ganapps.ui.common import photo_handler
+
+    def handler(x):
+        return x + 1
+
+    assert photo_handler(handler) is handler  # no spaces package here
+    lent = []
+    fake = types.ModuleType("spaces")
+    fake.GPU = lambda fn: lent.append(fn) or (lambda *args: ("on gpu", fn(*args)))
+    monkeypatch.setitem(sys.modules, "spaces", fake)
+    assert photo_handler(handler)(1) == ("on gpu", 2) and lent == [handler]

@@ -41,6 +41,16 @@ def seed_box(value: int = 0, label: str = "Seed", maximum: int | None = None):
 ALL_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def photo_handler(handler):
+    """A photo tab's handler: on a Hugging Face ZeroGPU Space (the ``spaces`` package importable) it runs
+    under ``spaces.GPU``, which lends it a GPU for the call; elsewhere it is the handler itself."""
+    try:
+        import spaces
+    except ImportError:
+        return handler
+    return spaces.GPU(handler)
+
+
 def user_errors(handler=None, *, threads: int = 1):
     """Run a handler; a ValueError from the library becomes a gr.Error with the same message.
 

@@ -10,7 +10,7 @@ import gradio as gr
 from .. import catalog, evaluation, hub, photos
 from ..examples import clean_examples, rainy_examples
 from ..imaging import read_image
-from .common import ALL_CORES, output_folder, preview_png, required, seed_box, uploaded_path, user_errors
+from .common import ALL_CORES, output_folder, photo_handler, preview_png, required, seed_box, uploaded_path, user_errors
 
 MODELS = [(label, name) for name, label in catalog.DERAIN.items()]
 PREVIEW_SIDE = 2048
@@ -27,6 +27,7 @@ def _preview(image):
     return image
 
 
+@photo_handler
 @user_errors(threads=ALL_CORES)
 def derain(image: str, model: str = MODELS[0][1], strength: float = 1.0, progress=gr.Progress()):
     """Remove rain streaks from a photo with an ID-CGAN deraining model.
@@ -59,6 +60,7 @@ def derain(image: str, model: str = MODELS[0][1], strength: float = 1.0, progres
 derain.__doc__ = derain.__doc__.format(models=catalog.names(catalog.DERAIN))  # the API's description
 
 
+@photo_handler
 @user_errors(threads=ALL_CORES)
 def make_rain(image: str, amount: float, angle: float, length: float, seed: int, model: str = MODELS[0][1]):
     """Add synthetic rain to a clean photo, derain it, and measure both against the clean original.

@@ -9,7 +9,7 @@ import gradio as gr
 
 from .. import catalog, hub, photos
 from ..examples import sr_examples
-from .common import ALL_CORES, output_folder, preview_png, required, uploaded_path, user_errors
+from .common import ALL_CORES, output_folder, photo_handler, preview_png, required, uploaded_path, user_errors
 
 MODELS = [(label, name) for name, label in catalog.UPSCALE.items()]
 PREVIEW_SIDE = 2048  # the comparison slider shows at most this many pixels a side; the PNG is full size
@@ -31,6 +31,7 @@ def _denoise_control(model: str):
     return gr.update(**_denoise_slider(model))
 
 
+@photo_handler
 @user_errors(threads=ALL_CORES)
 def upscale(image: str, model: str, scale: int, denoise: float | None = None, progress=gr.Progress()):
     """Upscale a photo 2, 3 or 4 times with a Real-ESRGAN-style model, SRGAN, SRResNet or bicubic interpolation.
