@@ -37,11 +37,14 @@ from ganapps.evaluation import evaluate_derain_on_photos, evaluate_derain_side_b
 
 def step_costs(runs: list[Path], rounds: int = 6) -> dict[Path, float]:
     """Median seconds per training step of each run's recipe, the runs taking turns in one process."""
+    from dataclasses import fields
+
     from ganapps.training import Run, TrainConfig, training_steps
 
+    known = {f.name for f in fields(TrainConfig)}  # a run of an older version may have saved others
     steppers = {}
     for run in runs:
-        cfg = json.loads((run / "train_config.json").read_text())
+        cfg = {k: v for k, v in json.loads((run / "train_config.json").read_text()).items() if k in known}
         cfg.update(out=str(run / "step-cost"), decay_from=0, schedule="constant", snapshot_every=None)  # nothing of the run touched
         steppers[run] = training_steps(Run(TrainConfig(**cfg)))
         next(steppers[run])  # warm up
