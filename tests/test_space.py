@@ -48,10 +48,19 @@ def requirement_names(path: Path) -> set[str]:
 
 
 def third_party_imports(folder: Path) -> set[str]:
-    """Top-level modules that app.py and ganapps/ import, other than the standard library and ganapps."""
+    """Top-level modules that app.py and ganapps/ import, other than the standard library and ganapps.
+
+    An import guarded by ``except ImportError`` is optional (``spaces``, present on ZeroGPU Spaces only).
+    """
     found = set()
     for path in [folder / "app.py", *(folder / "ganapps").rglob("*.py")]:
-        for node in ast.walk(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        optional = {id(inner) for node in ast.walk(tree) if isinstance(node, ast.Try)
+                    and any(getattr(h.type, "id", None) in ("ImportError", "ModuleNotFoundError") for h in node.handlers)
+                    for statement in node.body for inner in ast.walk(statement)}
+        for node in ast.walk(tree):
+            if id(node) in optional:
+                continue
             if isinstance(node, ast.Import):
                 found |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
