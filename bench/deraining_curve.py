@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from deraining import STRENGTHS, validation_photos  # noqa: E402  (bench/deraining.py)
 from superres_curve import run_seconds  # noqa: E402
-from tables import table  # noqa: E402
+from tables import curve_plot, table  # noqa: E402
 
 from ganapps.evaluation import evaluate_derain_on_photos, evaluate_derain_side_by_side  # noqa: E402
 
@@ -104,21 +104,7 @@ def main():
     table("Deraining validation curves (PSNR-Y gain over the rainy input; dry photos: PSNR-Y of the output)", header, rows)
 
     if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        figure, axis = plt.subplots(figsize=(6, 4))
-        for label, points in curve.items():
-            axis.plot(*zip(*points), marker="o", label=label)
-        axis.set_xlabel("training cost (s)" if costs else "step")
-        axis.set_ylabel("Rain800 validation gain (dB)")
-        axis.grid(alpha=0.3)
-        axis.legend(fontsize=8)
-        figure.tight_layout()
-        figure.savefig(args.plot, dpi=100)
-
+        curve_plot(args.plot, [("Rain800 validation gain (dB)", curve)], xlabel="training cost (s)" if costs else "step")
 
 if __name__ == "__main__":
     main()

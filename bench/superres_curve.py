@@ -23,7 +23,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tables import table  # noqa: E402  (bench/tables.py)
+from tables import curve_plot, table  # noqa: E402  (bench/tables.py)
 
 from ganapps.evaluation import evaluate_sr  # noqa: E402
 
@@ -87,25 +87,9 @@ def main():
     table(f"Validation curves, x4 of {inputs} inputs (gain: PSNR-Y over bicubic)", header, rows)
 
     if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-        for (run, folder), points in curves.items():
-            steps, gains, grids = zip(*points)
-            left.plot(steps, gains, marker="o", label=f"{run}, {folder}")
-            right.plot(steps, grids, marker="o", label=f"{run}, {folder}")
-        for axis, label in ((left, "PSNR-Y gain over bicubic (dB)"), (right, "block-grid energy")):
-            axis.set_xscale("log")
-            axis.set_xlabel("step")
-            axis.set_ylabel(label)
-            axis.grid(alpha=0.3)
-        left.legend(fontsize=7)
-        figure.tight_layout()
-        figure.savefig(args.plot, dpi=100)
-
+        gains = {f"{run}, {folder}": [(step, gain) for step, gain, _ in points] for (run, folder), points in curves.items()}
+        grids = {f"{run}, {folder}": [(step, grid) for step, _, grid in points] for (run, folder), points in curves.items()}
+        curve_plot(args.plot, [("PSNR-Y gain over bicubic (dB)", gains), ("block-grid energy", grids)], xlabel="step", log_x=True)
 
 if __name__ == "__main__":
     main()
