@@ -9,8 +9,12 @@ numerically; tests and ``bench/theory.py`` run them.
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
+import multiprocessing
+import os
 import tempfile
+import threading
 import time
 from dataclasses import asdict, replace
 
@@ -75,7 +79,9 @@ class Lab:
         if self._steps is None:
             self._steps = training_steps(self.run)
         for _ in range(num_steps):
-            log = next(self._steps)
+            entry = next(self._steps)
+            losses = {k: v for k, v in entry.items() if k not in ("step", "epoch")}
+            log = {"step": entry["step"], "epoch": entry["epoch"], **self.run.read(losses, 1)}  # a tiny CPU model: read every step
             self.history.append(log)
         del self.history[:-2000]
         return log
@@ -212,13 +218,10 @@ def frame(lab: Lab, *, seconds: float = 0.0, min_steps: int = 0) -> tuple[Lab, I
     return lab, lab.figure(), lab.numbers()
 
 
-def start_worker(server: int, niceness: int = 0) -> None:
+def _start_worker(server: int, niceness: int = 0) -> None:
     """Set up a process that makes lab frames for the app (``frame``): one torch thread (a toy step
     is microseconds of arithmetic; more threads only compete), ``niceness``, and an exit as soon as
     the server process is gone, killed or stopped (it cannot always say so)."""
-    import os
-    import threading
-
     torch.set_num_threads(1)
     os.nice(niceness)
 
@@ -232,6 +235,55 @@ def start_worker(server: int, niceness: int = 0) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401  (the first frame need not wait for it)
+
+
+
+class LabProcesses:
+    """Processes that make lab frames (``frame``) for a server, one per core, started when first needed.
+
+    Labs train and draw there, not in the server's threads: a frame is mostly Python (matplotlib,
+    small torch ops), and labs playing in the server's threads slow each other and every other
+    visitor through the GIL (``bench/load.py`` measures both ways). The processes are spawned (a
+    server's threads are never forked), run at ``niceness`` (labs fill idle CPU; other requests come
+    first), and exit when the server does. The labs themselves live in the users' sessions, so
+    processes that die (killed, out of memory) are replaced and the frame is made again.
+    """
+
+    def __init__(self, workers: int, *, niceness: int = 0):
+        self.workers, self.niceness = workers, niceness
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _processes(self) -> concurrent.futures.ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = concurrent.futures.ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                    initargs=(os.getpid(), self.niceness),
+                )
+            return self._pool
+
+    def frame(self, lab: Lab, **budget) -> tuple[Lab, Image.Image, dict]:
+        """``frame(lab, **budget)`` in one of the processes."""
+        pool = self._processes()
+        try:
+            return pool.submit(frame, lab, **budget).result()
+        except concurrent.futures.process.BrokenProcessPool:
+            self._forget(pool)
+            return self._processes().submit(frame, lab, **budget).result()
+
+    def _forget(self, broken: concurrent.futures.ProcessPoolExecutor) -> None:
+        """Drop broken processes (several frames may find them broken at once: only the first does)."""
+        with self._lock:
+            if self._pool is broken:
+                self._pool = None
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    def start(self) -> None:
+        """Start every process now and wait until each has imported what a frame needs."""
+        pool = self._processes()
+        for done in [pool.submit(time.sleep, 0.5) for _ in range(self.workers)]:
+            done.result()
 
 
 # What theory says each update rule does on the Dirac-GAN, as a test of a path's end / start distance.

@@ -2,7 +2,8 @@
 
 ``training_steps`` is a generator that runs one ``train_step`` of the family per iteration and
 yields its log; ``train`` consumes it with everything a long run needs: a progress bar, a metrics
-log (``metrics.jsonl``), sample grids, atomic checkpoints, resume, and a NaN guard. Several
+log (``metrics.jsonl``), sample grids, atomic checkpoints, resume, and a NaN guard (losses are read
+back from the device when logged or saved, not every step). Several
 processes under ``torchrun`` train data-parallel with PyTorch DDP (gloo on CPU, nccl on GPU).
 
 Output folder of a run::
@@ -296,6 +297,24 @@ class Run:
         self.step = saved["step"]
         log.info("resumed %s from step %d", path, self.step)
 
+    def read(self, sums: dict[str, torch.Tensor], count: int) -> dict[str, float]:
+        """The mean of each loss over the last ``count`` steps (``sums`` of the losses the train steps
+        returned), read back from the device at once: the run's only sync with it. Raises
+        FloatingPointError, on every rank alike, if a step made any loss non-finite."""
+        names = list(sums)
+        totals = torch.stack([sums[name].float() for name in names]).tolist() if names else []
+        means = {name: total / count for name, total in zip(names, totals)}
+        bad = [name for name, value in means.items() if not math.isfinite(value)]
+        if self.world_size > 1:  # every rank stops, with the same message, or none does (they would wait forever)
+            bad = self.bad_anywhere(bad, means)
+        if bad:
+            steps = f"step {self.step}" if count == 1 else f"steps {self.step - count + 1}-{self.step}"
+            raise FloatingPointError(
+                f"{', '.join(bad)} became {means[bad[0]]} in {steps}; "
+                f"stopped without saving (the last checkpoint in {self.cfg.out} is intact)"
+            )
+        return means
+
     def bad_anywhere(self, bad: list[str], losses: dict[str, float]) -> list[str]:
         """The non-finite losses of the first rank that has any, on every rank (``losses`` then hold that rank's)."""
         flag = torch.tensor([self.rank if bad else self.world_size], device=self.state.device)
@@ -402,8 +421,9 @@ class _Batches(torch.utils.data.Dataset):
 def training_steps(run: Run) -> Iterator[dict]:
     """Run ``train_step`` until ``run.cfg.steps``; yield ``{"step", "epoch", <losses>}`` after each.
 
-    With ``run.workers`` the batches are made ahead by DataLoader processes. A non-finite loss
-    raises FloatingPointError before anything is saved from that step.
+    The losses are the train step's tensors, still on the device: ``run.read`` turns sums of them
+    into floats and stops a run that went non-finite; ``train`` does so before it logs or saves.
+    With ``run.workers`` the batches are made ahead by DataLoader processes.
     """
     cfg, state = run.cfg, run.step_state
     batches = _Batches(run, run.step, cfg.steps)
@@ -420,14 +440,6 @@ def training_steps(run: Run) -> Iterator[dict]:
         batch = tuple(t.to(state.device, non_blocking=True) for t in batch)
         run.apply_schedule()
         losses = run.family.train_step(state, batch)
-        bad = [name for name, value in losses.items() if not math.isfinite(value)]
-        if run.world_size > 1:  # every rank stops, with the same message, or none does (they would wait forever)
-            bad = run.bad_anywhere(bad, losses)
-        if bad:
-            raise FloatingPointError(
-                f"{', '.join(bad)} became {losses[bad[0]]} at step {run.step + 1}; "
-                f"stopped without saving (the last checkpoint in {cfg.out} is intact)"
-            )
         run.update_ema()
         run.step += 1
         yield {"step": run.step, "epoch": epoch, **losses}
@@ -451,18 +463,25 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True, data
         from tqdm import tqdm
 
         bar = tqdm(total=cfg.steps, initial=run.step, desc=f"train {cfg.family}", dynamic_ncols=True)
-    sums: dict[str, float] = {}
+    sums: dict[str, torch.Tensor] = {}  # summed on the device, read back when logged or saved
     count, started = 0, time.time()
     for entry in training_steps(run):
         step = entry["step"]
         for key, value in entry.items():
             if key not in ("step", "epoch"):
-                sums[key] = sums.get(key, 0.0) + value
+                sums[key] = sums[key] + value if key in sums else value
         count += 1
         if bar is not None:
             bar.update(1)
-        if step % cfg.log_every == 0 or step == cfg.steps:
-            means = {k: round(v / count, 5) for k, v in sums.items()}
+        last = step == cfg.steps
+        logs = step % cfg.log_every == 0 or last
+        samples = step % cfg.sample_every == 0 or last
+        snapshots = bool(cfg.snapshot_every) and (step % cfg.snapshot_every == 0 or last)
+        checkpoints = step % cfg.checkpoint_every == 0 or last
+        if logs or samples or snapshots or checkpoints:
+            means = run.read(sums, count)  # nothing is written from a run that went non-finite
+        if logs:
+            means = {k: round(v, 5) for k, v in means.items()}
             if run.is_main:
                 record = {"step": step, "epoch": entry["epoch"], "seconds": round(time.time() - started, 1),
                           "lr_factor": round(run.lr_factor(step - 1), 5), **means}
@@ -471,11 +490,11 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True, data
                 if bar is not None:
                     bar.set_postfix(means)
             sums, count = {}, 0
-        if step % cfg.sample_every == 0 or step == cfg.steps:
+        if samples:
             run.save_samples()
-        if cfg.snapshot_every and (step % cfg.snapshot_every == 0 or step == cfg.steps):
+        if snapshots:
             run.save_snapshot()
-        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+        if checkpoints:
             run.save()
     if bar is not None:
         bar.close()

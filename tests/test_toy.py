@@ -54,7 +54,7 @@ def test_every_objective_teaches_d_to_tell_real_from_generated(loss):
     before = margin()
     for _ in range(30):
         logs = toy.train_step(state, (data.sample(64, state.rng),))
-        assert all(np.isfinite(v) for v in logs.values())
+        assert all(torch.isfinite(v) for v in logs.values())
     assert margin() > max(before, 0) + 0.3, (before, margin())
 
 
@@ -105,6 +105,22 @@ def test_a_lab_sent_to_another_process_trains_on_exactly_as_it_would_have():
     for key, value in straight.state.models["generator"].state_dict().items():
         assert torch.equal(value, travelled.state.models["generator"].state_dict()[key]), key
     assert [h["loss_d"] for h in straight.history] == [h["loss_d"] for h in travelled.history]
+
+
+def test_lab_processes_make_frames_and_replace_a_process_that_died():
+    import os
+    import signal
+
+    processes = toylab.LabProcesses(1)
+    try:
+        lab, _, numbers = processes.frame(toylab.Lab(toy.Config(), seed=4), min_steps=3)
+        assert lab.step == numbers["step"] == 3
+        (pid,) = processes._pool._processes  # the one process, killed as an out-of-memory kill would
+        os.kill(pid, signal.SIGKILL)
+        lab, _, numbers = processes.frame(lab, min_steps=2)  # made again in a new process
+        assert lab.step == numbers["step"] == 5 and pid not in processes._pool._processes
+    finally:
+        processes._pool.shutdown()
 
 
 def test_cli_trains_a_toy_gan_and_writes_its_report(tmp_path):

@@ -117,6 +117,21 @@ def test_nan_stops_the_run_and_keeps_the_last_checkpoint(fake_mnist, tmp_path):
     assert (tmp_path / STATE_FILE).read_bytes() == before
 
 
+def test_losses_are_read_back_only_when_logged_or_saved(fake_mnist, tmp_path, monkeypatch):
+    reads = []
+    read = Run.read
+
+    def recording(run, sums, count):
+        reads.append((run.step, count))
+        return read(run, sums, count)
+
+    monkeypatch.setattr(Run, "read", recording)
+    train(config(fake_mnist, tmp_path, steps=7), progress=False)  # logs every 2, samples and checkpoints every 3
+    assert reads == [(2, 2), (3, 1), (4, 2), (6, 2), (7, 1)]  # each read covers the steps since the last log
+    logged = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [record["step"] for record in logged] == [2, 4, 6, 7] and all(math.isfinite(r["loss_d"]) for r in logged)
+
+
 def test_bad_train_config_is_refused():
     families = "toy, dcgan, cgan, infogan, srgan, realesrgan, derain, classifier"
     with pytest.raises(ValueError, match=f"unknown family 'wgan'; available: {families}"):
@@ -197,7 +212,7 @@ def test_a_nan_on_one_rank_stops_every_rank_with_the_same_message(fake_mnist, tm
     result = torchrun(tmp_path, runs, "nan")
     assert result.returncode == 0, result.stderr[-5000:]  # both ranks stopped, neither waits for the other
     messages = [(tmp_path / f"nan-rank{rank}.txt").read_text() for rank in range(2)]
-    assert messages[0] == messages[1] and "became nan at step 1; stopped without saving" in messages[0]
+    assert messages[0] == messages[1] and "became nan in steps 1-3; stopped without saving" in messages[0]
     assert not (tmp_path / "nan" / STATE_FILE).exists()
 
 

@@ -107,7 +107,7 @@ def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device
     )
 
 
-def train_step(state: TrainState, batch) -> dict[str, float]:
+def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     real, labels = batch
     generator, discriminator = state.models["generator"], state.models["discriminator"]
     opt_g, opt_d = state.optimizers["opt_g"], state.optimizers["opt_d"]
@@ -128,7 +128,7 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
     loss_g = bce_logits(discriminator(fake, fake_labels), 1.0)
     loss_g.backward()
     opt_g.step()
-    return {"loss_d": (loss_d_real + loss_d_fake).item(), "loss_g": loss_g.item()}
+    return {"loss_d": (loss_d_real + loss_d_fake).detach(), "loss_g": loss_g.detach()}
 
 
 @torch.inference_mode()

@@ -77,7 +77,7 @@ def make_state(config: Config, *, lr: float = 1e-3, rng: torch.Generator, device
     )
 
 
-def train_step(state: TrainState, batch) -> dict[str, float]:
+def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     images, labels = batch
     classifier, opt = state.models["classifier"], state.optimizers["opt"]
     # Small random shifts (up to 2 px) so the judge does not depend on perfect centring.
@@ -88,7 +88,7 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
     loss = F.cross_entropy(logits, labels)
     loss.backward()
     opt.step()
-    return {"loss": loss.item(), "accuracy": (logits.argmax(1) == labels).float().mean().item()}
+    return {"loss": loss.detach(), "accuracy": (logits.argmax(1) == labels).float().mean().detach()}
 
 
 FAMILY = Family(

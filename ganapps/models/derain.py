@@ -249,7 +249,7 @@ def _adversarial(patch_logits, global_logits, target: float) -> torch.Tensor:
     return (bce_logits(patch_logits, target) + bce_logits(global_logits, target)) / 2
 
 
-def train_step(state: TrainState, batch) -> dict[str, float]:
+def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     rainy, clean = batch
     generator, discriminator = state.models["generator"], state.models["discriminator"]
     opt_g, opt_d = state.optimizers["opt_g"], state.optimizers["opt_d"]
@@ -284,10 +284,10 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
     (loss_pixel + ADVERSARIAL_WEIGHT * loss_adversarial + PERCEPTUAL_WEIGHT * loss_perceptual).backward()
     opt_g.step()
     return {
-        "loss_d": (loss_d_real + loss_d_fake).item(),
-        "loss_g": loss_adversarial.item(),
-        "loss_pixel": loss_pixel.item(),
-        "loss_perceptual": loss_perceptual.item(),
+        "loss_d": (loss_d_real + loss_d_fake).detach(),
+        "loss_g": loss_adversarial.detach(),
+        "loss_pixel": loss_pixel.detach(),
+        "loss_perceptual": loss_perceptual.detach(),
     }
 
 

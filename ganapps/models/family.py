@@ -76,7 +76,8 @@ class Family:
       ``hub`` (the generator; the classifier for the classifier family).
     - ``make_state(config, *, rng, device, lr=..., [phase=...]) -> TrainState``: fresh networks
       and optimisers; ``state.models[export]`` is a ``network``.
-    - ``train_step(state, batch) -> {loss name: float}``: one optimisation step.
+    - ``train_step(state, batch) -> {loss name: detached 0-dim tensor}``: one optimisation step; the
+      loop reads the losses back from the device only when it logs or saves (no sync per step).
     - ``dataset``: the ``data.load`` name of its training data.
     - ``preview(network, *, seed, device, data) -> (images, per row)``: the training sample grid.
     - ``phases``: names accepted by ``make_state(phase=)`` (the first is the default), or ().
@@ -93,7 +94,7 @@ class Family:
     config: type
     network: type[nn.Module]
     make_state: Callable[..., TrainState]
-    train_step: Callable[[TrainState, tuple[torch.Tensor, ...]], dict[str, float]]
+    train_step: Callable[[TrainState, tuple[torch.Tensor, ...]], dict[str, torch.Tensor]]
     dataset: str
     export: str = "generator"
     preview: Callable[..., tuple[torch.Tensor, int]] | None = None

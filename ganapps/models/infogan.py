@@ -168,7 +168,7 @@ def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device
     )
 
 
-def train_step(state: TrainState, batch) -> dict[str, float]:
+def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     real, _labels = batch
     config = state.config
     generator, discriminator = state.models["generator"], state.models["discriminator"]
@@ -196,7 +196,7 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
     loss_info = info_loss(cat_logits, cont_mean, categories, continuous, config.continuous_weight)
     (loss_g + loss_info).backward()
     opt_g.step()
-    return {"loss_d": (loss_d_real + loss_d_fake).item(), "loss_g": loss_g.item(), "loss_info": loss_info.item()}
+    return {"loss_d": (loss_d_real + loss_d_fake).detach(), "loss_g": loss_g.detach(), "loss_info": loss_info.detach()}
 
 
 @torch.inference_mode()

@@ -171,7 +171,7 @@ def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device
     return TrainState(config=config, models=models, optimizers=optimizers, rng=rng, device=torch.device(device), extra=extra)
 
 
-def train_step(state: TrainState, batch) -> dict[str, float]:
+def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     low_res, high_res = batch
     generator, opt_g = state.models["generator"], state.optimizers["opt_g"]
     super_res = generator(low_res)
@@ -181,7 +181,7 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
         opt_g.zero_grad(set_to_none=True)
         loss_pixel.backward()
         opt_g.step()
-        return {"loss_pixel": loss_pixel.item()}
+        return {"loss_pixel": loss_pixel.detach()}
 
     discriminator, opt_d = state.models["discriminator"], state.optimizers["opt_d"]
     jitter = state.config.d_jitter
@@ -221,10 +221,10 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
     (loss_d_real + loss_d_fake).backward()
     opt_d.step()
     return {
-        "loss_d": (loss_d_real + loss_d_fake).item(),
-        "loss_g": loss_adversarial.item(),
-        "loss_perceptual": loss_perceptual.item(),
-        "loss_pixel": loss_pixel.item(),
+        "loss_d": (loss_d_real + loss_d_fake).detach(),
+        "loss_g": loss_adversarial.detach(),
+        "loss_perceptual": loss_perceptual.detach(),
+        "loss_pixel": loss_pixel.detach(),
     }
 
 

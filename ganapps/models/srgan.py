@@ -148,7 +148,7 @@ ADVERSARIAL_WEIGHT = 1e-3  # the paper's weight of the adversarial term
 FEATURE_MATCHING_WEIGHT = 0.1  # 1.0 gave speckled texture on text (Set14 ppt3) within 200 steps
 
 
-def train_step(state: TrainState, batch) -> dict[str, float]:
+def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     low_res, high_res = batch
     generator, opt_g = state.models["generator"], state.optimizers["opt_g"]
     super_res = generator(low_res)
@@ -159,7 +159,7 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
         loss_pixel = F.l1_loss(super_res, high_res)
         loss_pixel.backward()
         opt_g.step()
-        return {"loss_pixel": loss_pixel.item()}
+        return {"loss_pixel": loss_pixel.detach()}
 
     discriminator, opt_d = state.models["discriminator"], state.optimizers["opt_d"]
     # (1) Discriminator: maximise log D(high_res) + log(1 - D(G(low_res)))
@@ -189,10 +189,10 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
     (loss_content + ADVERSARIAL_WEIGHT * loss_adversarial).backward()
     opt_g.step()
     return {
-        "loss_d": (loss_d_real + loss_d_fake).item(),
-        "loss_g": loss_adversarial.item(),
-        "loss_content": loss_content.item(),
-        "loss_pixel": loss_pixel.item(),
+        "loss_d": (loss_d_real + loss_d_fake).detach(),
+        "loss_g": loss_adversarial.detach(),
+        "loss_content": loss_content.detach(),
+        "loss_pixel": loss_pixel.detach(),
     }
 
 

@@ -176,7 +176,7 @@ def gradient_penalty(discriminator, real, fake, rng) -> torch.Tensor:
     return 10 * ((grad.norm(dim=1) - 1) ** 2).mean()
 
 
-def train_step(state: TrainState, batch) -> dict[str, float]:
+def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     (real,) = batch
     config, data = state.config, state.extra["data"]
     generator, discriminator = state.models["generator"], state.models["discriminator"]
@@ -206,11 +206,11 @@ def train_step(state: TrainState, batch) -> dict[str, float]:
     grad_norm = torch.sqrt(sum((p.grad**2).sum() for p in generator.parameters() if p.grad is not None))
     opt_g.step()
     return {
-        "loss_d": loss_d.item(),
-        "loss_g": loss_g.item(),
-        "d_real": torch.sigmoid(real_logits).mean().item(),
-        "d_fake": torch.sigmoid(fake_logits).mean().item(),
-        "grad_norm_g": grad_norm.item(),
+        "loss_d": loss_d.detach(),
+        "loss_g": loss_g.detach(),
+        "d_real": torch.sigmoid(real_logits).mean().detach(),
+        "d_fake": torch.sigmoid(fake_logits).mean().detach(),
+        "grad_norm_g": grad_norm.detach(),
     }
 
 

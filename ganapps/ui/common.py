@@ -120,3 +120,19 @@ def preview_png(image, folder) -> str:
     path = tempfile.NamedTemporaryFile(suffix=".png", dir=folder, delete=False).name
     image.save(path, compress_level=1)
     return path
+
+
+PREVIEW_SIDE = 2048  # the comparison slider shows at most this many pixels a side; the PNG is full size
+
+
+def photo_outputs(before, after, upload: str, suffix: str) -> tuple[tuple[str, str], str]:
+    """What a photo tab returns for ``before`` and ``after`` (``imaging.Picture``): the comparison
+    slider's two previews and the full-size result as a PNG named after the upload (``<stem>-<suffix>.png``)."""
+    folder = output_folder()
+    target = after.save(folder / f"{Path(upload).stem}-{suffix}.png")
+    previews = []
+    for picture in (before, after):
+        image = picture.to_pil()
+        image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+        previews.append(preview_png(image, folder))
+    return tuple(previews), str(target)

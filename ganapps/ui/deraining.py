@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import gradio as gr
 
 from .. import catalog, evaluation, hub, photos
 from ..examples import clean_examples, rainy_examples
 from ..imaging import read_image
-from .common import ALL_CORES, output_folder, photo_handler, preview_png, required, seed_box, uploaded_path, user_errors
+from .common import ALL_CORES, photo_handler, photo_outputs, required, seed_box, uploaded_path, user_errors
 
 MODELS = [(label, name) for name, label in catalog.DERAIN.items()]
-PREVIEW_SIDE = 2048
 HONESTY = (
     "The recommended model learned from the Rain800 pairs (rain drawn by other people), our own "
     "synthetic streaks and 20 heavy-rain pairs. Real rain also brings drops on the lens, splashes and "
     "mist, which none of these hold: on such photos expect fainter streaks rather than none."
 )
-
-
-def _preview(image):
-    image = image.copy()
-    image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
-    return image
 
 
 @photo_handler
@@ -48,13 +40,10 @@ def derain(image: str, model: str = MODELS[0][1], strength: float = 1.0, progres
     result = photos.derain(picture, model=model, strength=strength,
                            progress=lambda done, total: progress((done, total), desc="tiles"))
     elapsed = time.perf_counter() - started
-    before = picture.to_pil()
-    folder = output_folder()
-    target = result.save(folder / f"{Path(path).stem}-derained.png")
+    comparison, target = photo_outputs(picture, result, path, "derained")
     width, height = result.size
-    comparison = (preview_png(_preview(before), folder), preview_png(_preview(result.to_pil()), folder))
     kept = f" (strength {strength:g})" if strength != 1 else ""
-    return comparison, str(target), f"{width}x{height} derained with {model}{kept} in {elapsed:.1f} s"
+    return comparison, target, f"{width}x{height} derained with {model}{kept} in {elapsed:.1f} s"
 
 
 derain.__doc__ = derain.__doc__.format(models=catalog.names(catalog.DERAIN))  # the API's description

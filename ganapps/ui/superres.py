@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import gradio as gr
 
 from .. import catalog, hub, photos
 from ..examples import sr_examples
-from .common import ALL_CORES, output_folder, photo_handler, preview_png, required, uploaded_path, user_errors
+from .common import ALL_CORES, photo_handler, photo_outputs, required, uploaded_path, user_errors
 
 MODELS = [(label, name) for name, label in catalog.UPSCALE.items()]
-PREVIEW_SIDE = 2048  # the comparison slider shows at most this many pixels a side; the PNG is full size
-
-
-def _preview(picture):
-    image = picture.to_pil()
-    image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
-    return image
-
 
 def _denoise_slider(model: str) -> dict:
     """The denoise slider's state for ``model``: its default strength, or hidden for a model without the control."""
@@ -59,12 +50,10 @@ def upscale(image: str, model: str, scale: int, denoise: float | None = None, pr
     )
     elapsed = time.perf_counter() - started
     bicubic = photos.upscale(picture, model="bicubic", scale=scale)
-    folder = output_folder()
-    target = result.save(folder / f"{Path(image).stem}-x{scale}.png")
+    comparison, target = photo_outputs(bicubic, result, image, f"x{scale}")
     (width, height), (out_width, out_height) = picture.size, result.size
     strength = f" (denoise {denoise:g})" if denoise is not None else ""
-    summary = f"{width}x{height} → **{out_width}x{out_height}** with {model}{strength} in {elapsed:.1f} s"
-    return (preview_png(_preview(bicubic), folder), preview_png(_preview(result), folder)), str(target), summary
+    return comparison, target, f"{width}x{height} → **{out_width}x{out_height}** with {model}{strength} in {elapsed:.1f} s"
 
 
 upscale.__doc__ = upscale.__doc__.format(models=catalog.names(catalog.UPSCALE))  # the API's description

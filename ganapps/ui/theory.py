@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import concurrent.futures
-import multiprocessing
-import os
 import threading
-import time
 
 import gradio as gr
 
@@ -29,54 +25,7 @@ CONTROLS = (
     "g_width", "g_depth", "g_activation", "d_width", "d_depth",
 )
 
-_pool: concurrent.futures.ProcessPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _lab_processes() -> concurrent.futures.ProcessPoolExecutor:
-    """The lab processes, one per core (spawned: the server's threads are never forked)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = concurrent.futures.ProcessPoolExecutor(
-                ALL_CORES, mp_context=multiprocessing.get_context("spawn"), initializer=toylab.start_worker,
-                initargs=(os.getpid(), LAB_NICENESS),
-            )
-        return _pool
-
-
-def _frame(lab: toylab.Lab, **budget):
-    """``toylab.frame`` in one of the lab processes.
-
-    Labs train and draw there, not in the server's threads: a frame is mostly Python (matplotlib,
-    small torch ops), and labs playing in the server's threads slow each other and every other
-    visitor through the GIL (``bench/load.py`` measures both ways).
-    """
-    pool = _lab_processes()
-    try:
-        return pool.submit(toylab.frame, lab, **budget).result()
-    except concurrent.futures.process.BrokenProcessPool:  # a lab process died (killed, out of memory)
-        _forget(pool)
-        return _lab_processes().submit(toylab.frame, lab, **budget).result()
-
-
-def _forget(broken: concurrent.futures.ProcessPoolExecutor) -> None:
-    """Drop broken lab processes (the next frame starts new ones); the labs themselves live in the sessions.
-
-    Several frames may find them broken at once: only the first replaces them.
-    """
-    global _pool
-    with _pool_lock:
-        if _pool is broken:
-            _pool = None
-    broken.shutdown(wait=False, cancel_futures=True)
-
-
-def _start_lab_processes() -> None:
-    """Start every lab process now, so the first visitor to press Play does not wait for them."""
-    pool = _lab_processes()
-    for done in [pool.submit(time.sleep, 0.5) for _ in range(ALL_CORES)]:
-        done.result()  # toylab.start_worker has imported what a frame needs
+LABS = toylab.LabProcesses(ALL_CORES, niceness=LAB_NICENESS)  # where every visitor's lab trains and draws
 
 
 def _numbers(n: dict, lab: toylab.Lab) -> str:
@@ -114,14 +63,14 @@ def reset(seed: int, freeze: bool, *values):
     Returns:
         The picture, the live numbers, and the session's lab.
     """
-    lab, picture, numbers = _frame(_new_lab(seed, freeze, *values))
+    lab, picture, numbers = LABS.frame(_new_lab(seed, freeze, *values))
     return picture, _numbers(numbers, lab), lab
 
 
 @user_errors
 def step(lab, seed: int, freeze: bool, *values):
     """Take one training step (a new lab from the controls if there is none) and show it."""
-    lab, picture, numbers = _frame(lab or _new_lab(seed, freeze, *values), min_steps=1)
+    lab, picture, numbers = LABS.frame(lab or _new_lab(seed, freeze, *values), min_steps=1)
     return picture, _numbers(numbers, lab), lab
 
 
@@ -139,7 +88,7 @@ def play(lab, seed: int, freeze: bool, *values):
 @user_errors
 def tick(lab, seed: int, freeze: bool, *values):
     """Train for {seconds} s of CPU time (at least {steps} steps) and show the result: one frame of Play."""
-    lab, picture, numbers = _frame(lab or _new_lab(seed, freeze, *values), seconds=TRAIN_SECONDS, min_steps=MIN_STEPS)
+    lab, picture, numbers = LABS.frame(lab or _new_lab(seed, freeze, *values), seconds=TRAIN_SECONDS, min_steps=MIN_STEPS)
     return picture, _numbers(numbers, lab), lab
 
 
@@ -227,7 +176,7 @@ def build() -> None:
         "min_G max_D V(D, G). Pick the data, the objective and both networks, then Play. The 1-D view is "
         "the paper's Figure 1: data (dots), p_g (green), D (dashed) and arrows from z to x = G(z)."
     )
-    threading.Thread(target=_start_lab_processes, daemon=True).start()
+    threading.Thread(target=LABS.start, daemon=True).start()  # the first Play need not wait
     lab = gr.State(None)
     default = toy.Config()  # the controls start on the default recipe
     with gr.Row():
