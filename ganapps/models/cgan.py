@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from .family import Family, Network
-from .layers import TrainState, adam, bce_logits, check_positive, dcgan_init, normal_noise
+from .layers import TrainState, bce_logits, check_positive, dcgan_init, normal_noise, two_player_state
 
 __all__ = ["Config", "Generator", "Discriminator", "make_state", "train_step", "sample", "FAMILY"]
 
@@ -97,14 +97,7 @@ class Discriminator(nn.Module):
 
 
 def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device) -> TrainState:
-    generator, discriminator = Generator(config).to(device), Discriminator(config).to(device)
-    return TrainState(
-        config=config,
-        models={"generator": generator, "discriminator": discriminator},
-        optimizers={"opt_g": adam(generator.parameters(), lr), "opt_d": adam(discriminator.parameters(), lr)},
-        rng=rng,
-        device=torch.device(device),
-    )
+    return two_player_state(config, Generator(config), Discriminator(config), lr_g=lr, lr_d=lr, rng=rng, device=device)
 
 
 def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:

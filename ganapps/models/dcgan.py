@@ -22,13 +22,13 @@ from torch import nn
 from .family import Family, Network
 from .layers import (
     TrainState,
-    adam,
     bce_logits,
     check_positive,
     dcgan_init,
     mnist_discriminator_trunk,
     mnist_generator_layers,
     normal_noise,
+    two_player_state,
 )
 
 __all__ = ["Config", "Generator", "Discriminator", "make_state", "train_step", "sample", "FAMILY"]
@@ -87,14 +87,7 @@ class Discriminator(nn.Module):
 
 def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device) -> TrainState:
     """Adam for both; G learns 5x faster than D (1e-3 / 2e-4), as in the InfoGAN MNIST recipe."""
-    generator, discriminator = Generator(config).to(device), Discriminator(config).to(device)
-    return TrainState(
-        config=config,
-        models={"generator": generator, "discriminator": discriminator},
-        optimizers={"opt_g": adam(generator.parameters(), 5 * lr), "opt_d": adam(discriminator.parameters(), lr)},
-        rng=rng,
-        device=torch.device(device),
-    )
+    return two_player_state(config, Generator(config), Discriminator(config), lr_g=5 * lr, lr_d=lr, rng=rng, device=device)
 
 
 def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .family import Family, Network, Restorer
-from .layers import ResidualBlock, TrainState, bce_logits, check_positive, ssim, vgg_features
+from .layers import ResidualBlock, TrainState, bce_logits, check_positive, ssim, two_player_state, vgg_features
 
 __all__ = [
     "Config", "Stage", "Generator", "Discriminator", "make_state", "train_step", "restore", "GRID", "image_statistics", "FAMILY",
@@ -231,18 +231,8 @@ class Discriminator(nn.Module):
 
 
 def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device) -> TrainState:
-    generator, discriminator = Generator(config).to(device), Discriminator(config).to(device)
-    return TrainState(
-        config=config,
-        models={"generator": generator, "discriminator": discriminator},
-        optimizers={
-            "opt_g": torch.optim.Adam(generator.parameters(), lr=lr, betas=(0.5, 0.999)),
-            "opt_d": torch.optim.Adam(discriminator.parameters(), lr=lr, betas=(0.5, 0.999)),
-        },
-        rng=rng,
-        device=torch.device(device),
-        extra={"vgg": vgg_features("relu2_2", device)},
-    )
+    return two_player_state(config, Generator(config), Discriminator(config), lr_g=lr, lr_d=lr, rng=rng, device=device,
+                            extra={"vgg": vgg_features("relu2_2", device)})
 
 
 def _adversarial(patch_logits, global_logits, target: float) -> torch.Tensor:

@@ -85,6 +85,20 @@ def adam(params, lr: float, betas=(0.5, 0.999)) -> torch.optim.Adam:
     return torch.optim.Adam(params, lr=lr, betas=betas)
 
 
+def two_player_state(config, generator: nn.Module, discriminator: nn.Module, *, lr_g: float, lr_d: float,
+                     rng: torch.Generator, device, extra: dict | None = None) -> TrainState:
+    """A generator and a discriminator on ``device``, each with its own ``adam`` (``opt_g``, ``opt_d``)."""
+    generator, discriminator = generator.to(device), discriminator.to(device)
+    return TrainState(
+        config=config,
+        models={"generator": generator, "discriminator": discriminator},
+        optimizers={"opt_g": adam(generator.parameters(), lr_g), "opt_d": adam(discriminator.parameters(), lr_d)},
+        rng=rng,
+        device=torch.device(device),
+        extra=extra or {},
+    )
+
+
 def normal_noise(num: int, dim: int, rng: torch.Generator | None, device) -> torch.Tensor:
     """N(0, 1) noise drawn on the CPU (portable: the same seed gives the same noise on any device)."""
     return torch.randn(num, dim, generator=rng).to(device)
