@@ -5,6 +5,7 @@
     ganapps.grid(digits).save("sevens.png")
     ganapps.upscale("photo.jpg").save("photo-x4.png")                  # photo-x4: JPEG blocks and noise undone
     ganapps.derain("rainy.jpg").save("clear.png")
+    ganapps.classify(["digit.jpg"])[0].digit                            # read with the 100-label GAN's discriminator
 """
 
 from .digits import interpolate, sample_batches, sample_digits, traversal, write_number
@@ -14,6 +15,7 @@ from .models import FAMILIES
 from .photos import derain, upscale
 from .rain import RainParams, add_rain
 from .recipes import train
+from .recognition import classify
 from .training import TrainConfig, training_steps
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "TrainConfig",
     "add_rain",
     "available",
+    "classify",
     "derain",
     "grid",
     "interpolate",

@@ -1,4 +1,5 @@
-"""Command line: python -m ganapps sample | upscale | derain | train | calibrate | evaluate | interpolate | pair | push | space."""
+"""Command line: python -m ganapps sample | classify | upscale | derain | train | calibrate | evaluate | interpolate | pair
+| push | space."""
 
 from __future__ import annotations
 
@@ -91,6 +92,26 @@ def _calibrate(args) -> None:
     generator.config = infogan.calibrate(generator, classifier)
     save(generator, args.model)
     print(json.dumps(asdict(generator.config)))
+
+
+def _classify(args) -> int:
+    from .recognition import classify
+
+    classify([], model=args.model)  # a model that cannot classify is one error, not one per image
+    failed = 0
+    for path in args.images:  # one at a time: a bad file gets its error and the rest go on
+        try:
+            (reading,) = classify([path], model=args.model, device=args.device)
+        except ValueError as err:
+            failed += 1
+            message = str(err).removeprefix(f"{path}: ")
+            print(json.dumps({"path": path, "error": message}) if args.json else f"{path}: error: {message}", flush=True)
+            continue
+        if args.json:
+            print(json.dumps({"path": path, "digit": reading.digit, "confidence": round(reading.confidence, 4), "ink": reading.ink}))
+        else:
+            print(f"{path}: {reading.digit} (confidence {reading.confidence:.3f}, {reading.ink})")
+    return 2 if failed else 0
 
 
 def _evaluate(args) -> None:
@@ -265,6 +286,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=_sample)
 
+    p = sub.add_parser("classify", help="read the handwritten digit in each image (any size; dark or light ink)")
+    p.add_argument("images", nargs="+", help="image files, one digit each")
+    p.add_argument("--model", default=next(iter(catalog.CLASSIFY)), help=f"{catalog.names(catalog.CLASSIFY)}, or a folder")
+    p.add_argument("--json", action="store_true", help="one JSON object per line: path, digit, confidence, ink (or error)")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=_classify)
+
     p = sub.add_parser("calibrate", help="measure what a trained InfoGAN's codes mean; rewrite its config.json")
     p.add_argument("model", help="InfoGAN model folder")
     p.add_argument("--classifier", default="mnist-classifier")
@@ -325,11 +353,10 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        args.func(args)
+        return args.func(args) or 0
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ In each task the first model is the default.
 
 from __future__ import annotations
 
-__all__ = ["UPSCALE", "DERAIN", "DIGITS", "names"]
+__all__ = ["UPSCALE", "DERAIN", "DIGITS", "CLASSIFY", "names"]
 
 # Upscaling. "bicubic" is plain interpolation (no checkpoint).
 UPSCALE = {
@@ -23,7 +23,15 @@ DERAIN = {
 }
 
 # Digits: each digit family's shipped model.
-DIGITS = {"dcgan": "dcgan-mnist", "cgan": "cgan-mnist", "infogan": "infogan-mnist"}
+DIGITS = {"dcgan": "dcgan-mnist", "cgan": "cgan-mnist", "infogan": "infogan-mnist", "ssgan": "ssgan-mnist"}
+
+# Reading digits: the semi-supervised GAN's discriminator (100 labels), the same network trained on the
+# same 100 labels alone, and the supervised classifier of all 60,000.
+CLASSIFY = {
+    "ssgan-mnist": "Semi-supervised GAN: 100 labels + 59,900 unlabelled digits",
+    "mnist-100-labels": "The same network on the 100 labels alone",
+    "mnist-classifier": "Supervised CNN, all 60,000 labels",
+}
 
 
 def names(models: dict[str, str]) -> str:

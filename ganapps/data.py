@@ -54,6 +54,43 @@ class TensorBatches:
         return tuple(t[indices] for t in self.tensors)
 
 
+def first_of_each_class(labels: torch.Tensor, per_class: int) -> list[int]:
+    """The indices of the first ``per_class`` items of each class, in index order: the fixed rule
+    that picks the few labelled digits of semi-supervised training (the same on every machine)."""
+    chosen = []
+    for digit in labels.unique().tolist():
+        where = (labels == digit).nonzero().flatten()
+        if len(where) < per_class:
+            raise ValueError(f"only {len(where)} training items of class {digit}, fewer than {per_class} per class")
+        chosen += where[:per_class].tolist()
+    return sorted(chosen)
+
+
+class SemiSupervisedMNIST:
+    """MNIST for a semi-supervised run: every image unlabelled, and ``labels_per_class`` of each
+    digit (``first_of_each_class``) with their labels.
+
+    A batch of indices gives (those images, as many labelled images drawn from the few with the
+    step's seed, their labels): an epoch is one pass over the unlabelled images.
+    """
+
+    on_the_fly = False
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, *, labels_per_class: int = 10):
+        if labels_per_class < 1:
+            raise ValueError(f"labels_per_class must be >= 1, got {labels_per_class}")
+        self.images = images
+        self.labelled_indices = first_of_each_class(labels, labels_per_class)
+        self.labelled_images, self.labels = images[self.labelled_indices], labels[self.labelled_indices]
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def batch(self, indices, seed: int):
+        drawn = torch.randint(len(self.labels), (len(indices),), generator=torch.Generator().manual_seed(seed))
+        return self.images[indices], self.labelled_images[drawn], self.labels[drawn]
+
+
 def bicubic_downscale(high_res: np.ndarray, scale: int) -> np.ndarray:
     """uint8 (H, W, 3) -> uint8 (H/scale, W/scale, 3) with PIL's bicubic: the benchmark protocol's degradation."""
     image = Image.fromarray(high_res)
@@ -294,11 +331,11 @@ def load(kind: str, roots, *, download: bool = False, **options):
     """The training data of a family (its ``dataset``), from the folders given with ``--data``.
 
     ``options`` go to the photo datasets (``PhotoPatches``: ``patch``, ``degradation``; ``RainPatches``:
-    ``patch``, ...); the other kinds take none.
+    ``patch``, ...) and to ``SemiSupervisedMNIST`` (``labels_per_class``); the other kinds take none.
     """
     import inspect
 
-    dataset = {"photos": PhotoPatches, "degraded-photos": PhotoPatches, "rain": RainPatches}.get(kind)
+    dataset = {"photos": PhotoPatches, "degraded-photos": PhotoPatches, "rain": RainPatches, "mnist-semi": SemiSupervisedMNIST}.get(kind)
     allowed = [] if dataset is None else [
         name for name, p in inspect.signature(dataset).parameters.items() if p.kind is p.KEYWORD_ONLY and name not in ("degraded", "split")
     ]
@@ -313,6 +350,10 @@ def _load(kind: str, roots, *, download: bool, **options):
         if len(roots) != 1:
             raise ValueError(f"MNIST training takes one --data folder, got {len(roots)}")
         return TensorBatches(*mnist(roots[0], train=True, download=download))
+    if kind == "mnist-semi":
+        if len(roots) != 1:
+            raise ValueError(f"MNIST training takes one --data folder, got {len(roots)}")
+        return SemiSupervisedMNIST(*mnist(roots[0], train=True, download=download), **options)
     if kind == "photos":
         return PhotoPatches(roots, **options)
     if kind == "degraded-photos":  # the validation photos are kept for the benchmark
@@ -323,7 +364,7 @@ def _load(kind: str, roots, *, download: bool, **options):
         if len(roots) != 1:
             raise ValueError(f"toy training takes one --data name, got {len(roots)}")
         return ToySamples(roots[0])
-    raise ValueError(f"unknown dataset {kind!r}; available: mnist, photos, degraded-photos, rain, toy")
+    raise ValueError(f"unknown dataset {kind!r}; available: mnist, mnist-semi, photos, degraded-photos, rain, toy")
 
 
 def seed_of(*parts: int) -> int:

@@ -72,7 +72,7 @@ def sample_digits(
     device="cpu",
     start: int = 0,
 ) -> torch.Tensor:
-    """``num_images`` (at most 256) digits (N, 1, 28, 28) in [-1, 1] from a DCGAN, CGAN or InfoGAN model.
+    """``num_images`` (at most 256) digits (N, 1, 28, 28) in [-1, 1] from a DCGAN, CGAN, InfoGAN or semi-supervised GAN.
 
     ``digit`` asks a CGAN or InfoGAN for that digit (a CGAN without one cycles through 0..9; an
     InfoGAN without one draws its category); ``slant`` and ``width`` (InfoGAN only, -2..2, where
@@ -95,9 +95,9 @@ def sample_digits(
     generator = hub.load_cached(model, str(device))
 
     conditions = {}  # what the family's sampler is told beyond the noise (the contract's argument names)
-    if family == "dcgan":
+    if family in ("dcgan", "ssgan"):
         if digit is not None:
-            raise ValueError("a DCGAN draws unconditioned digits; ask a cgan or infogan model for a digit")
+            raise ValueError(f"a {family} model draws unconditioned digits; ask a cgan or infogan model for a digit")
     elif family == "cgan":
         labels = torch.arange(start, start + num_images) % 10 if digit is None else torch.full((num_images,), digit)
         conditions["labels"] = labels

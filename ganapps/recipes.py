@@ -5,11 +5,13 @@ The loop (``training.train``) knows no family by name; what follows it lives her
 
 - InfoGAN: its codes are measured with a digit classifier (``infogan.calibrate``) and the answer
   stored in the exported config, so the slant and width controls work on the new model;
+- ssgan: the training images whose labels it learned from, stored in the exported config;
 - toy: the run's final measurements and picture (``toylab.write_report``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from . import hub, toylab
@@ -31,8 +33,15 @@ def calibrate_infogan(run: Run, *, classifier: str | None = DEFAULT_CLASSIFIER) 
     generator.config = infogan.calibrate(generator, hub.load(classifier, family="classifier"))
 
 
+def record_labels(run: Run, **_) -> None:
+    """Store in the exported config which training images' labels a semi-supervised run learned from."""
+    network = run.export
+    network.config = dataclasses.replace(network.config, labelled_indices=tuple(run.data.labelled_indices))
+
+
 AFTER_TRAINING: dict[str, Callable[..., None]] = {
     "infogan": calibrate_infogan,
+    "ssgan": record_labels,
     "toy": lambda run, **_: toylab.write_report(run),
 }
 

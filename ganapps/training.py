@@ -41,6 +41,7 @@ from .models import get_family
 
 log = logging.getLogger(__name__)
 
+INIT_ITEMS = 500  # training items a family's data-dependent initialisation sees
 STATE_FILE = "training_state.pt"
 SCHEDULES = ("constant", "cosine")
 
@@ -199,11 +200,12 @@ class Run:
         if cfg.phase is not None:
             kwargs["phase"] = cfg.phase
         self.state = self.family.make_state(model_config(cfg), **kwargs)
+        self.live = self.family.exported(self.state.models)  # the network being trained, as exported
         # the rates the optimisers start from (this run's --lr or the family's); a schedule scales them
         self.base_lrs = {name: [group["lr"] for group in opt.param_groups] for name, opt in self.state.optimizers.items()}
         if cfg.init is not None:
             start = hub.load(cfg.init, family=cfg.family)
-            exported = self.state.models[self.family.export]
+            exported = self.live
             if cfg.grow:  # e.g. a layer added to the architecture: it starts as initialised (the identity)
                 _load_grown(exported, start.state_dict(), path=Path(cfg.init))
             else:  # the same architecture (its config may differ in training-only fields)
@@ -212,11 +214,14 @@ class Run:
                 except RuntimeError:
                     raise ValueError(f"--init {cfg.init!r} has config {start.config}, this run {self.state.config}"
                                      " (--grow starts a larger architecture from it)") from None
+        elif self.family.initialise is not None:  # fresh networks (a resumed run then loads its own)
+            first = torch.arange(min(len(self.data), INIT_ITEMS))
+            self.family.initialise(self.state, self.data.batch(first, data_module.seed_of(cfg.seed)))
         self.step = 0
         self.out = Path(cfg.out)
         # The exported network's moving average (Karras et al. 2018; Yazici et al. 2019): the weights
         # a GAN oscillates around, which give cleaner samples than the latest ones.
-        self.ema = copy.deepcopy(self.state.models[self.family.export]).requires_grad_(False) if cfg.ema else None
+        self.ema = copy.deepcopy(self.live).requires_grad_(False) if cfg.ema else None
         if resume and (self.out / STATE_FILE).is_file():
             self._load(self.out / STATE_FILE)
         self.step_state = self.state
@@ -237,7 +242,7 @@ class Run:
     @property
     def export(self):
         """The network that gets exported: the moving average when there is one."""
-        return self.ema if self.ema is not None else self.state.models[self.family.export]
+        return self.ema if self.ema is not None else self.live
 
     def lr_factor(self, step: int) -> float:
         """The schedule's multiplier of the starting rates for step ``step`` (0-based) of ``cfg.steps``."""
@@ -260,7 +265,7 @@ class Run:
     def update_ema(self) -> None:
         if self.ema is None:
             return
-        live = self.state.models[self.family.export]
+        live = self.live
         for averaged, current in zip(self.ema.parameters(), live.parameters()):
             averaged.lerp_(current, 1.0 - self.cfg.ema)
         for averaged, current in zip(self.ema.buffers(), live.buffers()):
@@ -279,7 +284,7 @@ class Run:
         for name, model in self.state.models.items():
             load(model, saved["models"][name])
         if self.ema is not None:  # a run that had no average yet starts it from its current weights
-            load(self.ema, saved.get("ema") or saved["models"][self.family.export])
+            load(self.ema, saved.get("ema") or self.live.state_dict())
         for name, opt in self.state.optimizers.items():
             rates = [group["lr"] for group in opt.param_groups]  # as built from this run's --lr
             sizes = [len(group["params"]) for group in saved["optimizers"][name]["param_groups"]]

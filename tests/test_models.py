@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from ganapps import hub
-from ganapps.models import TRAINABLE, cgan, classifier, dcgan, derain, infogan, realesrgan, srgan, toy
+from ganapps.models import TRAINABLE, cgan, classifier, dcgan, derain, infogan, realesrgan, srgan, ssgan, toy
 
 MODULES = {"toy": toy, "dcgan": dcgan, "cgan": cgan, "infogan": infogan, "srgan": srgan, "realesrgan": realesrgan,
-           "derain": derain, "classifier": classifier}  # their own parts beyond the contract
+           "derain": derain, "classifier": classifier, "ssgan": ssgan}  # their own parts beyond the contract
 
 PHOTO = torch.linspace(0, 1, 2 * 3 * 20 * 12).reshape(2, 3, 20, 12)
 
@@ -41,7 +41,7 @@ def make(name):
 @pytest.mark.parametrize("name", list(TRAINABLE))
 def test_output_shape_and_range(name):
     out = run_model(name, make(name))
-    if name == "classifier":
+    if name in ("classifier", "ssgan"):
         assert out.shape == (4, 10)
     elif name == "toy":
         assert out.shape == (4, 2) and torch.isfinite(out).all()
@@ -95,7 +95,8 @@ def test_discriminator_returns_logits_per_image(name):
 
 @pytest.mark.parametrize("name", list(TRAINABLE))
 def test_config_validation_names_the_field(name):
-    field = {"srgan": "channels", "realesrgan": "channels", "derain": "channels", "toy": "g_width"}.get(name, "base_channels")
+    fields = {"srgan": "channels", "realesrgan": "channels", "derain": "channels", "toy": "g_width", "ssgan": "noise_dim"}
+    field = fields.get(name, "base_channels")
     with pytest.raises(ValueError, match=f"{field} must be a positive integer, got 0"):
         TRAINABLE[name].config(**{field: 0})
 
@@ -128,6 +129,8 @@ def training_batch(name):
         return torch.rand(2, 3, 8, 8), torch.rand(2, 3, 32, 32)
     if name == "derain":
         return torch.rand(2, 3, 24, 24), torch.rand(2, 3, 24, 24)
+    if name == "ssgan":  # unlabelled digits, labelled ones, their labels
+        return torch.rand(8, 1, 28, 28) * 2 - 1, torch.rand(8, 1, 28, 28) * 2 - 1, torch.arange(8) % 10
     return torch.rand(8, 1, 28, 28) * 2 - 1, torch.arange(8) % 10
 
 
@@ -136,7 +139,7 @@ def test_three_training_steps_give_finite_losses_and_change_the_model(name, phas
     family = TRAINABLE[name]
     kwargs = {} if phase is None else {"phase": phase}
     state = family.make_state(family.config.tiny(), rng=torch.Generator().manual_seed(0), device="cpu", **kwargs)
-    exported = state.models[family.export]
+    exported = family.exported(state.models)
     before = [p.detach().clone() for p in exported.parameters()]
     batch = training_batch(name)
     for _ in range(3):
@@ -243,6 +246,7 @@ EXPECTED_SLICES = {
     "realesrgan": [0.0158, 0.1439, 0.4813, 0.4672, 0.7288, 1.0000],
     "derain": [0.0000, 0.0189, 0.2454, 0.5854, 0.5914, 0.7932],
     "classifier": [-0.0008, -0.0263, 0.0553, 0.0212, -0.0093, -0.0078],
+    "ssgan": [0.0113, 0.0170, 0.0349, 0.0026, -0.0373, 0.0156],
 }
 
 

@@ -180,6 +180,7 @@ TORCHRUN_RUNS = {
     "cgan": {"family": "cgan", "data": ["MNIST"]},
     "infogan": {"family": "infogan", "data": ["MNIST"]},  # calibrated with the shipped classifier after training
     "classifier": {"family": "classifier", "data": ["MNIST"]},
+    "ssgan": {"family": "ssgan", "data": ["MNIST"]},  # data-dependent initialisation, the same in every process
     "srgan": {"family": "srgan", "data": ["PHOTOS"], "phase": "srgan", "workers": 1},
     "realesrgan": {"family": "realesrgan", "data": ["PHOTOS"], "phase": "gan"},
     "derain": {"family": "derain", "data": ["PHOTOS"], "workers": 1},

@@ -1,11 +1,11 @@
 """The model families: an explicit registry of their ``Family`` contracts, no import magic."""
 
-from . import cgan, classifier, dcgan, derain, infogan, realesrgan, srgan, toy
+from . import cgan, classifier, dcgan, derain, infogan, realesrgan, srgan, ssgan, toy
 from .family import Family
 
 # GAN families, keyed by the name used on the command line and in checkpoint configs.
 FAMILIES: dict[str, Family] = {
-    module.FAMILY.name: module.FAMILY for module in (toy, dcgan, cgan, infogan, srgan, realesrgan, derain)
+    module.FAMILY.name: module.FAMILY for module in (toy, dcgan, cgan, infogan, ssgan, srgan, realesrgan, derain)
 }
 
 # Everything ``python -m ganapps train`` can train: the GANs plus the judge used by benchmarks.

@@ -75,7 +75,8 @@ class Family:
     - ``network``: the exported ``nn.Module`` class, built from a config, saved and loaded by
       ``hub`` (the generator; the classifier for the classifier family).
     - ``make_state(config, *, rng, device, lr=..., [phase=...]) -> TrainState``: fresh networks
-      and optimisers; ``state.models[export]`` is a ``network``.
+      and optimisers; ``state.models[export]`` is a ``network``, or ``assemble(state.models)``
+      makes one from several of them (sharing their parameters) for a family that exports a pair.
     - ``train_step(state, batch) -> {loss name: detached 0-dim tensor}``: one optimisation step; the
       loop reads the losses back from the device only when it logs or saves (no sync per step).
     - ``dataset``: the ``data.load`` name of its training data.
@@ -83,6 +84,8 @@ class Family:
     - ``phases``: names accepted by ``make_state(phase=)`` (the first is the default), or ().
     - how a trained network is used: ``sample(network, num_images, *, seed, device, ...)`` for a
       generator of images or points, or ``restorer`` (a ``Restorer``) for an image-to-image network.
+    - ``initialise(state, batch)`` (optional): data-dependent initialisation of fresh networks on a
+      first batch of training data, the same in every process.
     - ``ddp_find_unused_parameters``: a train step leaves some parameters out of a backward pass
       (e.g. a frozen discriminator), which DDP must be told.
     - ``threads``: torch intra-op threads ``python -m ganapps train`` uses unless ``--threads``
@@ -104,6 +107,12 @@ class Family:
     threads: int | None = None
     sample: Callable[..., torch.Tensor] | None = None
     restorer: Restorer | None = None
+    assemble: Callable[[dict[str, nn.Module]], nn.Module] | None = None
+    initialise: Callable[[TrainState, tuple[torch.Tensor, ...]], None] | None = None
+
+    def exported(self, models: dict[str, nn.Module]) -> nn.Module:
+        """The ``network`` of a training state's ``models``: ``models[export]``, or what ``assemble`` makes."""
+        return self.assemble(models) if self.assemble is not None else models[self.export]
 
     def __post_init__(self):
         if not hasattr(self.config, "tiny") or not {f.name for f in fields(self.config)}:
