@@ -1,12 +1,13 @@
 """What the discriminator learned: MNIST test error of the semi-supervised GAN (100 labels) beside
 the same network trained on the same 100 labels alone and the supervised classifier of all 60,000.
 
-    python bench/semi_supervised.py --data ../shared/data [--runs runs/ssgan-mnist] [--every 2] [--plot curve.png]
+    python bench/semi_supervised.py --data ../shared/data [--record] [--runs runs/ssgan-mnist] [--every 2] [--plot curve.png]
 
 The whole MNIST test set (10,000 digits). ``--runs``: also the test error of each snapshot of
 those training runs (the curve). A second table reads 1,000 test digits the way uploads are
 read (``ganapps.classify`` on black-on-white JPEGs four times larger): the preparation of an
-upload must not cost accuracy. Prints Markdown tables.
+upload must not cost accuracy. Prints Markdown tables. ``--record`` writes each shipped model's
+test error into its folder (``evaluation.json``), where the app reads it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from tables import curve_plot, table  # noqa: E402  (bench/tables.py)
 
 from ganapps import catalog, hub  # noqa: E402
 from ganapps.data import mnist  # noqa: E402
-from ganapps.recognition import classify  # noqa: E402
+from ganapps.recognition import EVALUATION_FILE, classify  # noqa: E402
 
 PAPER = ("Salimans et al. 2016, feature matching (their MNIST MLP)", "100", "0.93 ± 0.065")
 
@@ -58,6 +59,7 @@ def main() -> None:
     parser.add_argument("--runs", nargs="*", default=[], help="training runs whose snapshots/ make the curve")
     parser.add_argument("--every", type=int, default=1, help="score every Nth snapshot (and always the last)")
     parser.add_argument("--plot", help="PNG of the test error against the training step")
+    parser.add_argument("--record", action="store_true", help="write each model's test error to <model>/evaluation.json")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -67,6 +69,11 @@ def main() -> None:
     for model in args.models:
         wrong = test_errors(model, images, labels)
         rows.append((model, labels_used(model), f"{wrong / 100:.2f} ({wrong} of 10,000)"))
+        if args.record:
+            record = {"test_error_percent": wrong / 100, "wrong": wrong, "of": len(images),
+                      "command": f"python bench/semi_supervised.py --data {args.data} --record"}
+            folder = Path(model) if Path(model).is_dir() else hub.CHECKPOINTS / model
+            (folder / EVALUATION_FILE).write_text(json.dumps(record, indent=2) + "\n")
     table("MNIST test error", ["model", "labels", "test error %"], [*rows, PAPER])
 
     if args.models:

@@ -9,22 +9,24 @@ shipped model: the semi-supervised GAN's discriminator or a supervised classifie
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import hub
+from . import hub, weights
 from .imaging import read_image
 
-__all__ = ["Reading", "CLASSIFIER_FAMILIES", "MAX_DIGIT_PIXELS", "mnist_layout", "classify"]
+__all__ = ["Reading", "CLASSIFIER_FAMILIES", "MAX_DIGIT_PIXELS", "EVALUATION_FILE", "mnist_layout", "classify", "evaluation"]
 
 CLASSIFIER_FAMILIES = ("ssgan", "classifier")  # families whose network maps digits to ten logits
 MAX_DIGIT_PIXELS = 4096 * 4096
 DIGIT_BOX = 20  # pixels: the longer side of the digit's box in the 28x28 image, as in MNIST
 BORDER = 0.1  # the share of each side that counts as the page around the digit
 WHITE_ON_BLACK, BLACK_ON_WHITE = "white on black", "black on white"
+EVALUATION_FILE = "evaluation.json"  # a model's measured MNIST test error (bench/semi_supervised.py --record)
 
 
 @dataclass(frozen=True)
@@ -103,3 +105,13 @@ def classify(images, *, model: str = "ssgan-mnist", device: str = "cpu") -> list
         Reading(int(d), float(c), tuple(round(float(p), 6) for p in row), ink)
         for d, c, row, ink in zip(digits, confidence, probabilities, inks)
     ]
+
+
+def evaluation(model: str) -> dict | None:
+    """What ``bench/semi_supervised.py --record`` measured of ``model`` (``test_error_percent``,
+    ``wrong``, ``of``, ``command``), kept in its folder; None if it was never measured."""
+    try:
+        path = weights.fetch(model, EVALUATION_FILE, root=hub.CHECKPOINTS)
+    except ValueError:
+        return None
+    return json.loads(path.read_text())

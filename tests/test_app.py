@@ -14,6 +14,7 @@ from .conftest import lab_processes
 API_NAMES = {
     "/dcgan_sample", "/dcgan_interpolate", "/cgan_sample", "/cgan_write_number", "/cgan_write_number_submit",
     "/infogan_sample", "/infogan_traversal", "/upscale", "/derain", "/make_rain", "/game_equilibrium", "/dirac_gan",
+    "/read_drawing", "/read_digit", "/ssgan_sample",
 }
 LAB_API_NAMES = {"/toy_reset", "/toy_step", "/toy_play", "/toy_tick", "/toy_pause"}  # session state: API only, not MCP
 
@@ -54,6 +55,40 @@ def test_infogan_sample_and_traversal(client):
     assert len(images) == 5
     grid = Image.open(client.predict("width", digit, 0, api_name="/infogan_traversal"))
     assert grid.width > grid.height
+
+
+def test_a_digit_is_read_by_every_reader_beside_its_test_error(client, tmp_path):
+    from gradio_client import handle_file
+
+    from .test_semi_supervised import seven_on_paper
+
+    seven_on_paper().save(tmp_path / "seven.jpg")
+    table, seen = client.predict(handle_file(str(tmp_path / "seven.jpg")), api_name="/read_digit")
+    rows = {line.split(" | ")[0][2:]: line for line in table.splitlines()[2:] if line.startswith("| ")}
+    assert len(rows) == 3 and "**7**" in rows["Supervised CNN, all 60,000 labels"], table
+    assert "100 + 59,900 unlabelled" in rows["Semi-supervised GAN: 100 labels + 59,900 unlabelled digits"]
+    assert "Ink found: black on white" in table and Image.open(seen).size == (112, 112)
+    # a drawing arrives as the sketchpad's value: its composite is read
+    page = Image.new("RGBA", (280, 280))  # transparent, one black stroke: a "1"
+    page.paste((0, 0, 0, 255), (130, 40, 150, 240))
+    page.save(tmp_path / "drawing.png")
+    drawing = {"background": None, "layers": [], "composite": handle_file(str(tmp_path / "drawing.png"))}
+    table, _ = client.predict(drawing, api_name="/read_drawing")
+    assert "**1**" in table.splitlines()[-3] and "Ink found: black on white" in table, table
+    (tmp_path / "notes.txt").write_text("not an image")
+    Image.new("RGBA", (280, 280)).save(tmp_path / "blank.png")
+    blank = {"background": None, "layers": [], "composite": handle_file(str(tmp_path / "blank.png"))}
+    for args, api_name, message in (((handle_file(str(tmp_path / "notes.txt")),), "/read_digit", "not an image"),
+                                    ((None,), "/read_digit", "image is required"),
+                                    ((blank,), "/read_drawing", "no digit found")):
+        with pytest.raises(Exception, match=message):
+            client.predict(*args, api_name=api_name)
+
+
+def test_the_semi_supervised_generator_samples_deterministically(client):
+    first = gallery_images(client.predict(5, 3, api_name="/ssgan_sample"))
+    assert len(first) == 5 and first[0].size == (112, 112)
+    assert [im.tobytes() for im in first] == [im.tobytes() for im in gallery_images(client.predict(5, 3, api_name="/ssgan_sample"))]
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,7 @@ def test_digit_galleries_show_every_digit_whole(app_url, width, height):
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
             page.goto(app_url, wait_until="load")
-            for tab in ("Unconditional", "Conditional digits", "InfoGAN attributes"):
+            for tab in ("Unconditional", "What D learned", "Conditional digits", "InfoGAN attributes"):
                 open_tab(page, tab)
                 page.get_by_role("tabpanel").get_by_role("button", name="Generate").first.click(timeout=60_000)
                 page.wait_for_function(  # sixteen digits shown
@@ -91,6 +91,25 @@ def test_conditional_tab_shows_generated_digits(page, tmp_path):
         timeout=60_000,
     )
     page.screenshot(path=str(tmp_path.parent / "conditional.png"))
+
+
+def test_a_digit_drawn_with_the_mouse_is_read(page, tmp_path):
+    open_tab(page, "What D learned")
+    page.get_by_role("button", name="Brush").click(timeout=60_000)  # as a visitor picks the brush first
+    canvas = page.locator("canvas").first
+    canvas.wait_for(timeout=60_000)
+    box = canvas.bounding_box()
+    x, top, bottom = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.2, box["y"] + box["height"] * 0.8
+    page.mouse.move(x, top)
+    page.mouse.down()
+    for i in range(1, 21):  # a vertical stroke: a "1"
+        page.mouse.move(x, top + (bottom - top) * i / 20)
+    page.mouse.up()
+    page.get_by_role("button", name="Read the drawing").click(timeout=60_000)
+    page.wait_for_function("() => document.body.innerText.includes('Ink found')", timeout=60_000)
+    page.screenshot(path=str(tmp_path.parent / "what-d-learned.png"), full_page=True)
+    text = page.locator("table").filter(has_text="reads").inner_text()
+    assert text.count("\t1\t") >= 2, text  # most readers see a one
 
 
 STEP_SHOWN = """() => {

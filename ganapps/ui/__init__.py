@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from . import conditional, deraining, infogan, superres, theory, unconditional
+from . import conditional, deraining, discriminator, infogan, superres, theory, unconditional
 from .common import CSS  # for launch(css=...): Gradio 6 takes page styles there
 
 __all__ = ["build_demo", "CSS", "TABS"]
@@ -12,6 +12,7 @@ __all__ = ["build_demo", "CSS", "TABS"]
 TABS = [
     ("Theory lab", theory),
     ("Unconditional", unconditional),
+    ("What D learned", discriminator),
     ("Conditional digits", conditional),
     ("InfoGAN attributes", infogan),
     ("Super-resolution", superres),
