@@ -1,4 +1,4 @@
-"""Command line: python -m ganapps sample | classify | upscale | derain | train | calibrate | evaluate | interpolate | pair
+"""Command line: python -m ganapps sample | classify | lab | upscale | derain | train | calibrate | evaluate | interpolate | pair
 | push | space."""
 
 from __future__ import annotations
@@ -112,6 +112,23 @@ def _classify(args) -> int:
         else:
             print(f"{path}: {reading.digit} (confidence {reading.confidence:.3f}, {reading.ink})")
     return 2 if failed else 0
+
+
+def _lab(args) -> int:
+    import torch
+
+    from .claims import CLAIMS, measure
+
+    torch.set_num_threads(1)  # the toy networks: more threads only compete
+    results = {}
+    print("| claim | says | measured | target | holds |\n|---|---|---|---|---|", flush=True)
+    for name in args.claims or CLAIMS:
+        result = results[name] = measure(name, seeds=args.seeds, steps=args.steps)
+        cells = [name, CLAIMS[name].says, json.dumps(result["measured"]), result["target"], "yes" if result["holds"] else "**no**"]
+        print("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |", flush=True)
+    if args.json:
+        print(json.dumps(results))
+    return 0 if all(result["holds"] for result in results.values()) else 1
 
 
 def _evaluate(args) -> None:
@@ -292,6 +309,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per line: path, digit, confidence, ink (or error)")
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=_classify)
+
+    p = sub.add_parser("lab", help="measure every claim of the theory lab against its target; a table (exit 1 if one fails)")
+    p.add_argument("claims", nargs="*", help="claim names (default: all)")
+    p.add_argument("--json", action="store_true", help="also one JSON object as the last line: name -> measured, target, holds")
+    p.add_argument("--seeds", type=int, default=1, help="mode-coverage claims: runs, one per seed (default 1)")
+    p.add_argument("--steps", type=int, default=5000, help="mode-coverage claims: steps of each run (default 5000)")
+    p.set_defaults(func=_lab)
 
     p = sub.add_parser("calibrate", help="measure what a trained InfoGAN's codes mean; rewrite its config.json")
     p.add_argument("model", help="InfoGAN model folder")

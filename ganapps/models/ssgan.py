@@ -199,7 +199,7 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     loss_unsupervised = torch.zeros((), device=state.device)
     if config.unlabelled_weight:
         fake = generator(uniform_noise(len(unlabelled), config, state.rng, state.device))
-        logits_real, features_real = discriminator(unlabelled)
+        logits_real, _ = discriminator(unlabelled)
         logits_fake, _ = discriminator(fake.detach())
         loss_unsupervised = unsupervised_loss(logits_real, logits_fake)
         loss_d = loss_d + config.unlabelled_weight * loss_unsupervised
@@ -209,10 +209,13 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     if not config.unlabelled_weight:
         return losses
 
-    # (2) Generator: feature matching, || E f(x) - E f(G(z)) ||^2 on D's last hidden layer
+    # (2) Generator: feature matching, || E f(x) - E f(G(z)) ||^2 on D's last hidden layer, both
+    # through the discriminator as it is now (the real features of step 1 are one update old)
     opt_g.zero_grad(set_to_none=True)
+    with torch.no_grad():
+        _, features_real = discriminator(unlabelled)
     _, features_fake = discriminator(fake)
-    loss_g = (features_real.detach().mean(0) - features_fake.mean(0)).square().mean()
+    loss_g = (features_real.mean(0) - features_fake.mean(0)).square().mean()
     loss_g.backward()
     opt_g.step()
     return {**losses, "loss_g": loss_g.detach()}
