@@ -9,7 +9,6 @@ Prints a Markdown table; each row is computed by the library.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -17,8 +16,6 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tables import table  # noqa: E402  (bench/tables.py)
 
 from ganapps import claims, toylab  # noqa: E402
 from ganapps.models import toy  # noqa: E402
@@ -34,23 +31,20 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(1)
     names = GAME_CLAIMS if args.games_only else list(claims.CLAIMS)
-    rows = []
-    for name, result in claims.measure_all(names, seeds=args.seeds, steps=args.steps).items():
-        rows.append((name, claims.CLAIMS[name].says.replace("|", "\\|"), json.dumps(result["measured"]),
-                     result["target"].replace("|", "\\|"), "yes" if result["holds"] else "**no**"))
+    rows = [claims.row(name, result) for name, result in claims.measure_all(names, seeds=args.seeds, steps=args.steps).items()]
     started = time.perf_counter()
     toylab.dirac_lesson(lr=0.1, steps=300, gamma=1.0)
-    rows.append(("dirac lesson speed", "the Dirac-GAN figure and numbers, one CPU thread", f"{time.perf_counter() - started:.2f} s",
-                 "< 2 s", ""))
+    seconds = time.perf_counter() - started
+    rows.append(f"| dirac lesson speed | the Dirac-GAN figure and numbers, one CPU thread | {seconds:.2f} s | < 2 s | |")
     if not args.games_only:
         lab = toylab.Lab(toy.Config(), seed=0)
         lab.advance(20)
         started = time.perf_counter()
         lab.advance(500)
-        rows.append(("training speed", "default networks, one CPU thread", f"{500 / (time.perf_counter() - started):.0f} steps/s",
-                     ">= 50", ""))
-    table(f"Theory lab claims ({args.seeds} seeds x {args.steps} steps for mode coverage)",
-          ["claim", "says", "measured", "target", "holds"], rows)
+        rate = 500 / (time.perf_counter() - started)
+        rows.append(f"| training speed | default networks, one CPU thread | {rate:.0f} steps/s | >= 50 | |")
+    print(f"\n### Theory lab claims ({args.seeds} seeds x {args.steps} steps for mode coverage)\n\n{claims.HEADER}")
+    print("\n".join(rows))
 
 
 if __name__ == "__main__":

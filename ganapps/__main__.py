@@ -117,15 +117,14 @@ def _classify(args) -> int:
 def _lab(args) -> int:
     import torch
 
-    from .claims import CLAIMS, measure
+    from .claims import CLAIMS, HEADER, measure, row
 
     torch.set_num_threads(1)  # the toy networks: more threads only compete
     results = {}
-    print("| claim | says | measured | target | holds |\n|---|---|---|---|---|", flush=True)
+    print(HEADER, flush=True)
     for name in args.claims or CLAIMS:
-        result = results[name] = measure(name, seeds=args.seeds, steps=args.steps)
-        cells = [name, CLAIMS[name].says, json.dumps(result["measured"]), result["target"], "yes" if result["holds"] else "**no**"]
-        print("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |", flush=True)
+        results[name] = measure(name, seeds=args.seeds, steps=args.steps)
+        print(row(name, results[name]), flush=True)
     if args.json:
         print(json.dumps(results))
     return 0 if all(result["holds"] for result in results.values()) else 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from . import games, toylab
 
-__all__ = ["Claim", "CLAIMS", "measure", "measure_all"]
+__all__ = ["Claim", "CLAIMS", "measure", "measure_all", "HEADER", "row"]
 
 
 @dataclass(frozen=True)
@@ -119,3 +119,14 @@ def measure(name: str, *, seeds: int = 1, steps: int = 5000) -> dict:
 def measure_all(names=None, *, seeds: int = 1, steps: int = 5000) -> dict[str, dict]:
     """``measure`` for each claim named (default: all), in ``CLAIMS``' order."""
     return {name: measure(name, seeds=seeds, steps=steps) for name in (names or CLAIMS)}
+
+
+HEADER = "| claim | says | measured | target | holds |\n|---|---|---|---|---|"
+
+
+def row(name: str, result: dict) -> str:
+    """One claim's measurement as a row of the Markdown table under ``HEADER`` (its pipes escaped)."""
+    import json
+
+    cells = [name, CLAIMS[name].says, json.dumps(result["measured"]), result["target"], "yes" if result["holds"] else "**no**"]
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"

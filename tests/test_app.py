@@ -14,7 +14,7 @@ from .conftest import lab_processes
 API_NAMES = {
     "/dcgan_sample", "/dcgan_interpolate", "/cgan_sample", "/cgan_write_number", "/cgan_write_number_submit",
     "/infogan_sample", "/infogan_traversal", "/upscale", "/derain", "/make_rain", "/game_equilibrium", "/dirac_gan",
-    "/read_drawing", "/read_digit", "/ssgan_sample",
+    "/read_drawing", "/read_digit", "/ssgan_sample", "/check_claims",
 }
 LAB_API_NAMES = {"/toy_reset", "/toy_step", "/toy_play", "/toy_tick", "/toy_pause"}  # session state: API only, not MCP
 

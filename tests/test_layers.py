@@ -12,7 +12,7 @@ FLOORS = {
     1: ["imaging", "tiling", "metrics", "rain", "degrade", "distributions", "games", "weights", "catalog"],
     2: ["models", "data"],
     3: ["hub", "training"],
-    4: ["digits", "photos", "evaluation", "toylab", "space", "recipes", "examples"],
+    4: ["digits", "photos", "evaluation", "toylab", "space", "recipes", "examples", "recognition", "claims"],
     5: ["__init__", "__main__", "ui"],
 }
 FLOOR = {f"ganapps.{name}" if name != "__init__" else "ganapps": floor for floor, names in FLOORS.items() for name in names}
@@ -54,15 +54,19 @@ def imports(name: str) -> set[str]:
 
 
 def floor(name: str) -> int:
+    """The floor of a module, or of the subpackage it is in (models, ui); the package's own floor is its __init__'s."""
     while name not in FLOOR:
-        if "." not in name:
-            raise KeyError(name)
         name = name.rpartition(".")[0]
+        if name in ("", "ganapps"):  # a module no floor names
+            raise KeyError(name)
     return FLOOR[name]
 
 
 def test_every_module_has_a_floor():
-    assert [name for name in MODULES if not any(name == m or name.startswith(m + ".") for m in FLOOR)] == []
+    def placed(name):
+        return any(name == m or (name.startswith(m + ".") and m != "ganapps") for m in FLOOR)
+
+    assert [name for name in MODULES if not placed(name)] == []
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))

@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from ganapps import data, hub, recipes, sample_digits
+from ganapps import data, hub, recipes, recognition, sample_digits
 from ganapps.models import ssgan
 from ganapps.recognition import BLACK_ON_WHITE, WHITE_ON_BLACK, classify, mnist_layout
 from ganapps.training import TrainConfig
@@ -137,8 +137,10 @@ def test_cli_reads_each_image_and_reports_the_bad_ones(tmp_path):
 
 
 def test_the_shipped_semi_supervised_models_list_the_same_hundred_labels():
-    if not {"ssgan-mnist", "mnist-100-labels"} <= set(hub.available()):
-        pytest.skip("not shipped yet")
     configs = [hub.load_config(name) for name in ("ssgan-mnist", "mnist-100-labels")]
     assert configs[0]["labelled_indices"] == configs[1]["labelled_indices"] and len(configs[0]["labelled_indices"]) == 100
     assert configs[1]["unlabelled_weight"] == 0 and configs[0]["unlabelled_weight"] == 1
+    assert configs[0]["labelled_indices"][:3] == [0, 1, 2]  # the first ten of each digit, in MNIST's order
+    for name in ("ssgan-mnist", "mnist-100-labels", "mnist-classifier"):
+        measured = recognition.evaluation(name)
+        assert measured is not None and measured["of"] == 10_000 and 0 < measured["test_error_percent"] < 100, name

@@ -6,7 +6,7 @@ import threading
 
 import gradio as gr
 
-from .. import games, toylab
+from .. import claims, games, toylab
 from ..distributions import DISTRIBUTIONS
 from ..models import toy
 from .common import ALL_CORES, required, seed_box, user_errors
@@ -159,6 +159,20 @@ def dirac_gan(lr: float, steps: int, gamma: float):
     return picture, "| update rule | distance to (0, 0), end / start | theory | holds |\n|---|---|---|---|\n" + rows
 
 
+@user_errors
+def check_claims(progress=gr.Progress()):
+    """Measure every claim of the lab against its target, as `python -m ganapps lab` does (a few minutes on one core).
+
+    Returns:
+        A Markdown table: each claim, what it says, what was measured, the target, and whether it holds.
+    """
+    rows = []
+    for done, name in enumerate(claims.CLAIMS):
+        progress((done, len(claims.CLAIMS)), desc=name)
+        rows.append(claims.row(name, claims.measure(name)))
+    return claims.HEADER + "\n" + "\n".join(rows)
+
+
 LESSONS = {
     "optimal discriminator": "G is frozen; D (dashed) converges to D* = p_data / (p_data + p_g) (orange).",
     "equilibrium": "p_g moves onto p_data and D flattens to 1/2; V(D, G) approaches -log 4.",
@@ -259,3 +273,9 @@ def _build_game_lesson() -> None:
                 field = gr.Image(label="Vector field and paths", type="pil", format="png", interactive=False)
                 distances = gr.Markdown()
         run.click(dirac_gan, [lr, steps, gamma], [field, distances], api_name="dirac_gan")
+    with gr.Accordion("Every claim, measured", open=False):
+        gr.Markdown("Each lesson's claim run as an experiment and held to a target it could miss, as "
+                    "`python -m ganapps lab` prints them.")
+        measure = gr.Button("Measure every claim")
+        table = gr.Markdown()
+        measure.click(check_claims, None, table, api_name="check_claims")
