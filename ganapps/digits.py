@@ -97,7 +97,8 @@ def sample_digits(
     conditions = {}  # what the family's sampler is told beyond the noise (the contract's argument names)
     if family in ("dcgan", "ssgan"):
         if digit is not None:
-            raise ValueError(f"a {family} model draws unconditioned digits; ask a cgan or infogan model for a digit")
+            kind = "a DCGAN" if family == "dcgan" else "a semi-supervised GAN"
+            raise ValueError(f"{kind} draws unconditioned digits; ask a cgan or infogan model for a digit")
     elif family == "cgan":
         labels = torch.arange(start, start + num_images) % 10 if digit is None else torch.full((num_images,), digit)
         conditions["labels"] = labels

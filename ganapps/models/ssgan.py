@@ -45,6 +45,7 @@ class Config:
     input_noise: float = 0.3
     hidden_noise: float = 0.5
     unlabelled_weight: float = 1.0
+    g_steps: int = 1  # generator updates per discriminator update
     labelled_indices: tuple[int, ...] = ()  # set after training: the labels it learned from
 
     def __post_init__(self):
@@ -52,6 +53,7 @@ class Config:
         object.__setattr__(self, "labelled_indices", tuple(int(i) for i in self.labelled_indices))
         check_positive("noise_dim", self.noise_dim)
         check_positive("g_width", self.g_width)
+        check_positive("g_steps", self.g_steps)
         if not self.d_widths or min(self.d_widths) < 1:
             raise ValueError(f"d_widths must be positive layer widths, got {self.d_widths}")
         for name in ("input_noise", "hidden_noise", "unlabelled_weight"):
@@ -211,13 +213,16 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
 
     # (2) Generator: feature matching, || E f(x) - E f(G(z)) ||^2 on D's last hidden layer, both
     # through the discriminator as it is now (the real features of step 1 are one update old)
-    opt_g.zero_grad(set_to_none=True)
     with torch.no_grad():
         _, features_real = discriminator(unlabelled)
-    _, features_fake = discriminator(fake)
-    loss_g = (features_real.mean(0) - features_fake.mean(0)).square().mean()
-    loss_g.backward()
-    opt_g.step()
+    for update in range(config.g_steps):  # more than one: a generator that keeps up with D (its loss stays low)
+        if update:
+            fake = generator(uniform_noise(len(unlabelled), config, state.rng, state.device))
+        opt_g.zero_grad(set_to_none=True)
+        _, features_fake = discriminator(fake)
+        loss_g = (features_real.mean(0) - features_fake.mean(0)).square().mean()
+        loss_g.backward()
+        opt_g.step()
     return {**losses, "loss_g": loss_g.detach()}
 
 
