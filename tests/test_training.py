@@ -133,7 +133,7 @@ def test_losses_are_read_back_only_when_logged_or_saved(fake_mnist, tmp_path, mo
 
 
 def test_bad_train_config_is_refused():
-    families = "toy, dcgan, cgan, infogan, srgan, realesrgan, derain, classifier"
+    families = "toy, dcgan, cgan, infogan, ssgan, srgan, realesrgan, derain, classifier"
     with pytest.raises(ValueError, match=f"unknown family 'wgan'; available: {families}"):
         TrainConfig(family="wgan", data=("x",), out="y")
     with pytest.raises(ValueError, match="steps must be >= 1"):
