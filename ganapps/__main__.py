@@ -95,9 +95,10 @@ def _calibrate(args) -> None:
 
 
 def _classify(args) -> int:
-    from .recognition import classify
+    from .hub import check_family
+    from .recognition import CLASSIFIER_FAMILIES, classify
 
-    classify([], model=args.model)  # a model that cannot classify is one error, not one per image
+    check_family(args.model, CLASSIFIER_FAMILIES)  # a model that cannot classify is one error, not one per image
     failed = 0
     for path in args.images:  # one at a time: a bad file gets its error and the rest go on
         try:

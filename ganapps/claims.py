@@ -8,6 +8,7 @@ come out wrong would teach nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -126,7 +127,5 @@ HEADER = "| claim | says | measured | target | holds |\n|---|---|---|---|---|"
 
 def row(name: str, result: dict) -> str:
     """One claim's measurement as a row of the Markdown table under ``HEADER`` (its pipes escaped)."""
-    import json
-
     cells = [name, CLAIMS[name].says, json.dumps(result["measured"]), result["target"], "yes" if result["holds"] else "**no**"]
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
