@@ -313,8 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lab", help="measure every claim of the theory lab against its target; a table (exit 1 if one fails)")
     p.add_argument("claims", nargs="*", help="claim names (default: all)")
     p.add_argument("--json", action="store_true", help="also one JSON object as the last line: name -> measured, target, holds")
-    p.add_argument("--seeds", type=int, default=1, help="mode-coverage claims: runs, one per seed (default 1)")
-    p.add_argument("--steps", type=int, default=5000, help="mode-coverage claims: steps of each run (default 5000)")
+    p.add_argument("--seeds", type=int, default=1,
+                   help="the 2-D runs' claims (mode coverage, losses vs progress): runs, one per seed (default 1)")
+    p.add_argument("--steps", type=int, default=5000, help="the 2-D runs' claims: steps of each run (default 5000)")
     p.set_defaults(func=_lab)
 
     p = sub.add_parser("calibrate", help="measure what a trained InfoGAN's codes mean; rewrite its config.json")

@@ -55,6 +55,19 @@ def _coverage(preset: str, holds: Callable[[int, float], bool]):
     return run
 
 
+LOSS_AGREEMENT_AT_MOST = 0.75  # a coin flip agrees in half the stretches; a loss that measured progress, in nearly all
+
+
+def _losses_vs_progress(seeds: int, steps: int):
+    found = [toylab.check_losses_vs_progress(seed=seed, steps=steps) for seed in range(seeds)]
+    stretches = sum(f["stretches"] for f in found)
+    share = {k: sum(f[k] for f in found) / stretches if stretches else float("nan") for k in ("agree_g", "agree_d")}
+    measured = {"stretches": stretches, **{k: round(v, 3) for k, v in share.items()},
+                **{k: [round(f[k], 2) for f in found] for k in ("rank_g", "rank_d")}}
+    # no stretch moved the divergence (a run too short to make progress): nothing shown, the claim does not hold
+    return measured, stretches > 0 and all(v <= LOSS_AGREEMENT_AT_MOST for v in share.values())
+
+
 def _game(game: games.Game, expected: list[tuple[str, str]]):
     def run(seeds: int, steps: int):
         found = [(game.actions[0][i], game.actions[1][j]) for i, j in games.pure_nash(game)]
@@ -102,6 +115,12 @@ CLAIMS: dict[str, Claim] = {
     "dirac_r1": Claim(
         "Dirac-GAN, an R1 gradient penalty (gamma 1) makes the steps converge: distance after / before",
         toylab.DIRAC_TARGETS["r1"], _dirac("r1")),
+    "losses_vs_progress": Claim(
+        f"no loss tells whether G is improving (default 2-D recipe): of the {toylab.PROGRESS_EVERY}-step stretches in which the "
+        f"JS divergence estimate moved by more than {toylab.PROGRESS_TOLERANCE}, the share in which each loss moved the way "
+        "progress did (G's down, D's up as the divergence falls; a coin flip: 0.5); rank_g, rank_d: each loss's rank "
+        "correlation with the divergence over the whole run, per seed",
+        f"agree_g and agree_d <= {LOSS_AGREEMENT_AT_MOST}", _losses_vs_progress),
 }
 
 

@@ -10,6 +10,7 @@ numerically; tests and ``bench/theory.py`` run them.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import math
 import multiprocessing
 import os
@@ -40,7 +41,15 @@ PRESETS: dict[str, tuple[toy.Config, bool]] = {
     ),
     "mode collapse": (toy.Config(data="ring8", loss="nonsaturating", lr_g=2e-3, lr_d=5e-5), False),
     "mode collapse fixed": (toy.Config(data="ring8"), False),
+    "losses vs progress": (toy.Config(data="ring8"), False),  # the default recipe, its losses set beside its progress
 }
+
+# Every PROGRESS_EVERY steps a lab measures its progress (the JS divergence estimate on PROGRESS_SAMPLES
+# samples, the same noise each time) and the mean losses since the last measurement. A stretch in
+# which the estimate moved by less than PROGRESS_TOLERANCE counts neither as progress nor as regress.
+PROGRESS_EVERY = 50
+PROGRESS_SAMPLES = 2000
+PROGRESS_TOLERANCE = 0.02
 
 
 class Lab:
@@ -58,6 +67,7 @@ class Lab:
             for group in self.state.optimizers["opt_g"].param_groups:
                 group["lr"] = 0.0
         self.history: list[dict] = []
+        self.progress: list[dict] = []  # every PROGRESS_EVERY steps: step, js_divergence, modes_covered, mean losses
         self._steps = None  # the run's training_steps, made when first needed
 
     def __getstate__(self) -> dict:
@@ -83,8 +93,17 @@ class Lab:
             losses = {k: v for k, v in entry.items() if k not in ("step", "epoch")}
             log = {"step": entry["step"], "epoch": entry["epoch"], **self.run.read(losses, 1)}  # a tiny CPU model: read every step
             self.history.append(log)
+            if log["step"] % PROGRESS_EVERY == 0:
+                self._measure_progress()
         del self.history[:-2000]
+        del self.progress[:-2000]
         return log
+
+    def _measure_progress(self) -> None:
+        found = toy.evaluate(self.state, num=PROGRESS_SAMPLES)
+        stretch = self.history[-PROGRESS_EVERY:]
+        self.progress.append({"step": self.step, "js_divergence": found["js_divergence"], "modes_covered": found["modes_covered"],
+                              **{k: float(np.mean([h[k] for h in stretch])) for k in ("loss_d", "loss_g")}})
 
     def numbers(self) -> dict:
         last = self.history[-1] if self.history else {}
@@ -196,11 +215,43 @@ class Lab:
         ax.plot(steps, [h["loss_g"] for h in self.history], label="loss G", lw=1)
         ax.plot(steps, [h["d_real"] for h in self.history], label="mean D(real)", lw=1)
         ax.plot(steps, [h["d_fake"] for h in self.history], label="mean D(fake)", lw=1)
+        shown = [p for p in self.progress if p["step"] >= steps[0]]
+        if shown:  # progress, on the same axes: the JS divergence falls as G improves
+            ax.plot([p["step"] for p in shown], [p["js_divergence"] for p in shown], color="black", lw=2, label="JS divergence (progress)")
         ax.axhline(0.5, color="gray", lw=0.5)
         ax.axhline(LOG4, color="gray", lw=0.5, ls=":")
         ax.legend(fontsize=8)
         ax.set_xlabel("step")
-        ax.set_title("losses and D (dotted: log 4)", fontsize=10)
+        ax.set_title("losses, D and progress (dotted: log 4)", fontsize=10)
+
+
+def rank_correlation(a, b) -> float:
+    """Spearman's rank correlation of two equally long sequences (ties broken by order)."""
+    ranks_a, ranks_b = (np.argsort(np.argsort(np.asarray(x, np.float64))) for x in (a, b))
+    if len(ranks_a) < 2:
+        return float("nan")
+    return float(np.corrcoef(ranks_a, ranks_b)[0, 1])
+
+
+def losses_vs_progress(points: list[dict], *, tolerance: float = PROGRESS_TOLERANCE) -> dict:
+    """How well each loss follows a run's progress (``Lab.progress``).
+
+    ``stretches``: between consecutive measurements, those in which the JS divergence estimate
+    moved by more than ``tolerance``; ``agree_g`` / ``agree_d``: in how many of them the loss moved
+    the way progress did (a loss that tracked G's quality: G's loss down as the divergence falls, D's
+    up: in a zero-sum game D loses what G wins). ``rank_g`` / ``rank_d``: each loss's rank
+    correlation with the divergence over the whole run, the slow drift a plot shows.
+    """
+    js, loss_g, loss_d = (np.array([p[k] for p in points], np.float64) for k in ("js_divergence", "loss_g", "loss_d"))
+    moved = np.abs(np.diff(js)) > tolerance
+    direction = np.sign(np.diff(js))[moved]
+    return {
+        "stretches": int(moved.sum()),
+        "agree_g": int((np.sign(np.diff(loss_g))[moved] == direction).sum()),
+        "agree_d": int((np.sign(np.diff(loss_d))[moved] == -direction).sum()),
+        "rank_g": rank_correlation(loss_g, js),
+        "rank_d": rank_correlation(loss_d, js),
+    }
 
 
 def frame(lab: Lab, *, seconds: float = 0.0, min_steps: int = 0) -> tuple[Lab, Image.Image, dict]:
@@ -433,11 +484,22 @@ def check_vanishing_gradients(*, seed: int = 0, d_steps: int = 500) -> dict:
             "ratio": norms["nonsaturating"] / max(norms["minimax"], 1e-30)}
 
 
-def check_mode_coverage(preset: str, *, seed: int, steps: int = 5000) -> dict:
+@functools.lru_cache(maxsize=16)
+def trained_lab(preset: str, *, seed: int, steps: int) -> Lab:
+    """A lesson's lab after ``steps`` steps, kept: several claims read the same run (do not train it on)."""
     config, frozen = PRESETS[preset]
     lab = Lab(config, seed=seed, freeze_generator=frozen)
     lab.advance(steps)
-    return toy.evaluate(lab.state, num=5000)
+    return lab
+
+
+def check_mode_coverage(preset: str, *, seed: int, steps: int = 5000) -> dict:
+    return toy.evaluate(trained_lab(preset, seed=seed, steps=steps).state, num=5000)
+
+
+def check_losses_vs_progress(*, seed: int, steps: int = 5000) -> dict:
+    """``losses_vs_progress`` over a run of the default 2-D recipe (the run the mode-coverage claim reads)."""
+    return losses_vs_progress(trained_lab("mode collapse fixed", seed=seed, steps=steps).progress)
 
 
 def config_from(**fields) -> toy.Config:

@@ -19,7 +19,7 @@ def lab(*args):
 
 def test_the_names_are_the_ones_the_lab_promises():
     assert list(claims.CLAIMS) == ["optimal_discriminator", "equilibrium", "vanishing_gradients", "mode_collapse",
-                                   "mode_collapse_fixed", *FAST]
+                                   "mode_collapse_fixed", *FAST, "losses_vs_progress"]
 
 
 def test_cli_prints_the_table_and_one_json_line():
@@ -40,3 +40,8 @@ def test_a_claim_measured_where_it_should_not_hold_fails_and_says_so():
     with pytest.raises(ValueError, match="unknown claim 'nash'; available: optimal_discriminator"):
         claims.measure("nash")
     assert lab("nash").returncode == 2
+
+
+def test_losses_vs_progress_does_not_hold_on_a_run_that_made_no_progress_to_compare_with():
+    found = claims.measure("losses_vs_progress", steps=3)  # no stretch measured: nothing shows a loss is uninformative
+    assert found["holds"] is False and found["measured"]["stretches"] == 0

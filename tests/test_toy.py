@@ -1,6 +1,7 @@
 """The theory lab: toy data, the five objectives, the measurements, the lessons and the theory."""
 
 import json
+import math
 import subprocess
 import sys
 
@@ -145,3 +146,23 @@ def test_dirac_lesson_draws_the_three_rules_and_each_does_what_theory_says():
         toylab.dirac_lesson(steps=0)
     with pytest.raises(ValueError, match="steps must be a whole number"):
         toylab.dirac_lesson(steps=12.5)
+
+
+def test_losses_vs_progress_counts_the_stretches_where_a_loss_moved_with_the_divergence():
+    js = [0.69, 0.60, 0.61, 0.40, 0.45, 0.30]  # moves: -0.09, +0.01 (under the tolerance), -0.21, +0.05, -0.15
+    points = [{"step": 50 * i, "js_divergence": v, "loss_g": 2 * v, "loss_d": 1 - v} for i, v in enumerate(js)]
+    found = toylab.losses_vs_progress(points)
+    assert found["stretches"] == 4 and found["agree_g"] == found["agree_d"] == 4  # both follow progress exactly
+    assert found["rank_g"] == pytest.approx(1.0) and found["rank_d"] == pytest.approx(-1.0)
+    backwards = toylab.losses_vs_progress([{**p, "loss_g": -p["loss_g"], "loss_d": 0.0} for p in points])
+    assert backwards["agree_g"] == 0 and backwards["agree_d"] == 0  # G's loss against progress; D's flat: never moved
+    assert toylab.losses_vs_progress(points, tolerance=0.1)["stretches"] == 2
+
+
+def test_a_lab_measures_its_progress_every_stretch_with_the_mean_losses_of_the_stretch():
+    lab = toylab.Lab(toy.Config(), seed=3)
+    lab.advance(2 * toylab.PROGRESS_EVERY + 7)
+    assert [p["step"] for p in lab.progress] == [toylab.PROGRESS_EVERY, 2 * toylab.PROGRESS_EVERY]
+    stretch = lab.history[toylab.PROGRESS_EVERY : 2 * toylab.PROGRESS_EVERY]
+    assert lab.progress[1]["loss_g"] == pytest.approx(sum(h["loss_g"] for h in stretch) / len(stretch))
+    assert 0 <= lab.progress[1]["js_divergence"] <= math.log(2) + 1e-9

@@ -39,9 +39,18 @@ def _numbers(n: dict, lab: toylab.Lab) -> str:
         ("modes covered", modes),
         ("high-quality samples (within 3 std of a mode)", f"{n['high_quality_fraction']:.1%}"),
         ("JS divergence estimate (max log 2 = 0.693)", f"{n['js_divergence']:.3f}"),
+        ("losses moving the way progress did, G / D", _agreement(lab)),
     ]
     note = "  \n*Generator frozen: only D learns.*" if lab.frozen else ""
     return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows) + note
+
+
+def _agreement(lab: toylab.Lab) -> str:
+    found = toylab.losses_vs_progress(lab.progress)
+    if not found["stretches"]:
+        return f"— (counted every {toylab.PROGRESS_EVERY} steps, once the JS divergence moves)"
+    n = found["stretches"]
+    return f"{found['agree_g'] / n:.0%} / {found['agree_d'] / n:.0%} of {n} stretches of {toylab.PROGRESS_EVERY} steps (a coin flip: 50%)"
 
 
 def _new_lab(seed, freeze, *values) -> toylab.Lab:
@@ -181,6 +190,11 @@ LESSONS = {
         "A fast generator against a very slow discriminator: every sample piles onto one point, which hops around as D catches up."
     ),
     "mode collapse fixed": "The default recipe: hinge loss and balanced players; all eight modes, 93-96% of samples on a mode.",
+    "losses vs progress": (
+        "The default recipe again, its losses beside its progress (black: the JS divergence, falling as G improves). "
+        "Over the run the losses drift with it, but from one stretch to the next neither says whether G got better: "
+        "the table counts how often each moved the way the divergence did."
+    ),
 }
 
 
