@@ -41,13 +41,17 @@ def test_the_labelled_digits_are_the_first_of_each_class_and_batches_draw_from_t
     assert all(torch.equal(a, b) for a, b in zip(semi.batch(torch.tensor([5, 7, 10]), seed=1), (unlabelled, labelled, drawn)))
 
 
-def test_data_dependent_initialisation_standardises_every_unit_on_the_batch():
+def test_data_dependent_initialisation_standardises_every_unit_on_the_noisy_batch_and_fixes_hidden_scales():
     discriminator = ssgan.Discriminator(ssgan.Config.tiny())
     images = torch.rand(64, 1, 28, 28) * 2 - 1
-    discriminator.initialise(images)
-    h = (images.flatten(1) + 1) / 2
-    out = discriminator.hidden[0](h)
+    discriminator.initialise(images, torch.Generator().manual_seed(3))
+    noise = torch.randn(64, 28 * 28, generator=torch.Generator().manual_seed(3))  # the first noise the rng drew
+    out = discriminator.hidden[0]((images.flatten(1) + 1) / 2 + 0.3 * noise)
     assert torch.allclose(out.mean(0), torch.zeros(32), atol=1e-4) and torch.allclose(out.std(0), torch.ones(32), atol=1e-3)
+    # the paper's hidden layers keep the scale the initialisation set; only the classifying layer learns its own
+    trainable = {name for name, _ in discriminator.named_parameters()}
+    assert "hidden.0.scale" not in trainable and "hidden.0.scale" in discriminator.state_dict()
+    assert "classify.scale" in trainable and not torch.equal(discriminator.hidden[0].scale, torch.ones(32))
 
 
 def test_the_labels_alone_baseline_leaves_the_generator_untouched():

@@ -66,12 +66,20 @@ class Config:
 
 
 class WeightNormLinear(nn.Module):
-    """y = g * (V x) / ||V|| + b per output unit (Salimans & Kingma 2016): the paper's dense layers."""
+    """y = g * (V x) / ||V|| + b per output unit (Salimans & Kingma 2016): the paper's dense layers.
 
-    def __init__(self, inputs: int, outputs: int):
+    With ``train_scale`` False the scale g stays where the data-dependent initialisation set it (a
+    buffer) and only the direction V and the bias learn, as in the paper's code for every hidden
+    layer: a trainable scale lets D inflate its units and overfit the few labels.
+    """
+
+    def __init__(self, inputs: int, outputs: int, *, train_scale: bool = True):
         super().__init__()
         self.direction = nn.Parameter(torch.randn(outputs, inputs) * 0.05)
-        self.scale = nn.Parameter(torch.ones(outputs))
+        if train_scale:
+            self.scale = nn.Parameter(torch.ones(outputs))
+        else:
+            self.register_buffer("scale", torch.ones(outputs))
         self.bias = nn.Parameter(torch.zeros(outputs))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -102,7 +110,7 @@ class Discriminator(nn.Module):
         super().__init__()
         self.config = config
         widths = (IMAGE_PIXELS, *config.d_widths)
-        self.hidden = nn.ModuleList(WeightNormLinear(a, b) for a, b in zip(widths, widths[1:]))
+        self.hidden = nn.ModuleList(WeightNormLinear(a, b, train_scale=False) for a, b in zip(widths, widths[1:]))
         self.classify = WeightNormLinear(widths[-1], 10)
 
     def _noisy(self, x: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -116,11 +124,16 @@ class Discriminator(nn.Module):
         return self.classify(h), features  # the features before their noise
 
     @torch.no_grad()
-    def initialise(self, images: torch.Tensor) -> None:
-        """Every layer's data-dependent initialisation, in order, on a batch of real digits (no noise)."""
-        h = (images.flatten(1) + 1) / 2
+    def initialise(self, images: torch.Tensor, rng: torch.Generator | None = None) -> None:
+        """Every layer's data-dependent initialisation, in order, on a batch of real digits with the
+        training noise (drawn from ``rng``): each unit starts at zero mean and unit variance on what
+        it will see while training."""
+        def noisy(x, sigma):
+            return x + sigma * torch.randn(x.shape, generator=rng).to(x.device)
+
+        h = noisy((images.flatten(1) + 1) / 2, self.config.input_noise)
         for layer in self.hidden:
-            h = F.relu(layer.initialise(h))
+            h = noisy(F.relu(layer.initialise(h)), self.config.hidden_noise)
         self.classify.initialise(h)
 
 
@@ -167,7 +180,7 @@ def make_state(config: Config, *, lr: float = 3e-3, rng: torch.Generator, device
 
 def initialise(state: TrainState, batch) -> None:
     """The discriminator's data-dependent initialisation (Salimans & Kingma 2016) on a first batch."""
-    state.models["discriminator"].initialise(batch[0])
+    state.models["discriminator"].initialise(batch[0], state.rng)
 
 
 def assemble(models: dict[str, nn.Module]) -> SemiSupervisedGAN:
