@@ -9,6 +9,7 @@ come out wrong would teach nothing.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -61,10 +62,10 @@ LOSS_AGREEMENT_AT_MOST = 0.75  # a coin flip agrees in half the stretches; a los
 def _losses_vs_progress(seeds: int, steps: int):
     found = [toylab.check_losses_vs_progress(seed=seed, steps=steps) for seed in range(seeds)]
     stretches = sum(f["stretches"] for f in found)
-    share = {k: sum(f[k] for f in found) / stretches if stretches else float("nan") for k in ("agree_g", "agree_d")}
-    measured = {"stretches": stretches, **{k: round(v, 3) for k, v in share.items()},
-                **{k: [round(f[k], 2) for f in found] for k in ("rank_g", "rank_d")}}
     # no stretch moved the divergence (a run too short to make progress): nothing shown, the claim does not hold
+    share = {k: round(sum(f[k] for f in found) / stretches, 3) if stretches else None for k in ("agree_g", "agree_d")}
+    ranks = {k: [None if math.isnan(f[k]) else round(f[k], 2) for f in found] for k in ("rank_g", "rank_d")}  # JSON has no NaN
+    measured = {"stretches": stretches, **share, **ranks}
     return measured, stretches > 0 and all(v <= LOSS_AGREEMENT_AT_MOST for v in share.values())
 
 

@@ -41,8 +41,8 @@ PRESETS: dict[str, tuple[toy.Config, bool]] = {
     ),
     "mode collapse": (toy.Config(data="ring8", loss="nonsaturating", lr_g=2e-3, lr_d=5e-5), False),
     "mode collapse fixed": (toy.Config(data="ring8"), False),
-    "losses vs progress": (toy.Config(data="ring8"), False),  # the default recipe, its losses set beside its progress
 }
+PRESETS["losses vs progress"] = PRESETS["mode collapse fixed"]  # the default recipe, its losses set beside its progress
 
 # Every PROGRESS_EVERY steps a lab measures its progress (the JS divergence estimate on PROGRESS_SAMPLES
 # samples, the same noise each time) and the mean losses since the last measurement. A stretch in
@@ -67,7 +67,7 @@ class Lab:
             for group in self.state.optimizers["opt_g"].param_groups:
                 group["lr"] = 0.0
         self.history: list[dict] = []
-        self.progress: list[dict] = []  # every PROGRESS_EVERY steps: step, js_divergence, modes_covered, mean losses
+        self.progress: list[dict] = []  # every PROGRESS_EVERY steps: step, js_divergence, the stretch's mean losses
         self._steps = None  # the run's training_steps, made when first needed
 
     def __getstate__(self) -> dict:
@@ -102,7 +102,7 @@ class Lab:
     def _measure_progress(self) -> None:
         found = toy.evaluate(self.state, num=PROGRESS_SAMPLES)
         stretch = self.history[-PROGRESS_EVERY:]
-        self.progress.append({"step": self.step, "js_divergence": found["js_divergence"], "modes_covered": found["modes_covered"],
+        self.progress.append({"step": self.step, "js_divergence": found["js_divergence"],
                               **{k: float(np.mean([h[k] for h in stretch])) for k in ("loss_d", "loss_g")}})
 
     def numbers(self) -> dict:

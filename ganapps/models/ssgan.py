@@ -70,7 +70,7 @@ class WeightNormLinear(nn.Module):
 
     With ``train_scale`` False the scale g stays where the data-dependent initialisation set it (a
     buffer) and only the direction V and the bias learn, as in the paper's code for every hidden
-    layer: a trainable scale lets D inflate its units and overfit the few labels.
+    layer (learning them made the semi-supervised discriminator worse: the model card's study).
     """
 
     def __init__(self, inputs: int, outputs: int, *, train_scale: bool = True):
@@ -113,8 +113,11 @@ class Discriminator(nn.Module):
         self.hidden = nn.ModuleList(WeightNormLinear(a, b, train_scale=False) for a, b in zip(widths, widths[1:]))
         self.classify = WeightNormLinear(widths[-1], 10)
 
-    def _noisy(self, x: torch.Tensor, sigma: float) -> torch.Tensor:
-        return x + sigma * torch.randn_like(x) if self.training and sigma else x
+    def _noisy(self, x: torch.Tensor, sigma: float, rng: torch.Generator | None = None) -> torch.Tensor:
+        """x plus Gaussian noise of std ``sigma`` in training mode (drawn from ``rng`` if given)."""
+        if not (self.training and sigma):
+            return x
+        return x + sigma * (torch.randn(x.shape, generator=rng).to(x.device) if rng is not None else torch.randn_like(x))
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self._noisy((images.flatten(1) + 1) / 2, self.config.input_noise)  # the paper's [0, 1] pixels
@@ -127,13 +130,10 @@ class Discriminator(nn.Module):
     def initialise(self, images: torch.Tensor, rng: torch.Generator | None = None) -> None:
         """Every layer's data-dependent initialisation, in order, on a batch of real digits with the
         training noise (drawn from ``rng``): each unit starts at zero mean and unit variance on what
-        it will see while training."""
-        def noisy(x, sigma):
-            return x + sigma * torch.randn(x.shape, generator=rng).to(x.device)
-
-        h = noisy((images.flatten(1) + 1) / 2, self.config.input_noise)
+        it will see while training (in training mode, as a fresh network is)."""
+        h = self._noisy((images.flatten(1) + 1) / 2, self.config.input_noise, rng)
         for layer in self.hidden:
-            h = noisy(F.relu(layer.initialise(h)), self.config.hidden_noise)
+            h = self._noisy(F.relu(layer.initialise(h)), self.config.hidden_noise, rng)
         self.classify.initialise(h)
 
 
