@@ -50,6 +50,11 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
+def web_columns(scores) -> list[str]:
+    """The web-photo table's artefact columns: block grid, checkerboard, sub-pixel dots."""
+    return [f"{scores['grid']:.2f}", f"{scores['checkerboard']:.3f}", f"{scores['dots']:.2f}"]
+
+
 def quality_rows(sets, models, jpeg_quality=None, denoise=None):
     rows = []
     for label, folder, split in sets:
@@ -57,9 +62,9 @@ def quality_rows(sets, models, jpeg_quality=None, denoise=None):
         truth = results.pop("ground truth")
         for model, scores in results.items():
             row = [label, model, f"{scores['psnr']:.2f}", f"{scores['ssim']:.4f}", f"{scores['texture']:.2f}"]
-            rows.append(row if jpeg_quality is None else row + [f"{scores['grid']:.2f}", f"{scores['checkerboard']:.3f}"])
+            rows.append(row if jpeg_quality is None else row + web_columns(scores))
         if jpeg_quality is not None:
-            rows.append([label, "ground truth", "", "", "1.00", f"{truth['grid']:.2f}", f"{truth['checkerboard']:.3f}"])
+            rows.append([label, "ground truth", "", "", "1.00", *web_columns(truth)])
     return rows
 
 
@@ -80,7 +85,7 @@ def main():
 
     sets = [(Path(f).name, f, "all") for f in args.data] + [(f"{Path(f).name} validation", f, "validation") for f in args.validation]
     header = ["set", "model", "PSNR-Y (dB)", "SSIM-Y", "texture / ground truth"]
-    web_header = header + ["block-grid energy (1.0: none)", "checkerboard (0: none)"]
+    web_header = header + ["block-grid energy (1.0: none)", "checkerboard (0: none)", "sub-pixel dots (1.0: none)"]
     if not args.skip_quality:
         table("x4 quality on clean bicubic downscales (PSNR / SSIM on Y, shave 4)", header, quality_rows(sets, args.models))
         for quality in args.jpeg:

@@ -6,7 +6,8 @@
 For every snapshot (``<run>/snapshots/step_NNNNNN``) of every run: the validation photos of each
 folder (every 10th, never trained on), shrunk x4 with PIL bicubic and saved as JPEG (quality 75 by
 default), upscaled; PSNR-Y gain over bicubic (shave 4), block-grid energy (the ground truth's
-beside it), texture over the ground truth's, and the checkerboard (``metrics.periodic_pattern``). The seconds are the run's
+beside it), texture over the ground truth's, the checkerboard (``metrics.periodic_pattern``) and the sub-pixel dots
+(``metrics.position_energy``). The seconds are the run's
 own training time at that step (``metrics.jsonl``), so runs compare at equal wall time. Prints a
 Markdown table; ``--plot`` also draws gain and grid against log(step).
 """
@@ -65,7 +66,8 @@ def main():
         for folder in args.validation:
             mine, truth = scores[folder][model], scores[folder]["ground truth"]
             gain = mine["psnr"] - baseline[folder]["bicubic"]["psnr"]
-            row += [f"{gain:+.2f}", f"{mine['grid']:.2f} ({truth['grid']:.2f})", f"{mine['texture']:.2f}", f"{mine['checkerboard']:.3f}"]
+            row += [f"{gain:+.2f}", f"{mine['grid']:.2f} ({truth['grid']:.2f})", f"{mine['texture']:.2f}", f"{mine['checkerboard']:.3f}",
+                    f"{mine['dots']:.2f} ({truth['dots']:.2f})"]
             if step is not None:
                 curves.setdefault((label, Path(folder).name), []).append((step, gain, mine["grid"]))
         rows.append(row)
@@ -82,7 +84,7 @@ def main():
     header = ["run", "step", "seconds"]
     for folder in args.validation:
         name = Path(folder).name
-        header += [f"{name} gain (dB)", f"{name} grid (truth)", f"{name} texture", f"{name} checkerboard"]
+        header += [f"{name} gain (dB)", f"{name} grid (truth)", f"{name} texture", f"{name} checkerboard", f"{name} dots (truth)"]
     inputs = f"JPEG quality {quality}" if quality else "clean bicubic"
     table(f"Validation curves, x4 of {inputs} inputs (gain: PSNR-Y over bicubic)", header, rows)
 

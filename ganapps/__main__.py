@@ -149,17 +149,19 @@ def _evaluate(args) -> None:
         raise ValueError("evaluate sr needs --data DIR [DIR...]")
     inputs = "bicubic downscales" + (f" saved as JPEG quality {args.jpeg}" if args.jpeg else "")
     print(f"x{args.scale} super-resolution of {inputs}: PSNR / SSIM on Y (shave {args.scale}), "
-          "texture vs ground truth, block-grid energy (1.0: no grid), checkerboard at the pixel shuffle's period (0: none)\n")
-    print("| set | model | PSNR-Y (dB) | SSIM-Y | texture ratio | block-grid energy | checkerboard |")
-    print("|---|---|---|---|---|---|---|")
+          "texture vs ground truth, block-grid energy (1.0: no grid), checkerboard at the pixel shuffle's period (0: none), "
+          "sub-pixel dots (1.0: none)\n")
+    print("| set | model | PSNR-Y (dB) | SSIM-Y | texture ratio | block-grid energy | checkerboard | dots |")
+    print("|---|---|---|---|---|---|---|---|")
     for folder in args.data:
         results = evaluate_sr(folder, models=args.models, scale=args.scale, jpeg_quality=args.jpeg)
         for model, scores in results.items():
             if model == "ground truth":
-                print(f"| {Path(folder).name} | ground truth | | | 1.00 | {scores['grid']:.2f} | {scores['checkerboard']:.3f} |")
+                print(f"| {Path(folder).name} | ground truth | | | 1.00 | {scores['grid']:.2f} | {scores['checkerboard']:.3f} "
+                      f"| {scores['dots']:.2f} |")
                 continue
             print(f"| {Path(folder).name} | {model} | {scores['psnr']:.2f} | {scores['ssim']:.4f} "
-                  f"| {scores['texture']:.2f} | {scores['grid']:.2f} | {scores['checkerboard']:.3f} |")
+                  f"| {scores['texture']:.2f} | {scores['grid']:.2f} | {scores['checkerboard']:.3f} | {scores['dots']:.2f} |")
 
 
 def _restore(args) -> None:

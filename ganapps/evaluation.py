@@ -11,7 +11,7 @@ from PIL import Image
 
 from .data import bicubic_downscale, image_files, split_files
 from .imaging import load_rgb
-from .metrics import block_grid_energy, periodic_pattern, psnr_ssim_y, texture
+from .metrics import block_grid_energy, periodic_pattern, position_energy, psnr_ssim_y, texture
 from .photos import DERAIN_MODELS, derain, upscale
 
 log = logging.getLogger(__name__)
@@ -41,18 +41,19 @@ def evaluate_sr(
     detail as the original, below: smoother, above: invented grain), the block-grid energy at the
     JPEG blocks' period in the output (``metrics.block_grid_energy``; 1.0: no grid), and the pattern
     that repeats at the pixel shuffle's period, ``scale`` (``metrics.periodic_pattern``; a sub-pixel
-    checkerboard, near 0 in photos). ``split`` takes the
+    checkerboard, near 0 in photos), and how much more detail the busiest of its positions holds than
+    the average one (``metrics.position_energy``; sub-pixel dots, near 1 in photos). ``split`` takes the
     "train" or "validation" share of the folder (``data.split_files``) or "all". ``denoise``: the
     strength for models with a denoise control (None: each model's default).
-    Returns {model: {metric: mean}} with metrics psnr, ssim, texture, grid and checkerboard, plus
-    "ground truth" with its own grid and checkerboard.
+    Returns {model: {metric: mean}} with metrics psnr, ssim, texture, grid, checkerboard and dots, plus
+    "ground truth" with its own grid, checkerboard and dots.
     """
     paths = split_files(image_files(folder), split)
     if not paths:
         raise ValueError(f"no images in {folder}")
     period = 8 * scale
-    scores = {model: {"psnr": [], "ssim": [], "texture": [], "grid": [], "checkerboard": []} for model in models}
-    truth = {"grid": [], "checkerboard": []}
+    scores = {model: {"psnr": [], "ssim": [], "texture": [], "grid": [], "checkerboard": [], "dots": []} for model in models}
+    truth = {"grid": [], "checkerboard": [], "dots": []}
     for path in paths:
         high_res = modcrop(load_rgb(path), scale)
         low_res = bicubic_downscale(high_res, scale)
@@ -61,6 +62,7 @@ def evaluate_sr(
         reference_texture = texture(high_res[scale:-scale, scale:-scale])
         truth["grid"].append(block_grid_energy(high_res, period=period))
         truth["checkerboard"].append(periodic_pattern(high_res, period=scale))
+        truth["dots"].append(position_energy(high_res, period=scale))
         for model in models:
             output = upscale(low_res, model=model, scale=scale, denoise=denoise).to_array()
             value_psnr, value_ssim = psnr_ssim_y(output, high_res, shave=scale)
@@ -69,6 +71,7 @@ def evaluate_sr(
             scores[model]["texture"].append(texture(output[scale:-scale, scale:-scale]) / reference_texture)
             scores[model]["grid"].append(block_grid_energy(output, period=period))
             scores[model]["checkerboard"].append(periodic_pattern(output, period=scale))
+            scores[model]["dots"].append(position_energy(output, period=scale))
             log.info("%s %s: %.2f dB", path.name, model, value_psnr)
     results = {model: {k: float(np.mean(v)) for k, v in metrics.items()} for model, metrics in scores.items()}
     results["ground truth"] = {k: float(np.mean(v)) for k, v in truth.items()}

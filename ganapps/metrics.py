@@ -146,6 +146,27 @@ def periodic_pattern(rgb: np.ndarray, *, period: int) -> float:
     return float(np.sqrt(np.mean(positions**2)) / np.mean(np.abs(detail)))
 
 
+def position_energies(rgb: np.ndarray, *, period: int) -> np.ndarray:
+    """(period, period): the mean absolute luma Laplacian at each position of a grid of that period,
+    over the mean at all of them (all near 1.0 in a photo). Where one sub-pixel output of a pixel
+    shuffle goes its own way, its position carries dots whose sign follows the picture, bright here
+    and dark there: they cancel in ``periodic_pattern``'s signed means but not in these."""
+    from scipy.ndimage import laplace
+
+    detail = np.abs(laplace(rgb_to_y(rgb)))
+    height, width = (detail.shape[0] // period) * period, (detail.shape[1] // period) * period
+    if height == 0 or width == 0:
+        raise ValueError(f"the image is too small ({rgb.shape[1]}x{rgb.shape[0]}) for a {period}-pixel pattern")
+    positions = detail[:height, :width].reshape(height // period, period, width // period, period).mean(axis=(0, 2))
+    return positions / positions.mean()
+
+
+def position_energy(rgb: np.ndarray, *, period: int) -> float:
+    """Sub-pixel dots (1.0: none): how much more fine detail the busiest grid position holds than the
+    average one (``position_energies``)."""
+    return float(position_energies(rgb, period=period).max())
+
+
 def block_grid_energy(rgb: np.ndarray, *, period: int) -> float:
     """How strongly an image shows a grid of blocks ``period`` pixels wide (1.0: none; above: visible edges).
 

@@ -233,6 +233,10 @@ def test_realesrgan_discriminator_jitter_crops_real_and_restored_alike():
     losses = realesrgan.train_step(state, (low, high))
     assert all(torch.isfinite(v) for v in losses.values())
     assert seen and all(shape == (24, 24) for shape in seen)  # every look of D: the same 24-pixel crop
+    rng = torch.Generator().manual_seed(0)
+    offsets = torch.tensor([realesrgan.jitter_offset(16, rng) for _ in range(4000)])
+    counts = torch.bincount(offsets.flatten() % 8, minlength=8)  # the phase on D's stride-8 grid
+    assert offsets.max() < 16 and counts.min() > 0.8 * counts.max()  # every phase alike
 
 
 # What each family's network computes, pinned at a fixed seed (diffusers' expected_slice): six values spread

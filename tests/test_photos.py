@@ -14,7 +14,17 @@ from skimage import data as skdata
 from ganapps import hub
 from ganapps.evaluation import evaluate_sr, modcrop
 from ganapps.imaging import read_image
-from ganapps.metrics import block_grid_energy, periodic_pattern, psnr, psnr_ssim_y, rgb_to_y, ssim, texture
+from ganapps.metrics import (
+    block_grid_energy,
+    periodic_pattern,
+    position_energies,
+    position_energy,
+    psnr,
+    psnr_ssim_y,
+    rgb_to_y,
+    ssim,
+    texture,
+)
 from ganapps.models import realesrgan, srgan
 from ganapps.photos import denoise_strength, upscale
 from ganapps.tiling import tiled_apply
@@ -248,7 +258,7 @@ def test_web_photo_evaluation_scores_jpeg_inputs_and_the_grid(sr_model, tmp_path
     web = evaluate_sr(tmp_path, models=["bicubic"], jpeg_quality=50)
     assert web["bicubic"]["psnr"] < clean["bicubic"]["psnr"] - 0.3  # the JPEG costs fidelity
     assert web["bicubic"]["grid"] > clean["bicubic"]["grid"]  # and shows its blocks
-    assert set(web["ground truth"]) == {"grid", "checkerboard"}
+    assert set(web["ground truth"]) == {"grid", "checkerboard", "dots"}
     assert web["bicubic"]["texture"] < 0.7  # bicubic is smooth: the oil-painting end of the texture ratio
     result = subprocess.run(
         [sys.executable, "-m", "ganapps", "evaluate", "sr", "--data", str(tmp_path), "--models", "bicubic", sr_model,
@@ -306,6 +316,52 @@ def test_cli_upscale_takes_a_denoise_strength(paired_model, tmp_path):
     expected = upscale(tmp_path / "noisy.png", model=paired_model, denoise=0.0).to_array()
     assert np.array_equal(np.asarray(Image.open(tmp_path / "0" / "noisy.png")), expected)
     assert not np.array_equal(np.asarray(Image.open(tmp_path / "1" / "noisy.png")), expected)
+
+
+def test_position_energy_sees_dots_whose_sign_follows_the_picture():
+    image = np.asarray(photo((256, 256))).astype(np.float64)
+    assert position_energy(image, period=4) < 1.2
+    dotted = image.copy()
+    signs = np.where(np.arange(64)[:, None] < 32, 1.0, -1.0) * np.ones((1, 64))  # bright dots above, dark below
+    dotted[1::4, 2::4] += 12 * signs[..., None]  # one sub-pixel position, (row 1, column 2), its own way
+    dotted = np.clip(dotted, 0, 255)
+    assert periodic_pattern(dotted, period=4) < 0.15  # the signed means cancel
+    energies = position_energies(dotted, period=4)
+    assert energies.shape == (4, 4) and np.unravel_index(energies.argmax(), energies.shape) == (1, 2)
+    assert position_energy(dotted, period=4) > 2
+    with pytest.raises(ValueError, match="too small"):
+        position_energy(image[:3, :3], period=4)
+
+
+def test_sub_pixel_repairs_reset_a_position_and_even_out_constant_areas():
+    torch.manual_seed(0)
+    generator, reference = (realesrgan.Generator(realesrgan.Config(channels=4, num_blocks=1, hr_conv=True)).eval() for _ in range(2))
+    for network in (generator, reference):
+        for parameter in (network.tail.weight, network.tail.bias):
+            parameter.data.normal_(0, 0.1)
+    flat = torch.full((1, 3, 32, 32), 0.5)
+
+    def position_spread(network):  # per-position detail of a flat photo, away from the borders
+        detail = (network(flat) - flat.mean())[0, :, 48:80, 48:80]
+        positions = detail.reshape(3, 8, 4, 8, 4).mean(dim=(1, 3))  # (colour, row, column)
+        return (positions - positions.mean(dim=(1, 2), keepdim=True)).abs().max().item()
+
+    assert position_spread(generator) > 0.05
+    before = generator.tail.weight.clone()
+    equalized = realesrgan.equalize_positions(generator)
+    assert position_spread(equalized) < 1e-5
+    assert position_spread(realesrgan.equalize_positions(equalized)) < 1e-5
+    assert torch.equal(generator.tail.weight, before)  # a copy: the original is kept
+    assert not torch.allclose(equalized.tail.weight, generator.tail.weight)
+
+    repaired = realesrgan.reset_positions(generator, reference, [(1, 2)])
+    channels = [colour * 16 + 1 * 4 + 2 for colour in range(3)]  # the pixel shuffle's order
+    others = [c for c in range(48) if c not in channels]
+    assert torch.equal(repaired.tail.weight[channels], reference.tail.weight[channels])
+    assert torch.equal(repaired.tail.bias[channels], reference.tail.bias[channels])
+    assert torch.equal(repaired.tail.weight[others], generator.tail.weight[others])
+    kept = {name: value for name, value in generator.state_dict().items() if not name.startswith("tail.")}
+    assert all(torch.equal(repaired.state_dict()[name], value) for name, value in kept.items())
 
 
 def test_periodic_pattern_sees_a_sub_pixel_checkerboard_and_not_a_photo():

@@ -29,6 +29,7 @@ intermediate features of the real and the restored image (feature matching, pix2
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass
 
@@ -41,7 +42,8 @@ from . import srgan
 from .family import Family, Network, Restorer
 from .layers import ResidualBlock, TrainState, check_positive, vgg_features
 
-__all__ = ["Config", "Generator", "Discriminator", "make_state", "train_step", "restore", "preview", "PHASES", "SCALE", "FAMILY"]
+__all__ = ["Config", "Generator", "Discriminator", "make_state", "train_step", "restore", "preview", "reset_positions",
+           "equalize_positions", "jitter_offset", "PHASES", "SCALE", "FAMILY"]
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +124,45 @@ class Generator(nn.Module, Network, library_name="ganapps", tags=["gan", "real-e
         return F.interpolate(low_res, scale_factor=SCALE, mode="bicubic", align_corners=False) + detail
 
 
+def _positions(generator: Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """The tail's weight and bias per colour and sub-pixel position (row, column in the output's 4x4
+    cell), as the pixel shuffle orders its channels: views of shape (3, 4, 4, channels, 3, 3) and (3, 4, 4)."""
+    tail = generator.tail
+    return tail.weight.view(3, SCALE, SCALE, *tail.weight.shape[1:]), tail.bias.view(3, SCALE, SCALE)
+
+
+@torch.no_grad()
+def reset_positions(generator: Generator, reference: Generator, positions) -> Generator:
+    """A copy of ``generator`` that computes the sub-pixel ``positions`` ((row, column) pairs) as
+    ``reference`` does (e.g. the network a GAN phase started from): the repair for a position whose
+    output went its own way in training and covers the picture in dots (``metrics.position_energies``)."""
+    repaired = copy.deepcopy(generator)
+    weight, bias = _positions(repaired)
+    reference_weight, reference_bias = _positions(reference)
+    for row, column in positions:
+        weight[:, row, column] = reference_weight[:, row, column]
+        bias[:, row, column] = reference_bias[:, row, column]
+    return repaired
+
+
+@torch.no_grad()
+def equalize_positions(generator: Generator) -> Generator:
+    """A copy of ``generator`` whose 16 sub-pixel positions answer a constant feature map alike.
+
+    Each position's kernel gives up the part of its summed weights, and of its bias, by which it
+    differs from the mean of all positions, spread evenly over its 3x3 taps. An area of constant
+    features then gets the same detail at every position, where it would get a fixed 4-pixel
+    pattern (``metrics.periodic_pattern``); the answer to features that vary around their local
+    3x3 mean is unchanged.
+    """
+    equalized = copy.deepcopy(generator)
+    weight, bias = _positions(equalized)
+    summed = weight.sum(dim=(-2, -1), keepdim=True)  # (3, 4, 4, channels, 1, 1)
+    weight -= (summed - summed.mean(dim=(1, 2), keepdim=True)) / (weight.shape[-1] * weight.shape[-2])
+    bias.copy_(bias.mean(dim=(1, 2), keepdim=True).expand_as(bias))
+    return equalized
+
+
 class Discriminator(nn.Module):
     """Real-ESRGAN's U-Net discriminator with spectral norm: images (B, 3, H, W) -> (per-pixel logits
     (B, 1, H, W), intermediate features for feature matching). H and W must be multiples of 8."""
@@ -171,6 +212,14 @@ def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device
     return TrainState(config=config, models=models, optimizers=optimizers, rng=rng, device=torch.device(device), extra=extra)
 
 
+def jitter_offset(jitter: int, rng: torch.Generator) -> tuple[int, int]:
+    """(top, left) of the discriminator's crop, each uniform over 0..jitter-1: with ``jitter`` a multiple
+    of its stride, every phase of its grid comes up equally often. (Offsets up to ``jitter`` itself
+    drew phase 0 twice as often as the others: the kind of phase bias the jitter is there to remove.)"""
+    top, left = torch.randint(0, jitter, (2,), generator=rng).tolist()
+    return top, left
+
+
 def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     low_res, high_res = batch
     generator, opt_g = state.models["generator"], state.optimizers["opt_g"]
@@ -186,7 +235,7 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     discriminator, opt_d = state.models["discriminator"], state.optimizers["opt_d"]
     jitter = state.config.d_jitter
     if jitter:  # one random crop for this step, the same for real and restored images
-        top, left = torch.randint(0, jitter + 1, (2,), generator=state.rng).tolist()
+        top, left = jitter_offset(jitter, state.rng)
         height, width = high_res.shape[-2] - jitter, high_res.shape[-1] - jitter
         high_res_d = high_res[..., top : top + height, left : left + width]
         super_res_d = super_res[..., top : top + height, left : left + width]
