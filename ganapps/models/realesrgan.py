@@ -16,8 +16,10 @@ a bicubic upscale of the input. Unlike SRResNet it has no convolutions at 2x and
 most of SRResNet's cost. Unlike SRVGGNetCompact, its convolutions sit in residual blocks with a
 long skip (SRResNet's body), which starts learning much sooner on a CPU budget (the model card
 has the comparison). With ``hr_conv`` one more 3x3 convolution runs after the shuffle, at the
-output's resolution, so that neighbouring sub-pixel positions share their detail instead of
-drifting apart into a 4-pixel checkerboard during the GAN phase.
+output's resolution, so that neighbouring sub-pixel positions share their detail. It does not stop
+one of the 16 positions from going its own way in the GAN phase and covering the picture in dots:
+``reset_positions`` gives such a position back its start's weights, and ``equalize_positions``
+makes all positions answer a constant area alike (the model card measures both).
 
 A denoise control, as Real-ESRGAN's general model has: the same network trained on noise-free
 degradations (``degrade.mild_degradation``) ships beside it, and the two are blended weight by weight.
@@ -65,8 +67,8 @@ class Config:
     num_blocks: int = 8
     disc_channels: int = 16  # Real-ESRGAN's is 64, many times the cost per step on a CPU
     # A 3x3 convolution after the pixel shuffle, at the output's resolution: each output pixel then
-    # mixes neighbours from all 16 sub-pixel positions, so they cannot drift apart into a 4-pixel
-    # checkerboard. It starts as the identity (a model without it, grown, computes what it did).
+    # mixes neighbours from all 16 sub-pixel positions. It starts as the identity (a model without
+    # it, grown, computes what it did).
     hr_conv: bool = False
     # Training only: the discriminator sees each batch (real and restored alike) cropped at a random
     # offset of up to this many pixels, so its strided convolutions meet the generator's 4-pixel
