@@ -112,6 +112,13 @@ def check_denoise(denoise) -> None:
         raise ValueError(f"denoise must be a strength in 0..1 (0 keeps noise and grain, 1 removes them), got {denoise!r}")
 
 
+def same_architecture(first, second) -> bool:
+    """Whether two networks are one architecture: the same class with the same weights' names and shapes.
+    Their configs may differ in fields that only training reads (a loss weight, a discriminator option)."""
+    shapes = [{name: value.shape for name, value in network.state_dict().items()} for network in (first, second)]
+    return type(first) is type(second) and shapes[0] == shapes[1]
+
+
 def _blend(first, second, weight: float) -> dict:
     """The state dict ``(1 - weight) * first + weight * second`` (integer buffers: ``first``'s)."""
     other = second.state_dict()
@@ -156,8 +163,8 @@ def save(model, directory: str | Path, *, card: str | None = None, mild=None, de
         if (mild is None) != (default_denoise is None):
             raise ValueError("a denoise twin (mild) and its default strength (default_denoise) go together")
         if mild is not None:
-            if type(mild) is not type(unwrapped) or mild.config != unwrapped.config:
-                raise ValueError("a denoise twin must be the same network with the same config")
+            if not same_architecture(mild, unwrapped):
+                raise ValueError("a denoise twin must be the same network with the same architecture")
             check_denoise(default_denoise)
             config["default_denoise"] = float(default_denoise)
         unwrapped.save_pretrained(staging, config=config)
@@ -179,12 +186,12 @@ def interpolate(first: str, second: str, weight: float, **load_options):
 
     Two models of one architecture, e.g. a PSNR-trained network and its GAN fine-tune: the blend
     trades the GAN's texture for the PSNR model's calm, continuously, without retraining.
-    Returns the blended network of ``first``'s class, in eval mode.
+    Returns the blended network of ``first``'s class and config, in eval mode.
     """
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"interpolation weight must be in 0..1, got {weight}")
     a, b = load(first, **load_options), load(second, **load_options)
-    if type(a) is not type(b) or a.config != b.config:
+    if not same_architecture(a, b):
         raise ValueError(f"{first!r} and {second!r} differ in architecture; only the same network can be interpolated")
     a.load_state_dict(_blend(a, b, weight))
     return a
