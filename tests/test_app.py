@@ -195,8 +195,11 @@ def test_upscale_defaults_to_the_photo_model(client, tmp_path):
     from gradio_client import handle_file
 
     upload = write_upload(tmp_path, "web.jpg", Image.new("RGB", (20, 12), (30, 160, 90)))
+    from ganapps.photos import denoise_strength
+
     (_, after), _, summary = client.predict(handle_file(upload), api_name="/upscale")  # model and scale left out
-    assert "with photo-x4 (denoise 0.25) in" in summary and Image.open(after).size == (80, 48)  # its default strength
+    default = denoise_strength("photo-x4")  # its card's choice, from config.json
+    assert f"with photo-x4 (denoise {default:g}) in" in summary and Image.open(after).size == (80, 48)
 
 
 def test_upscale_denoise_strength_through_the_api(client, tmp_path):
