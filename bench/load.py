@@ -161,7 +161,7 @@ def photo_visitor(url, recorder: Recorder, stop: float, seed: int, photos: list[
         if rng.random() < 0.5:
             recorder.call(client, "/upscale", photo, "photo-x4", 4)
         else:
-            recorder.call(client, "/derain", photo, "derain-idcgan-mix")
+            recorder.call(client, "/derain", photo, "derain-idcgan-ssim")
         time.sleep(rng.uniform(0.5, 1.5))
 
 

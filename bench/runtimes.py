@@ -1,6 +1,6 @@
 """Runtimes for the photo generators, side by side: torch eager, torch.compile and ONNX Runtime.
 
-    python bench/runtimes.py --models photo-x4 srresnet-x4 derain-idcgan-mix --threads 2
+    python bench/runtimes.py --models photo-x4 srresnet-x4 derain-idcgan-ssim --threads 2
 
 Each generator runs on one tile (the size the app feeds it, 256x256 by default) in float32,
 channels-last for torch. For every runtime: the median time of ``--repeats`` runs after warm-up, the
@@ -80,7 +80,7 @@ def onnx_runtime(model, x, threads: int):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--models", nargs="+", default=["photo-x4", "srresnet-x4", "derain-idcgan-mix"])
+    parser.add_argument("--models", nargs="+", default=["photo-x4", "srresnet-x4", "derain-idcgan-ssim"])
     parser.add_argument("--tile", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())

@@ -18,7 +18,8 @@ UPSCALE = {
 }
 
 DERAIN = {
-    "derain-idcgan-mix": "ID-CGAN, Rain800 + synthetic rain (recommended)",
+    "derain-idcgan-ssim": "ID-CGAN + SSIM loss, Rain800 + synthetic rain (recommended)",
+    "derain-idcgan-mix": "ID-CGAN, Rain800 + synthetic rain (the previous default)",
     "derain-idcgan": "ID-CGAN, synthetic rain only (the first model)",
 }
 

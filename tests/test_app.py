@@ -261,7 +261,7 @@ def test_upscale_bad_uploads_get_clear_errors_and_the_app_keeps_serving(client, 
     assert Image.open(client.predict(handle_file(ok), "bicubic", 2, api_name="/upscale")[1]).size == (16, 16)
 
 
-@pytest.mark.parametrize("model", ["derain-idcgan-mix", "derain-idcgan"])
+@pytest.mark.parametrize("model", ["derain-idcgan-ssim", "derain-idcgan-mix", "derain-idcgan"])
 def test_derain_returns_comparison_and_full_size_png(client, tmp_path, model):
     from gradio_client import handle_file
 
@@ -282,19 +282,19 @@ def test_derain_strength_through_the_api(client, tmp_path):
 
     rainy = (add_rain(skdata.coffee()[:40, :56], RainParams(), seed=4) * 255).round().astype(np.uint8)
     upload = write_upload(tmp_path, "rainy.png", Image.fromarray(rainy))
-    _, kept, summary = client.predict(handle_file(upload), "derain-idcgan-mix", 0.0, api_name="/derain")
+    _, kept, summary = client.predict(handle_file(upload), "derain-idcgan-ssim", 0.0, api_name="/derain")
     assert np.array_equal(np.asarray(Image.open(kept)), rainy) and "(strength 0)" in summary
-    _, full, summary = client.predict(handle_file(upload), "derain-idcgan-mix", api_name="/derain")  # the default: 1
+    _, full, summary = client.predict(handle_file(upload), "derain-idcgan-ssim", api_name="/derain")  # the default: 1
     assert not np.array_equal(np.asarray(Image.open(full)), rainy) and "strength" not in summary
     with pytest.raises(Exception, match="strength|maximum"):
-        client.predict(handle_file(upload), "derain-idcgan-mix", 2.0, api_name="/derain")
+        client.predict(handle_file(upload), "derain-idcgan-ssim", 2.0, api_name="/derain")
 
 
 @pytest.mark.parametrize(
     "content, model, message",
     [
-        (b"just some text", "derain-idcgan-mix", "not an image"),
-        (Image.new("RGB", (8, 8)), "srgan-x4", "is a srgan model; this needs one of: derain-idcgan-mix, derain-idcgan"),
+        (b"just some text", "derain-idcgan-ssim", "not an image"),
+        (Image.new("RGB", (8, 8)), "srgan-x4", "is a srgan model; this needs one of: derain-idcgan-ssim, derain-idcgan-mix, derain-idcgan"),
         (Image.new("RGB", (8, 8)), None, "model is required"),
     ],
 )

@@ -118,7 +118,7 @@ def test_shipped_checkpoints_load_strictly_and_sample_deterministically():
 
     names = hub.available()
     assert {"dcgan-mnist", "cgan-mnist", "infogan-mnist", "mnist-classifier", "srresnet-x4", "srgan-x4", "photo-x4",
-            "photo-x4-psnr", "derain-idcgan", "derain-idcgan-mix"} <= set(names)
+            "photo-x4-psnr", "derain-idcgan", "derain-idcgan-mix", "derain-idcgan-ssim"} <= set(names)
     photo = torch.rand(20, 24, 3).mul(255).byte().numpy()
     for name in names:
         model = hub.load(name)
