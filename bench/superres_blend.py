@@ -54,15 +54,6 @@ def mean_position_energies(model: str, folders, quality: int) -> np.ndarray:
     return np.mean(energies, axis=0)
 
 
-def blend(first, second, weight: float):
-    """weight x first + (1 - weight) x second, weight by weight, as a network of ``second``'s config
-    (the start's: without the GAN phase's training-only options)."""
-    out = realesrgan.Generator(second.config).eval()
-    a, b = first.state_dict(), second.state_dict()
-    out.load_state_dict({name: weight * a[name] + (1 - weight) * b[name] for name in a})
-    return out
-
-
 def gains(model: str, folders, quality: int, baseline: dict, denoise=None) -> dict:
     scores = {folder: evaluate_sr(folder, models=[model], jpeg_quality=quality, split="validation", denoise=denoise) for folder in folders}
     return {folder: {**s[model], "gain": s[model]["psnr"] - baseline[folder]} for folder, s in scores.items()}
@@ -101,7 +92,7 @@ def main():
             rows[0] += ["", f"{truth['grid']:.2f}", "1.00", f"{truth['checkerboard']:.3f}", f"{truth['dots']:.2f}"]
         references = [(f"{args.start} (strong)", str(hub.save(hub.load(args.start, denoise=1.0), Path(scratch) / "start")), None),
                       ("GAN as trained", args.gan, None)]
-        blends = [(f"{w:g}", str(hub.save(blend(repaired, strong, w), Path(scratch) / f"w{w:g}")), w) for w in args.weights]
+        blends = [(f"{w:g}", str(hub.save(hub.blend(strong, repaired, w), Path(scratch) / f"w{w:g}")), w) for w in args.weights]
         for label, model, weight in references + blends:
             scores = gains(model, args.validation, args.jpeg, baseline)
             rows.append([label] + [f"{s[k]:{fmt}}" for s in scores.values() for k, fmt in COLUMNS])
@@ -116,7 +107,7 @@ def main():
             return
 
         pair = Path(scratch) / "pair"
-        pair_strong, pair_mild = blend(repaired, strong, chosen), blend(repaired, mild, chosen)
+        pair_strong, pair_mild = hub.blend(strong, repaired, chosen), hub.blend(mild, repaired, chosen)
         hub.save(pair_strong, pair, mild=pair_mild, default_denoise=1.0)
         baselines = {75: baseline, 50: {f: evaluate_sr(f, models=["bicubic"], jpeg_quality=50, split="validation")["bicubic"]["psnr"]
                                        for f in args.validation}}

@@ -12,6 +12,7 @@ with safetensors only (never pickle) and strictly: every tensor must match. Name
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import os
@@ -125,6 +126,16 @@ def _blend(first, second, weight: float) -> dict:
     return {k: v.lerp(other[k], weight) if v.is_floating_point() else v for k, v in first.state_dict().items()}
 
 
+def blend(first, second, weight: float):
+    """A new network of ``first``'s class and config, in eval mode, with every weight
+    ``(1 - weight) * first + weight * second`` (two networks of one architecture)."""
+    if not same_architecture(first, second):
+        raise ValueError("only networks of the same architecture can be blended")
+    out = copy.deepcopy(first).eval()
+    out.load_state_dict(_blend(first, second, weight))
+    return out
+
+
 def load_cached(name: str, device: str = "cpu", family: str | tuple[str, ...] | None = None, denoise: float | None = None):
     """``load`` for serving: loaded once per (name, device, denoise) and shared read-only between requests.
 
@@ -193,8 +204,7 @@ def interpolate(first: str, second: str, weight: float, **load_options):
     a, b = load(first, **load_options), load(second, **load_options)
     if not same_architecture(a, b):
         raise ValueError(f"{first!r} and {second!r} differ in architecture; only the same network can be interpolated")
-    a.load_state_dict(_blend(a, b, weight))
-    return a
+    return blend(a, b, weight)
 
 
 def push(name: str, repo_id: str, *, revision: str | None = None, private: bool = False, token=None, checkpoints_dir=None) -> str:

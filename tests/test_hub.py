@@ -157,6 +157,9 @@ def test_interpolation_blends_every_weight_and_refuses_other_architectures(tmp_p
     trained_otherwise.load_state_dict(second.state_dict())
     hub.save(trained_otherwise, tmp_path / "d")
     assert torch.equal(hub.interpolate(str(tmp_path / "a"), str(tmp_path / "d"), 1.0).tail.weight, second.tail.weight)
+    in_memory = hub.blend(trained_otherwise, first, 0.75)  # networks, not folders: the first's config, inputs untouched
+    assert in_memory.config.d_jitter == 8 and torch.equal(trained_otherwise.tail.weight, second.tail.weight)
+    assert torch.allclose(in_memory.tail.weight, blend.tail.weight, atol=1e-6)
     hub.save(realesrgan.Generator(realesrgan.Config(channels=4, num_blocks=1)), tmp_path / "c")
     with pytest.raises(ValueError, match="differ in architecture"):
         hub.interpolate(str(tmp_path / "a"), str(tmp_path / "c"), 0.5)
