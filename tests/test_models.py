@@ -239,6 +239,24 @@ def test_realesrgan_discriminator_jitter_crops_real_and_restored_alike():
     assert offsets.max() < 16 and counts.min() > 0.8 * counts.max()  # every phase alike
 
 
+def test_realesrgan_discriminator_blur_makes_its_verdict_follow_a_shifted_image():
+    checker = (torch.arange(8)[:, None] + torch.arange(8)[None, :]) % 2 * 2.0 - 1  # the highest frequency
+    assert realesrgan.binomial_blur(checker.expand(1, 2, 8, 8))[..., 2:-2, 2:-2].abs().max() < 1e-6
+    assert torch.allclose(realesrgan.binomial_blur(torch.ones(1, 2, 8, 8))[..., 1:-2, 1:-2], torch.ones(1, 2, 5, 5))
+    torch.manual_seed(0)
+    plain = realesrgan.Discriminator(realesrgan.Config.tiny()).eval()
+    blurred = realesrgan.Discriminator(dataclasses.replace(realesrgan.Config.tiny(), d_blur=True)).eval()
+    blurred.load_state_dict(plain.state_dict())  # the same weights: only the blur differs
+    image = torch.rand(1, 3, 64, 64)
+    changes = []
+    with torch.no_grad():
+        for discriminator in (plain, blurred):  # the verdict on a crop and on the crop one pixel to the right
+            first, second = discriminator(image[..., 1:-7])[0], discriminator(image[..., 2:-6])[0]
+            change = (first[..., 8:-8, 9:-8] - second[..., 8:-8, 8:-9]).abs().mean() / first.abs().mean()
+            changes.append(float(change))
+    assert changes[1] < 0.3 * changes[0], changes  # without the blur the stride grid's phase changes the verdict
+
+
 # What each family's network computes, pinned at a fixed seed (diffusers' expected_slice): six values spread
 # over the output of the tiny network with its weights drawn N(0, 0.05^2), as run_model calls it.
 EXPECTED_SLICES = {

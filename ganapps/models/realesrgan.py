@@ -75,6 +75,10 @@ class Config:
     # sub-pixel grid at every phase, and their phase-dependent gradients average out instead of
     # pushing the sub-pixel outputs apart. A multiple of 8 (the discriminator's stride); 0: off.
     d_jitter: int = 0
+    # Training only: the discriminator low-passes what each strided convolution reads ([1, 3, 3, 1]
+    # binomial blur, as StyleGAN2's discriminator does), so its verdict and gradients depend less on
+    # a pixel's phase on its stride grid (anti-aliased downsampling, Zhang 2019).
+    d_blur: bool = False
 
     def __post_init__(self):
         check_positive("channels", self.channels)
@@ -165,6 +169,13 @@ def equalize_positions(generator: Generator) -> Generator:
     return equalized
 
 
+def binomial_blur(images: torch.Tensor) -> torch.Tensor:
+    """Each channel filtered by the separable [1, 3, 3, 1] / 8 binomial, the same size out (zero padding)."""
+    taps = images.new_tensor([1.0, 3.0, 3.0, 1.0]) / 8
+    kernel = (taps[:, None] * taps[None, :]).expand(images.shape[1], 1, 4, 4)
+    return F.conv2d(F.pad(images, (1, 2, 1, 2)), kernel, groups=images.shape[1])
+
+
 class Discriminator(nn.Module):
     """Real-ESRGAN's U-Net discriminator with spectral norm: images (B, 3, H, W) -> (per-pixel logits
     (B, 1, H, W), intermediate features for feature matching). H and W must be multiples of 8."""
@@ -176,6 +187,7 @@ class Discriminator(nn.Module):
         sn = spectral_norm
         self.conv0 = nn.Conv2d(3, c, 3, 1, 1)
         self.down = nn.ModuleList([sn(nn.Conv2d(c * 2**i, c * 2 ** (i + 1), 4, 2, 1, bias=False)) for i in range(3)])
+        self.blur = config.d_blur
         self.up = nn.ModuleList([sn(nn.Conv2d(c * 2 ** (i + 1), c * 2**i, 3, 1, 1, bias=False)) for i in reversed(range(3))])
         self.refine = nn.Sequential(
             sn(nn.Conv2d(c, c, 3, 1, 1, bias=False)), nn.LeakyReLU(0.2, inplace=True),
@@ -187,7 +199,7 @@ class Discriminator(nn.Module):
         h = F.leaky_relu(self.conv0(images * 2 - 1), 0.2)
         skips, features = [h], []
         for conv in self.down:
-            h = F.leaky_relu(conv(h), 0.2)
+            h = F.leaky_relu(conv(binomial_blur(h) if self.blur else h), 0.2)
             skips.append(h)
             features.append(h)
         skips.pop()  # the bottleneck itself
