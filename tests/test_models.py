@@ -257,6 +257,23 @@ def test_realesrgan_discriminator_blur_makes_its_verdict_follow_a_shifted_image(
     assert changes[1] < 0.3 * changes[0], changes  # without the blur the stride grid's phase changes the verdict
 
 
+def test_realesrgan_position_term_measures_the_dots_as_the_benches_do():
+    from ganapps.metrics import position_energies
+
+    torch.manual_seed(0)
+    images = torch.rand(1, 3, 32, 32)
+    images[..., 1::4, 2::4] += 0.5  # dots at one sub-pixel position
+    found = realesrgan.position_energies(images)
+    assert torch.allclose(found, torch.from_numpy(position_energies(images[0].permute(1, 2, 0).numpy(), period=4)).float(), atol=1e-5)
+    assert found.argmax() == 1 * 4 + 2 and found.max() > 1.3
+    with pytest.raises(ValueError, match="position_weight"):
+        realesrgan.Config(position_weight=-1.0)
+    config = dataclasses.replace(realesrgan.Config.tiny(), position_weight=10.0)
+    state = realesrgan.make_state(config, rng=torch.Generator().manual_seed(0), device="cpu", phase="gan")
+    losses = realesrgan.train_step(state, (torch.rand(2, 3, 8, 8), torch.rand(2, 3, 32, 32)))
+    assert torch.isfinite(losses["loss_positions"]) and losses["loss_positions"] > 0
+
+
 # What each family's network computes, pinned at a fixed seed (diffusers' expected_slice): six values spread
 # over the output of the tiny network with its weights drawn N(0, 0.05^2), as run_model calls it.
 EXPECTED_SLICES = {

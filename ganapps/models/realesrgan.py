@@ -45,7 +45,7 @@ from .family import Family, Network, Restorer
 from .layers import ResidualBlock, TrainState, check_positive, vgg_features
 
 __all__ = ["Config", "Generator", "Discriminator", "make_state", "train_step", "restore", "preview", "reset_positions",
-           "equalize_positions", "jitter_offset", "PHASES", "SCALE", "FAMILY"]
+           "equalize_positions", "position_energies", "jitter_offset", "PHASES", "SCALE", "FAMILY"]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,10 @@ class Config:
     # binomial blur, as StyleGAN2's discriminator does), so its verdict and gradients depend less on
     # a pixel's phase on its stride grid (anti-aliased downsampling, Zhang 2019).
     d_blur: bool = False
+    # Training only: the weight of a term that keeps the 16 sub-pixel positions alike in detail (each
+    # position's mean absolute luma Laplacian over the average position's, the output's against the
+    # ground truth's, squared): a pixel shuffle lets each position drift on its own, into dots.
+    position_weight: float = 0.0
 
     def __post_init__(self):
         check_positive("channels", self.channels)
@@ -86,6 +90,8 @@ class Config:
         check_positive("disc_channels", self.disc_channels)
         if not isinstance(self.d_jitter, int) or self.d_jitter < 0 or self.d_jitter % 8:
             raise ValueError(f"d_jitter must be 0 or a positive multiple of 8 (the discriminator's stride), got {self.d_jitter!r}")
+        if not 0 <= self.position_weight < float("inf"):
+            raise ValueError(f"position_weight must be a finite number >= 0, got {self.position_weight!r}")
 
     @property
     def receptive_radius(self) -> int:
@@ -226,6 +232,21 @@ def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device
     return TrainState(config=config, models=models, optimizers=optimizers, rng=rng, device=torch.device(device), extra=extra)
 
 
+LUMA = (0.299, 0.587, 0.114)
+LAPLACIAN = ((0.0, 1.0, 0.0), (1.0, -4.0, 1.0), (0.0, 1.0, 0.0))
+
+
+def position_energies(images: torch.Tensor) -> torch.Tensor:
+    """(SCALE, SCALE): the mean absolute luma Laplacian of images (B, 3, H, W) at each position of the
+    output's sub-pixel grid, over the mean at all of them (about 1 everywhere in a photo; differentiable,
+    ``metrics.position_energies`` for one image)."""
+    luma = (images * images.new_tensor(LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    detail = F.conv2d(F.pad(luma, (1, 1, 1, 1), mode="replicate"), images.new_tensor(LAPLACIAN).view(1, 1, 3, 3)).abs()
+    batch, _, height, width = detail.shape
+    positions = detail.view(batch, height // SCALE, SCALE, width // SCALE, SCALE).mean(dim=(0, 1, 3))
+    return positions / positions.mean()
+
+
 def jitter_offset(jitter: int, rng: torch.Generator) -> tuple[int, int]:
     """(top, left) of the discriminator's crop, each uniform over 0..jitter-1: with ``jitter`` a multiple
     of its stride, every phase of its grid comes up equally often. (Offsets up to ``jitter`` itself
@@ -271,7 +292,11 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
             features_real = discriminator(high_res_d)[1]
         loss_perceptual = sum(F.l1_loss(f, r) for f, r in zip(features_fake, features_real)) / len(features_real)
         weight = FEATURE_MATCHING_WEIGHT
-    (loss_pixel + weight * loss_perceptual + ADVERSARIAL_WEIGHT * loss_adversarial).backward()
+    loss = loss_pixel + weight * loss_perceptual + ADVERSARIAL_WEIGHT * loss_adversarial
+    if state.config.position_weight:
+        loss_positions = (position_energies(super_res) - position_energies(high_res)).square().mean()
+        loss = loss + state.config.position_weight * loss_positions
+    loss.backward()
     opt_g.step()
 
     # (2) Discriminator: BCE(D(y), real) + BCE(D(G(x)), fake), per pixel
@@ -283,7 +308,9 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     loss_d_fake = F.binary_cross_entropy_with_logits(logits_fake, torch.zeros_like(logits_fake))
     (loss_d_real + loss_d_fake).backward()
     opt_d.step()
+    positions = {"loss_positions": loss_positions.detach()} if state.config.position_weight else {}
     return {
+        **positions,
         "loss_d": (loss_d_real + loss_d_fake).detach(),
         "loss_g": loss_adversarial.detach(),
         "loss_perceptual": loss_perceptual.detach(),
