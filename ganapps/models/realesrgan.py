@@ -17,9 +17,12 @@ most of SRResNet's cost. Unlike SRVGGNetCompact, its convolutions sit in residua
 long skip (SRResNet's body), which starts learning much sooner on a CPU budget (the model card
 has the comparison). With ``hr_conv`` one more 3x3 convolution runs after the shuffle, at the
 output's resolution, so that neighbouring sub-pixel positions share their detail. It does not stop
-one of the 16 positions from going its own way in the GAN phase and covering the picture in dots:
-``reset_positions`` gives such a position back its start's weights, and ``equalize_positions``
-makes all positions answer a constant area alike (the model card measures both).
+one of the 16 positions from going its own way in the GAN phase and covering the picture in dots.
+Two training options work at that: ``d_blur`` low-passes what the discriminator's strided
+convolutions read, so its gradients depend less on a pixel's phase on their grid, and
+``position_weight`` keeps the positions' detail like the ground truth's. For a network already
+trained, ``reset_positions`` gives a position back its start's weights and ``equalize_positions``
+makes all positions answer a constant area alike (the model card measures all four).
 
 A denoise control, as Real-ESRGAN's general model has: the same network trained on noise-free
 degradations (``degrade.mild_degradation``) ships beside it, and the two are blended weight by weight.
