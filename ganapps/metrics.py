@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 
 @torch.inference_mode()
@@ -146,19 +147,30 @@ def periodic_pattern(rgb: np.ndarray, *, period: int) -> float:
     return float(np.sqrt(np.mean(positions**2)) / np.mean(np.abs(detail)))
 
 
-def position_energies(rgb: np.ndarray, *, period: int) -> np.ndarray:
-    """(period, period): the mean absolute luma Laplacian at each position of a grid of that period,
-    over the mean at all of them (all near 1.0 in a photo). Where one sub-pixel output of a pixel
-    shuffle goes its own way, its position carries dots whose sign follows the picture, bright here
-    and dark there: they cancel in ``periodic_pattern``'s signed means but not in these."""
-    from scipy.ndimage import laplace
+LAPLACIAN = ((0.0, 1.0, 0.0), (1.0, -4.0, 1.0), (0.0, 1.0, 0.0))
 
-    detail = np.abs(laplace(rgb_to_y(rgb)))
-    height, width = (detail.shape[0] // period) * period, (detail.shape[1] // period) * period
-    if height == 0 or width == 0:
-        raise ValueError(f"the image is too small ({rgb.shape[1]}x{rgb.shape[0]}) for a {period}-pixel pattern")
-    positions = detail[:height, :width].reshape(height // period, period, width // period, period).mean(axis=(0, 2))
+
+def sub_pixel_detail(images: torch.Tensor, *, period: int) -> torch.Tensor:
+    """(period, period): the mean absolute luma Laplacian of RGB images (B, 3, H, W) at each position of a
+    grid of that period, over the mean at all of them (all near 1.0 in a photo), over the whole periods
+    from the top left. Differentiable: the GAN phase of realesrgan trains with it."""
+    luma = (images * images.new_tensor((0.299, 0.587, 0.114)).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    detail = F.conv2d(F.pad(luma, (1, 1, 1, 1), mode="replicate"), images.new_tensor(LAPLACIAN).view(1, 1, 3, 3)).abs()
+    batch, _, height, width = detail.shape
+    rows, columns = height // period, width // period
+    if rows == 0 or columns == 0:
+        raise ValueError(f"the image is too small ({width}x{height}) for a {period}-pixel pattern")
+    detail = detail[..., : rows * period, : columns * period]
+    positions = detail.reshape(batch, rows, period, columns, period).mean(dim=(0, 1, 3))
     return positions / positions.mean()
+
+
+def position_energies(rgb: np.ndarray, *, period: int) -> np.ndarray:
+    """``sub_pixel_detail`` of one RGB image (H, W, 3). Where one sub-pixel output of a pixel shuffle
+    goes its own way, its position carries dots whose sign follows the picture, bright here and dark
+    there: they cancel in ``periodic_pattern``'s signed means but not in these."""
+    images = torch.from_numpy(np.asarray(rgb, dtype=np.float64)).permute(2, 0, 1)[None]
+    return sub_pixel_detail(images, period=period).numpy()
 
 
 def position_energy(rgb: np.ndarray, *, period: int) -> float:

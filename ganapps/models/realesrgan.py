@@ -43,6 +43,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import spectral_norm
 
+from ..metrics import sub_pixel_detail
 from . import srgan
 from .family import Family, Network, Restorer
 from .layers import ResidualBlock, TrainState, check_positive, vgg_features
@@ -235,19 +236,10 @@ def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device
     return TrainState(config=config, models=models, optimizers=optimizers, rng=rng, device=torch.device(device), extra=extra)
 
 
-LUMA = (0.299, 0.587, 0.114)
-LAPLACIAN = ((0.0, 1.0, 0.0), (1.0, -4.0, 1.0), (0.0, 1.0, 0.0))
-
-
 def position_energies(images: torch.Tensor) -> torch.Tensor:
-    """(SCALE, SCALE): the mean absolute luma Laplacian of images (B, 3, H, W) at each position of the
-    output's sub-pixel grid, over the mean at all of them (about 1 everywhere in a photo; differentiable,
-    ``metrics.position_energies`` for one image)."""
-    luma = (images * images.new_tensor(LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
-    detail = F.conv2d(F.pad(luma, (1, 1, 1, 1), mode="replicate"), images.new_tensor(LAPLACIAN).view(1, 1, 3, 3)).abs()
-    batch, _, height, width = detail.shape
-    positions = detail.view(batch, height // SCALE, SCALE, width // SCALE, SCALE).mean(dim=(0, 1, 3))
-    return positions / positions.mean()
+    """(SCALE, SCALE): each sub-pixel position's detail over the average position's, in a batch of
+    outputs (``metrics.sub_pixel_detail``: the benches' dots measure, differentiable)."""
+    return sub_pixel_detail(images, period=SCALE)
 
 
 def jitter_offset(jitter: int, rng: torch.Generator) -> tuple[int, int]:
