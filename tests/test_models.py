@@ -258,13 +258,15 @@ def test_realesrgan_discriminator_blur_makes_its_verdict_follow_a_shifted_image(
     assert changes[1] < 0.3 * changes[0], changes  # without the blur the stride grid's phase changes the verdict
 
 
-def test_realesrgan_position_term_finds_dots_at_their_position():
+def test_position_term_finds_dots_at_their_position():
     from scipy.ndimage import laplace
+
+    from ganapps.metrics import sub_pixel_detail
 
     torch.manual_seed(0)
     images = torch.rand(1, 3, 32, 32)
     images[..., 1::4, 2::4] += 0.5  # dots at one sub-pixel position
-    found = realesrgan.position_energies(images)
+    found = sub_pixel_detail(images, period=realesrgan.SCALE)
     luma = (images[0] * torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)).sum(0).numpy()
     by_hand = np.abs(laplace(luma)).reshape(8, 4, 8, 4).mean(axis=(0, 2))
     assert np.allclose(found.numpy(), by_hand / by_hand.mean(), atol=1e-5)

@@ -49,7 +49,7 @@ from .family import Family, Network, Restorer
 from .layers import ResidualBlock, TrainState, check_positive, vgg_features
 
 __all__ = ["Config", "Generator", "Discriminator", "make_state", "train_step", "restore", "preview", "reset_positions",
-           "equalize_positions", "position_energies", "jitter_offset", "PHASES", "SCALE", "FAMILY"]
+           "equalize_positions", "jitter_offset", "PHASES", "SCALE", "FAMILY"]
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,6 @@ class Discriminator(nn.Module):
         sn = spectral_norm
         self.conv0 = nn.Conv2d(3, c, 3, 1, 1)
         self.down = nn.ModuleList([sn(nn.Conv2d(c * 2**i, c * 2 ** (i + 1), 4, 2, 1, bias=False)) for i in range(3)])
-        self.blur = config.d_blur
         self.up = nn.ModuleList([sn(nn.Conv2d(c * 2 ** (i + 1), c * 2**i, 3, 1, 1, bias=False)) for i in reversed(range(3))])
         self.refine = nn.Sequential(
             sn(nn.Conv2d(c, c, 3, 1, 1, bias=False)), nn.LeakyReLU(0.2, inplace=True),
@@ -209,7 +208,7 @@ class Discriminator(nn.Module):
         h = F.leaky_relu(self.conv0(images * 2 - 1), 0.2)
         skips, features = [h], []
         for conv in self.down:
-            h = F.leaky_relu(conv(binomial_blur(h) if self.blur else h), 0.2)
+            h = F.leaky_relu(conv(binomial_blur(h) if self.config.d_blur else h), 0.2)
             skips.append(h)
             features.append(h)
         skips.pop()  # the bottleneck itself
@@ -234,12 +233,6 @@ def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device
         extra["vgg"] = vgg_features("conv5_4", device)
         log.info("perceptual loss: %s", "VGG19 features" if extra["vgg"] else "discriminator feature matching")
     return TrainState(config=config, models=models, optimizers=optimizers, rng=rng, device=torch.device(device), extra=extra)
-
-
-def position_energies(images: torch.Tensor) -> torch.Tensor:
-    """(SCALE, SCALE): each sub-pixel position's detail over the average position's, in a batch of
-    outputs (``metrics.sub_pixel_detail``: the benches' dots measure, differentiable)."""
-    return sub_pixel_detail(images, period=SCALE)
 
 
 def jitter_offset(jitter: int, rng: torch.Generator) -> tuple[int, int]:
@@ -289,7 +282,8 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
         weight = FEATURE_MATCHING_WEIGHT
     loss = loss_pixel + weight * loss_perceptual + ADVERSARIAL_WEIGHT * loss_adversarial
     if state.config.position_weight:
-        loss_positions = (position_energies(super_res) - position_energies(high_res)).square().mean()
+        # the benches' dots measure, differentiable: each sub-pixel position's detail over the average's
+        loss_positions = (sub_pixel_detail(super_res, period=SCALE) - sub_pixel_detail(high_res, period=SCALE)).square().mean()
         loss = loss + state.config.position_weight * loss_positions
     loss.backward()
     opt_g.step()
