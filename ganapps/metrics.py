@@ -132,45 +132,56 @@ def texture(rgb: np.ndarray) -> float:
 def periodic_pattern(rgb: np.ndarray, *, period: int) -> float:
     """How strongly fine detail repeats with ``period`` pixels (0: not at all): a sub-pixel checkerboard.
 
-    The luma's Laplacian is averaged over each of the ``period`` x ``period`` positions of a grid
-    of that period; in a photo those means are all near zero, while a pixel shuffle whose sub-pixel
-    outputs drift apart gives each position its own offset. Returns the root mean square of the
-    position means over the mean absolute Laplacian.
+    The root mean square of ``sub_pixel_pattern``: in a photo the luma Laplacian's mean at each of the
+    ``period`` x ``period`` positions of a grid of that period is near zero, while a pixel shuffle whose
+    sub-pixel outputs drift apart gives each position its own offset.
     """
-    from scipy.ndimage import laplace
-
-    detail = laplace(rgb_to_y(rgb))
-    height, width = (detail.shape[0] // period) * period, (detail.shape[1] // period) * period
-    if height == 0 or width == 0:
-        raise ValueError(f"the image is too small ({rgb.shape[1]}x{rgb.shape[0]}) for a {period}-pixel pattern")
-    positions = detail[:height, :width].reshape(height // period, period, width // period, period).mean(axis=(0, 2))
-    return float(np.sqrt(np.mean(positions**2)) / np.mean(np.abs(detail)))
+    positions = sub_pixel_pattern(_as_images(rgb), period=period)
+    return float(positions.square().mean().sqrt())
 
 
 LAPLACIAN = ((0.0, 1.0, 0.0), (1.0, -4.0, 1.0), (0.0, 1.0, 0.0))
+
+
+def _as_images(rgb: np.ndarray) -> torch.Tensor:
+    """One RGB image (H, W, 3) as a float64 batch (1, 3, H, W)."""
+    return torch.from_numpy(np.asarray(rgb, dtype=np.float64)).permute(2, 0, 1)[None]
+
+
+def _sub_pixel_laplacian(images: torch.Tensor, period: int) -> torch.Tensor:
+    """(B, rows, period, columns, period): the luma Laplacian of RGB images (B, 3, H, W) over the whole
+    periods from the top left, each grid position on its own axes."""
+    luma = (images * images.new_tensor((0.299, 0.587, 0.114)).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    detail = F.conv2d(F.pad(luma, (1, 1, 1, 1), mode="replicate"), images.new_tensor(LAPLACIAN).view(1, 1, 3, 3))
+    batch, _, height, width = detail.shape
+    rows, columns = height // period, width // period
+    if rows == 0 or columns == 0:
+        raise ValueError(f"the image is too small ({width}x{height}) for a {period}-pixel pattern")
+    return detail[..., : rows * period, : columns * period].reshape(batch, rows, period, columns, period)
 
 
 def sub_pixel_detail(images: torch.Tensor, *, period: int) -> torch.Tensor:
     """(period, period): the mean absolute luma Laplacian of RGB images (B, 3, H, W) at each position of a
     grid of that period, over the mean at all of them (all near 1.0 in a photo), over the whole periods
     from the top left. Differentiable: the GAN phase of realesrgan trains with it."""
-    luma = (images * images.new_tensor((0.299, 0.587, 0.114)).view(1, 3, 1, 1)).sum(1, keepdim=True)
-    detail = F.conv2d(F.pad(luma, (1, 1, 1, 1), mode="replicate"), images.new_tensor(LAPLACIAN).view(1, 1, 3, 3)).abs()
-    batch, _, height, width = detail.shape
-    rows, columns = height // period, width // period
-    if rows == 0 or columns == 0:
-        raise ValueError(f"the image is too small ({width}x{height}) for a {period}-pixel pattern")
-    detail = detail[..., : rows * period, : columns * period]
-    positions = detail.reshape(batch, rows, period, columns, period).mean(dim=(0, 1, 3))
+    positions = _sub_pixel_laplacian(images, period).abs().mean(dim=(0, 1, 3))
     return positions / positions.mean()
+
+
+def sub_pixel_pattern(images: torch.Tensor, *, period: int) -> torch.Tensor:
+    """(period, period): the mean signed luma Laplacian of RGB images (B, 3, H, W) at each position of a
+    grid of that period, over the mean absolute Laplacian (all near 0 in a photo). A 4-pixel mesh whose
+    positions carry equal detail of opposite signs shows here and not in ``sub_pixel_detail``.
+    Differentiable: the GAN phase of realesrgan trains with it."""
+    detail = _sub_pixel_laplacian(images, period)
+    return detail.mean(dim=(0, 1, 3)) / detail.abs().mean()
 
 
 def position_energies(rgb: np.ndarray, *, period: int) -> np.ndarray:
     """``sub_pixel_detail`` of one RGB image (H, W, 3). Where one sub-pixel output of a pixel shuffle
     goes its own way, its position carries dots whose sign follows the picture, bright here and dark
     there: they cancel in ``periodic_pattern``'s signed means but not in these."""
-    images = torch.from_numpy(np.asarray(rgb, dtype=np.float64)).permute(2, 0, 1)[None]
-    return sub_pixel_detail(images, period=period).numpy()
+    return sub_pixel_detail(_as_images(rgb), period=period).numpy()
 
 
 def position_energy(rgb: np.ndarray, *, period: int) -> float:

@@ -279,6 +279,30 @@ def test_position_term_finds_dots_at_their_position():
     assert torch.isfinite(losses["loss_positions"]) and losses["loss_positions"] > 0
 
 
+
+def test_pattern_term_finds_a_mesh_that_the_position_term_cannot():
+    from scipy.ndimage import laplace
+
+    from ganapps.metrics import sub_pixel_detail, sub_pixel_pattern
+
+    torch.manual_seed(0)
+    images = torch.rand(1, 3, 128, 128)
+    assert sub_pixel_pattern(images, period=realesrgan.SCALE).abs().max() < 0.15  # noise: no mesh
+    rows, columns = torch.meshgrid(torch.arange(128), torch.arange(128), indexing="ij")
+    images += 0.3 * (-1.0) ** (rows + columns)  # a fine mesh: every position as busy, opposite signs
+    luma = (images[0] * torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)).sum(0).numpy()
+    detail = laplace(luma)
+    found = sub_pixel_pattern(images, period=realesrgan.SCALE)
+    assert np.allclose(found.numpy(), detail.reshape(32, 4, 32, 4).mean(axis=(0, 2)) / np.abs(detail).mean(), atol=1e-5)
+    assert found.square().mean().sqrt() > 0.5
+    assert (sub_pixel_detail(images, period=realesrgan.SCALE) - 1).abs().max() < 0.05  # the position term is blind to it
+    with pytest.raises(ValueError, match="pattern_weight"):
+        realesrgan.Config(pattern_weight=float("nan"))
+    config = dataclasses.replace(realesrgan.Config.tiny(), pattern_weight=10.0)
+    state = realesrgan.make_state(config, rng=torch.Generator().manual_seed(0), device="cpu", phase="gan")
+    losses = realesrgan.train_step(state, (torch.rand(2, 3, 8, 8), torch.rand(2, 3, 32, 32)))
+    assert torch.isfinite(losses["loss_pattern"]) and losses["loss_pattern"] > 0
+
 # What each family's network computes, pinned at a fixed seed (diffusers' expected_slice): six values spread
 # over the output of the tiny network with its weights drawn N(0, 0.05^2), as run_model calls it.
 EXPECTED_SLICES = {

@@ -20,7 +20,8 @@ output's resolution, so that neighbouring sub-pixel positions share their detail
 one of the 16 positions from going its own way in the GAN phase and covering the picture in dots.
 Two training options work at that: ``d_blur`` low-passes what the discriminator's strided
 convolutions read, so its gradients depend less on a pixel's phase on their grid, and
-``position_weight`` keeps the positions' detail like the ground truth's. For a network already
+``position_weight`` keeps the positions' detail like the ground truth's, and ``pattern_weight`` their signed
+mean detail, so that they cannot settle into a mesh of opposite signs instead. For a network already
 trained, ``reset_positions`` gives a position back its start's weights and ``equalize_positions``
 makes all positions answer a constant area alike (the model card measures all four).
 
@@ -43,7 +44,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import spectral_norm
 
-from ..metrics import sub_pixel_detail
+from ..metrics import sub_pixel_detail, sub_pixel_pattern
 from . import srgan
 from .family import Family, Network, Restorer
 from .layers import ResidualBlock, TrainState, check_positive, vgg_features
@@ -87,6 +88,10 @@ class Config:
     # position's mean absolute luma Laplacian over the average position's, the output's against the
     # ground truth's, squared): a pixel shuffle lets each position drift on its own, into dots.
     position_weight: float = 0.0
+    # Training only: the weight of a term that keeps the 16 positions' mean signed detail (the luma
+    # Laplacian's mean at each position over the mean absolute Laplacian) the ground truth's, squared:
+    # with only the detail held alike, the positions can still take opposite signs, into a 4-pixel mesh.
+    pattern_weight: float = 0.0
 
     def __post_init__(self):
         check_positive("channels", self.channels)
@@ -94,8 +99,9 @@ class Config:
         check_positive("disc_channels", self.disc_channels)
         if not isinstance(self.d_jitter, int) or self.d_jitter < 0 or self.d_jitter % 8:
             raise ValueError(f"d_jitter must be 0 or a positive multiple of 8 (the discriminator's stride), got {self.d_jitter!r}")
-        if not 0 <= self.position_weight < float("inf"):
-            raise ValueError(f"position_weight must be a finite number >= 0, got {self.position_weight!r}")
+        for name in ("position_weight", "pattern_weight"):
+            if not 0 <= getattr(self, name) < float("inf"):
+                raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)!r}")
 
     @property
     def receptive_radius(self) -> int:
@@ -285,6 +291,10 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
         # the benches' dots measure, differentiable: each sub-pixel position's detail over the average's
         loss_positions = (sub_pixel_detail(super_res, period=SCALE) - sub_pixel_detail(high_res, period=SCALE)).square().mean()
         loss = loss + state.config.position_weight * loss_positions
+    if state.config.pattern_weight:
+        # the benches' checkerboard measure, differentiable: each position's mean signed detail
+        loss_pattern = (sub_pixel_pattern(super_res, period=SCALE) - sub_pixel_pattern(high_res, period=SCALE)).square().mean()
+        loss = loss + state.config.pattern_weight * loss_pattern
     loss.backward()
     opt_g.step()
 
@@ -298,6 +308,8 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     (loss_d_real + loss_d_fake).backward()
     opt_d.step()
     positions = {"loss_positions": loss_positions.detach()} if state.config.position_weight else {}
+    if state.config.pattern_weight:
+        positions["loss_pattern"] = loss_pattern.detach()
     return {
         **positions,
         "loss_d": (loss_d_real + loss_d_fake).detach(),
