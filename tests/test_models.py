@@ -258,6 +258,11 @@ def test_realesrgan_discriminator_blur_makes_its_verdict_follow_a_shifted_image(
     assert changes[1] < 0.3 * changes[0], changes  # without the blur the stride grid's phase changes the verdict
 
 
+def _luma(image: torch.Tensor) -> np.ndarray:
+    """The luma (H, W) of one RGB image (3, H, W), by hand, for the sub-pixel terms' tests."""
+    return (image * torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)).sum(0).numpy()
+
+
 def test_position_term_finds_dots_at_their_position():
     from scipy.ndimage import laplace
 
@@ -267,7 +272,7 @@ def test_position_term_finds_dots_at_their_position():
     images = torch.rand(1, 3, 32, 32)
     images[..., 1::4, 2::4] += 0.5  # dots at one sub-pixel position
     found = sub_pixel_detail(images, period=realesrgan.SCALE)
-    luma = (images[0] * torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)).sum(0).numpy()
+    luma = _luma(images[0])
     by_hand = np.abs(laplace(luma)).reshape(8, 4, 8, 4).mean(axis=(0, 2))
     assert np.allclose(found.numpy(), by_hand / by_hand.mean(), atol=1e-5)
     assert found.argmax() == 1 * 4 + 2 and found.max() > 1.3
@@ -277,7 +282,6 @@ def test_position_term_finds_dots_at_their_position():
     state = realesrgan.make_state(config, rng=torch.Generator().manual_seed(0), device="cpu", phase="gan")
     losses = realesrgan.train_step(state, (torch.rand(2, 3, 8, 8), torch.rand(2, 3, 32, 32)))
     assert torch.isfinite(losses["loss_positions"]) and losses["loss_positions"] > 0
-
 
 
 def test_pattern_term_finds_a_mesh_that_the_position_term_cannot():
@@ -290,7 +294,7 @@ def test_pattern_term_finds_a_mesh_that_the_position_term_cannot():
     assert sub_pixel_pattern(images, period=realesrgan.SCALE).abs().max() < 0.15  # noise: no mesh
     rows, columns = torch.meshgrid(torch.arange(128), torch.arange(128), indexing="ij")
     images += 0.3 * (-1.0) ** (rows + columns)  # a fine mesh: every position as busy, opposite signs
-    luma = (images[0] * torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)).sum(0).numpy()
+    luma = _luma(images[0])
     detail = laplace(luma)
     found = sub_pixel_pattern(images, period=realesrgan.SCALE)
     assert np.allclose(found.numpy(), detail.reshape(32, 4, 32, 4).mean(axis=(0, 2)) / np.abs(detail).mean(), atol=1e-5)
@@ -302,6 +306,7 @@ def test_pattern_term_finds_a_mesh_that_the_position_term_cannot():
     state = realesrgan.make_state(config, rng=torch.Generator().manual_seed(0), device="cpu", phase="gan")
     losses = realesrgan.train_step(state, (torch.rand(2, 3, 8, 8), torch.rand(2, 3, 32, 32)))
     assert torch.isfinite(losses["loss_pattern"]) and losses["loss_pattern"] > 0
+
 
 # What each family's network computes, pinned at a fixed seed (diffusers' expected_slice): six values spread
 # over the output of the tiny network with its weights drawn N(0, 0.05^2), as run_model calls it.
