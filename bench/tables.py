@@ -21,10 +21,22 @@ def curve_plot(path, panels, *, xlabel: str, log_x: bool = False) -> None:
         for label, points in curves.items():
             axis.plot(*zip(*points), marker="o", label=label)
         if log_x:
-            axis.set_xscale("log")
+            _log_axis(axis, [x for points in curves.values() for x, _ in points])
         axis.set_xlabel(xlabel)
         axis.set_ylabel(ylabel)
         axis.grid(alpha=0.3)
     axes[0][0].legend(fontsize=7)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
+
+
+def _log_axis(axis, xs) -> None:
+    """A log x axis labelled at the round steps 1, 2, 5 x 10^k in the data's range, and nowhere else
+    (matplotlib's own minor labels overlap)."""
+    from matplotlib.ticker import NullFormatter
+
+    axis.set_xscale("log")
+    low, high = min(xs), max(xs)
+    ticks = [m * 10**k for k in range(8) for m in (1, 2, 5) if low <= m * 10**k <= high]
+    axis.set_xticks(ticks, [f"{t:,}" for t in ticks])
+    axis.xaxis.set_minor_formatter(NullFormatter())
