@@ -7,8 +7,11 @@ Quality: modcrop, PIL bicubic downscale, PSNR/SSIM on Y with a 4-pixel shave (``
 plus the texture relative to the ground truth's (mean absolute Laplacian of Y: well under 1 is the
 smooth "oil painting" look, over 1 invented grain). The web-photo table saves the low-res inputs as
 JPEG (quality 75 and 50 by default) first, and adds the block-grid energy at the JPEG blocks' period
-(1.0: no grid) and the checkerboard, the fine detail that repeats every 4 pixels (the pixel
-shuffle's period; near 0 in photos), with the ground truth's own values beside them.
+(1.0: no grid) and its two parts: the JPEG blocks' boundaries against the other low-res pixels'
+boundaries, and those against the gradients within a low-res pixel (what a bicubic skip or a pixel
+shuffle marks on every pixel, and the grid counts as well); then the checkerboard, the fine detail
+that repeats every 4 pixels (the pixel shuffle's period; near 0 in photos), with the ground truth's
+own values beside them.
 ``--denoise-sweep`` scores the models that have a denoise control at each strength
 given, on the web photos of each JPEG quality (how their default strength was chosen). ``--validation``
 folders are scored on their validation split (every 10th photo, never trained on by photo-x4).
@@ -51,8 +54,9 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def web_columns(scores) -> list[str]:
-    """The web-photo table's artefact columns: block grid, checkerboard, sub-pixel dots."""
-    return [f"{scores['grid']:.2f}", f"{scores['checkerboard']:.3f}", f"{scores['dots']:.2f}"]
+    """The web-photo table's artefact columns: block grid, its two parts, checkerboard, sub-pixel dots."""
+    grids = [f"{scores[name]:.2f}" for name in ("grid", "jpeg grid", "pixel grid")]
+    return grids + [f"{scores['checkerboard']:.3f}", f"{scores['dots']:.2f}"]
 
 
 def quality_rows(sets, models, jpeg_quality=None, denoise=None):
@@ -85,7 +89,8 @@ def main():
 
     sets = [(Path(f).name, f, "all") for f in args.data] + [(f"{Path(f).name} validation", f, "validation") for f in args.validation]
     header = ["set", "model", "PSNR-Y (dB)", "SSIM-Y", "texture / ground truth"]
-    web_header = header + ["block-grid energy (1.0: none)", "checkerboard (0: none)", "sub-pixel dots (1.0: none)"]
+    web_header = header + ["block-grid energy (1.0: none)", "JPEG blocks / other pixel boundaries", "pixel boundaries / within pixels",
+                           "checkerboard (0: none)", "sub-pixel dots (1.0: none)"]
     if not args.skip_quality:
         table("x4 quality on clean bicubic downscales (PSNR / SSIM on Y, shave 4)", header, quality_rows(sets, args.models))
         for quality in args.jpeg:

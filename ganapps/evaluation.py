@@ -42,36 +42,44 @@ def evaluate_sr(
     JPEG blocks' period in the output (``metrics.block_grid_energy``; 1.0: no grid), and the pattern
     that repeats at the pixel shuffle's period, ``scale`` (``metrics.periodic_pattern``; a sub-pixel
     checkerboard, near 0 in photos), and how much more detail the busiest of its positions holds than
-    the average one (``metrics.position_energy``; sub-pixel dots, near 1 in photos). ``split`` takes the
+    the average one (``metrics.position_energy``; sub-pixel dots, near 1 in photos). The grid, split in two:
+    "jpeg grid", the JPEG blocks' boundaries against the other low-res pixels' boundaries, and "pixel grid",
+    the low-res pixels' boundaries against the gradients within them (``block_grid_energy``'s ``within``;
+    both 1.0 in photos). ``split`` takes the
     "train" or "validation" share of the folder (``data.split_files``) or "all". ``denoise``: the
     strength for models with a denoise control (None: each model's default).
-    Returns {model: {metric: mean}} with metrics psnr, ssim, texture, grid, checkerboard and dots, plus
-    "ground truth" with its own grid, checkerboard and dots.
+    Returns {model: {metric: mean}} with metrics psnr, ssim, texture, grid, jpeg grid, pixel grid,
+    checkerboard and dots, plus "ground truth" with its own grids, checkerboard and dots.
     """
     paths = split_files(image_files(folder), split)
     if not paths:
         raise ValueError(f"no images in {folder}")
     period = 8 * scale
-    scores = {model: {"psnr": [], "ssim": [], "texture": [], "grid": [], "checkerboard": [], "dots": []} for model in models}
-    truth = {"grid": [], "checkerboard": [], "dots": []}
+    patterns = {
+        "grid": lambda image: block_grid_energy(image, period=period),
+        "jpeg grid": lambda image: block_grid_energy(image, period=period, within=scale),
+        "pixel grid": lambda image: block_grid_energy(image, period=scale),
+        "checkerboard": lambda image: periodic_pattern(image, period=scale),
+        "dots": lambda image: position_energy(image, period=scale),
+    }
+    scores = {model: {"psnr": [], "ssim": [], "texture": [], **{name: [] for name in patterns}} for model in models}
+    truth = {name: [] for name in patterns}
     for path in paths:
         high_res = modcrop(load_rgb(path), scale)
         low_res = bicubic_downscale(high_res, scale)
         if jpeg_quality is not None:
             low_res = jpeg_roundtrip(low_res, jpeg_quality)
         reference_texture = texture(high_res[scale:-scale, scale:-scale])
-        truth["grid"].append(block_grid_energy(high_res, period=period))
-        truth["checkerboard"].append(periodic_pattern(high_res, period=scale))
-        truth["dots"].append(position_energy(high_res, period=scale))
+        for name, measure in patterns.items():
+            truth[name].append(measure(high_res))
         for model in models:
             output = upscale(low_res, model=model, scale=scale, denoise=denoise).to_array()
             value_psnr, value_ssim = psnr_ssim_y(output, high_res, shave=scale)
             scores[model]["psnr"].append(value_psnr)
             scores[model]["ssim"].append(value_ssim)
             scores[model]["texture"].append(texture(output[scale:-scale, scale:-scale]) / reference_texture)
-            scores[model]["grid"].append(block_grid_energy(output, period=period))
-            scores[model]["checkerboard"].append(periodic_pattern(output, period=scale))
-            scores[model]["dots"].append(position_energy(output, period=scale))
+            for name, measure in patterns.items():
+                scores[model][name].append(measure(output))
             log.info("%s %s: %.2f dB", path.name, model, value_psnr)
     results = {model: {k: float(np.mean(v)) for k, v in metrics.items()} for model, metrics in scores.items()}
     results["ground truth"] = {k: float(np.mean(v)) for k, v in truth.items()}

@@ -190,19 +190,24 @@ def position_energy(rgb: np.ndarray, *, period: int) -> float:
     return float(position_energies(rgb, period=period).max())
 
 
-def block_grid_energy(rgb: np.ndarray, *, period: int) -> float:
+def block_grid_energy(rgb: np.ndarray, *, period: int, within: int = 1) -> float:
     """How strongly an image shows a grid of blocks ``period`` pixels wide (1.0: none; above: visible edges).
 
     The mean absolute luma gradient across the block boundaries (between pixels ``period * k - 1``
-    and ``period * k``, both directions) divided by the mean gradient everywhere else. JPEG codes
-    8x8 blocks, so an x4 upscale of a JPEG shows them every 32 output pixels.
+    and ``period * k``, both directions) divided by the mean gradient across the other boundaries of
+    a finer grid of ``within`` pixels (1: between every other pair of pixels). JPEG codes 8x8 blocks,
+    so an x4 upscale of a JPEG shows them every 32 output pixels; with ``within`` 4, the JPEG's blocks
+    are weighed against the other low-res pixels' boundaries, which a pixel shuffle can mark as well.
     """
+    if period % within:
+        raise ValueError(f"the grid of {within} pixels does not divide the block period {period}")
     luma = rgb_to_y(rgb)
     across, elsewhere = [], []
     for gradient in (np.abs(np.diff(luma, axis=1)), np.abs(np.diff(luma, axis=0)).T):  # (rows, boundaries)
-        on_grid = np.arange(gradient.shape[1]) % period == period - 1
+        phase = np.arange(gradient.shape[1]) % period
+        on_grid = phase == period - 1
         if not on_grid.any():
             raise ValueError(f"the image is too small ({rgb.shape[1]}x{rgb.shape[0]}) to hold a {period}-pixel grid")
         across.append(gradient[:, on_grid].ravel())
-        elsewhere.append(gradient[:, ~on_grid].ravel())
+        elsewhere.append(gradient[:, ~on_grid & (phase % within == within - 1)].ravel())
     return float(np.concatenate(across).mean() / np.concatenate(elsewhere).mean())

@@ -222,8 +222,20 @@ def test_block_grid_energy_sees_a_grid_of_the_period_it_is_given():
     blocky = (blocky * 0.5).astype(np.uint8)  # the steps add up; halve to stay in range
     assert block_grid_energy(blocky, period=32) > 1.2  # steps of 2 levels in 255
     assert block_grid_energy(blocky, period=24) < 1.1  # another period does not see it
+    assert block_grid_energy(blocky, period=32, within=4) > 1.2  # its steps stand out against the other 4-pixel boundaries too
     with pytest.raises(ValueError, match="too small"):
         block_grid_energy(smooth[:20, :20], period=32)
+    with pytest.raises(ValueError, match="does not divide"):
+        block_grid_energy(smooth, period=32, within=5)
+
+
+def test_block_grid_energy_within_tells_the_jpeg_grid_from_the_low_res_pixels():
+    smooth = np.asarray(photo((512, 512)))
+    blocks = smooth[::4, ::4].repeat(4, axis=0).repeat(4, axis=1)  # every 4x4 block one colour: no JPEG grid
+    pixelated = ((blocks.astype(np.int16) + smooth) // 2).astype(np.uint8)
+    assert block_grid_energy(pixelated, period=4) > 2.5  # steps on every low-res pixel's boundary
+    assert block_grid_energy(pixelated, period=32) > 1.8  # which the plain grid counts as JPEG blocks
+    assert 0.9 < block_grid_energy(pixelated, period=32, within=4) < 1.1
 
 
 def test_y_channel_and_shave_follow_the_protocol():
@@ -258,7 +270,8 @@ def test_web_photo_evaluation_scores_jpeg_inputs_and_the_grid(sr_model, tmp_path
     web = evaluate_sr(tmp_path, models=["bicubic"], jpeg_quality=50)
     assert web["bicubic"]["psnr"] < clean["bicubic"]["psnr"] - 0.3  # the JPEG costs fidelity
     assert web["bicubic"]["grid"] > clean["bicubic"]["grid"]  # and shows its blocks
-    assert set(web["ground truth"]) == {"grid", "checkerboard", "dots"}
+    assert set(web["ground truth"]) == {"grid", "jpeg grid", "pixel grid", "checkerboard", "dots"}
+    assert web["bicubic"]["pixel grid"] > web["ground truth"]["pixel grid"] + 0.1  # bicubic marks every low-res pixel
     assert web["bicubic"]["texture"] < 0.7  # bicubic is smooth: the oil-painting end of the texture ratio
     result = subprocess.run(
         [sys.executable, "-m", "ganapps", "evaluate", "sr", "--data", str(tmp_path), "--models", "bicubic", sr_model,
