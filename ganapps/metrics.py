@@ -148,10 +148,15 @@ def _as_images(rgb: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.asarray(rgb, dtype=np.float64)).permute(2, 0, 1)[None]
 
 
+def _luma(images: torch.Tensor) -> torch.Tensor:
+    """(B, 1, H, W): the luma of RGB images (B, 3, H, W), any range."""
+    return (images * images.new_tensor((0.299, 0.587, 0.114)).view(1, 3, 1, 1)).sum(1, keepdim=True)
+
+
 def _sub_pixel_laplacian(images: torch.Tensor, period: int) -> torch.Tensor:
     """(B, rows, period, columns, period): the luma Laplacian of RGB images (B, 3, H, W) over the whole
     periods from the top left, each grid position on its own axes."""
-    luma = (images * images.new_tensor((0.299, 0.587, 0.114)).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    luma = _luma(images)
     detail = F.conv2d(F.pad(luma, (1, 1, 1, 1), mode="replicate"), images.new_tensor(LAPLACIAN).view(1, 1, 3, 3))
     batch, _, height, width = detail.shape
     rows, columns = height // period, width // period
@@ -175,6 +180,23 @@ def sub_pixel_pattern(images: torch.Tensor, *, period: int) -> torch.Tensor:
     Differentiable: the GAN phase of realesrgan trains with it."""
     detail = _sub_pixel_laplacian(images, period)
     return detail.mean(dim=(0, 1, 3)) / detail.abs().mean()
+
+
+def sub_pixel_boundaries(images: torch.Tensor, *, period: int) -> torch.Tensor:
+    """(period,): the mean absolute luma gradient of RGB images (B, 3, H, W) at each phase of a grid of
+    that period (entry p: between the pixels ``period * k + p`` and ``period * k + p + 1``, across rows
+    and across columns alike), over the mean at all phases: all near 1.0 in a photo. An x``period``
+    upscale that marks every low-res pixel's boundary raises the last entry (``block_grid_energy``
+    with that period sees the same). Differentiable: realesrgan can train with it."""
+    luma = _luma(images)
+    phases = []
+    for gradient in ((luma[..., :, 1:] - luma[..., :, :-1]).abs(), (luma[..., 1:, :] - luma[..., :-1, :]).abs().transpose(-1, -2)):
+        whole = gradient.shape[-1] // period * period
+        if whole == 0:
+            raise ValueError(f"the image is too small ({luma.shape[-1]}x{luma.shape[-2]}) for a {period}-pixel grid")
+        phases.append(gradient[..., :whole].reshape(*gradient.shape[:-1], -1, period).mean(dim=(0, 1, 2, 3)))
+    energy = (phases[0] + phases[1]) / 2
+    return energy / energy.mean()
 
 
 def position_energies(rgb: np.ndarray, *, period: int) -> np.ndarray:

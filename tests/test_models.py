@@ -308,6 +308,28 @@ def test_pattern_term_finds_a_mesh_that_the_position_term_cannot():
     assert torch.isfinite(losses["loss_pattern"]) and losses["loss_pattern"] > 0
 
 
+def test_boundary_term_finds_the_low_res_pixels_grid_in_either_phase():
+    from ganapps.metrics import sub_pixel_boundaries
+
+    torch.manual_seed(0)
+    images = torch.rand(1, 3, 64, 64)
+    assert (sub_pixel_boundaries(images, period=realesrgan.SCALE) - 1).abs().max() < 0.05  # noise: no grid
+    images = images + 2 * images[..., ::4, ::4].repeat_interleave(4, -2).repeat_interleave(4, -1)  # 4x4 blocks
+    found = sub_pixel_boundaries(images, period=realesrgan.SCALE)
+    luma = _luma(images[0])
+    across_columns, across_rows = np.abs(np.diff(luma, axis=1)), np.abs(np.diff(luma, axis=0))
+    by_hand = (across_columns[:, :60].reshape(64, 15, 4).mean(axis=(0, 1)) + across_rows[:60].reshape(15, 4, 64).mean(axis=(0, 2))) / 2
+    assert np.allclose(found.numpy(), by_hand / by_hand.mean(), atol=1e-5)
+    assert found.argmax() == 3 and found[3] > 1.5  # the steps between the blocks
+    with pytest.raises(ValueError, match="boundary_weight"):
+        realesrgan.Config(boundary_weight=float("inf"))
+    config = dataclasses.replace(realesrgan.Config.tiny(), boundary_weight=10.0)
+    for phase in realesrgan.PHASES:
+        state = realesrgan.make_state(config, rng=torch.Generator().manual_seed(0), device="cpu", phase=phase)
+        losses = realesrgan.train_step(state, (torch.rand(2, 3, 8, 8), torch.rand(2, 3, 32, 32)))
+        assert torch.isfinite(losses["loss_boundaries"]) and losses["loss_boundaries"] > 0, phase
+
+
 # What each family's network computes, pinned at a fixed seed (diffusers' expected_slice): six values spread
 # over the output of the tiny network with its weights drawn N(0, 0.05^2), as run_model calls it.
 EXPECTED_SLICES = {

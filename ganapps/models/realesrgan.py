@@ -21,7 +21,10 @@ one of the 16 positions from going its own way in the GAN phase and covering the
 Two training options work at that: ``d_blur`` low-passes what the discriminator's strided
 convolutions read, so its gradients depend less on a pixel's phase on their grid, and
 ``position_weight`` keeps the positions' detail like the ground truth's, and ``pattern_weight`` their signed
-mean detail, so that they cannot settle into a mesh of opposite signs instead. For a network already
+mean detail, so that they cannot settle into a mesh of opposite signs instead. ``boundary_weight`` (in
+either phase) keeps the gradients across each low-res pixel's boundary like those within it, as in the
+ground truth: an L1-trained network marks every low-res pixel's boundary, which the JPEG grid measure
+counts too. For a network already
 trained, ``reset_positions`` gives a position back its start's weights and ``equalize_positions``
 makes all positions answer a constant area alike (the model card measures all four).
 
@@ -44,7 +47,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import spectral_norm
 
-from ..metrics import sub_pixel_detail, sub_pixel_pattern
+from ..metrics import sub_pixel_boundaries, sub_pixel_detail, sub_pixel_pattern
 from . import srgan
 from .family import Family, Network, Restorer
 from .layers import ResidualBlock, TrainState, check_positive, vgg_features
@@ -92,6 +95,9 @@ class Config:
     # Laplacian's mean at each position over the mean absolute Laplacian) the ground truth's, squared:
     # with only the detail held alike, the positions can still take opposite signs, into a 4-pixel mesh.
     pattern_weight: float = 0.0
+    # Training only, either phase: the weight of a term that keeps the luma gradient at each of the 4
+    # phases of the low-res pixel grid (over the mean at all four) the ground truth's, squared.
+    boundary_weight: float = 0.0
 
     def __post_init__(self):
         check_positive("channels", self.channels)
@@ -99,7 +105,7 @@ class Config:
         check_positive("disc_channels", self.disc_channels)
         if not isinstance(self.d_jitter, int) or self.d_jitter < 0 or self.d_jitter % 8:
             raise ValueError(f"d_jitter must be 0 or a positive multiple of 8 (the discriminator's stride), got {self.d_jitter!r}")
-        for name in ("position_weight", "pattern_weight"):
+        for name in ("position_weight", "pattern_weight", "boundary_weight"):
             if not 0 <= getattr(self, name) < float("inf"):
                 raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)!r}")
 
@@ -249,17 +255,32 @@ def jitter_offset(jitter: int, rng: torch.Generator) -> tuple[int, int]:
     return top, left
 
 
+def _sub_pixel_losses(config: Config, super_res: torch.Tensor, high_res: torch.Tensor) -> dict[str, tuple[float, torch.Tensor]]:
+    """{log name: (weight, term)} of the terms on the pixel shuffle's grid that ``config`` turns on: each
+    a bench measure made differentiable, the output's against the ground truth's, squared."""
+    terms = (
+        ("loss_positions", config.position_weight, sub_pixel_detail),  # the dots: each position's detail
+        ("loss_pattern", config.pattern_weight, sub_pixel_pattern),  # the checkerboard: its signed detail
+        ("loss_boundaries", config.boundary_weight, sub_pixel_boundaries),  # the pixel grid: gradients by phase
+    )
+    return {name: (weight, (measure(super_res, period=SCALE) - measure(high_res, period=SCALE)).square().mean())
+            for name, weight, measure in terms if weight}
+
+
 def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     low_res, high_res = batch
     generator, opt_g = state.models["generator"], state.optimizers["opt_g"]
     super_res = generator(low_res)
     loss_pixel = F.l1_loss(super_res, high_res)
+    sub_pixel = _sub_pixel_losses(state.config, super_res, high_res)
+    loss_sub_pixel = sum(weight * term for weight, term in sub_pixel.values())
+    logged = {name: term.detach() for name, (_, term) in sub_pixel.items()}
 
     if state.extra["phase"] == "psnr":
         opt_g.zero_grad(set_to_none=True)
-        loss_pixel.backward()
+        (loss_pixel + loss_sub_pixel).backward()
         opt_g.step()
-        return {"loss_pixel": loss_pixel.detach()}
+        return {**logged, "loss_pixel": loss_pixel.detach()}
 
     discriminator, opt_d = state.models["discriminator"], state.optimizers["opt_d"]
     jitter = state.config.d_jitter
@@ -286,15 +307,7 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
             features_real = discriminator(high_res_d)[1]
         loss_perceptual = sum(F.l1_loss(f, r) for f, r in zip(features_fake, features_real)) / len(features_real)
         weight = FEATURE_MATCHING_WEIGHT
-    loss = loss_pixel + weight * loss_perceptual + ADVERSARIAL_WEIGHT * loss_adversarial
-    if state.config.position_weight:
-        # the benches' dots measure, differentiable: each sub-pixel position's detail over the average's
-        loss_positions = (sub_pixel_detail(super_res, period=SCALE) - sub_pixel_detail(high_res, period=SCALE)).square().mean()
-        loss = loss + state.config.position_weight * loss_positions
-    if state.config.pattern_weight:
-        # the benches' checkerboard measure, differentiable: each position's mean signed detail
-        loss_pattern = (sub_pixel_pattern(super_res, period=SCALE) - sub_pixel_pattern(high_res, period=SCALE)).square().mean()
-        loss = loss + state.config.pattern_weight * loss_pattern
+    loss = loss_pixel + weight * loss_perceptual + ADVERSARIAL_WEIGHT * loss_adversarial + loss_sub_pixel
     loss.backward()
     opt_g.step()
 
@@ -307,11 +320,8 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     loss_d_fake = F.binary_cross_entropy_with_logits(logits_fake, torch.zeros_like(logits_fake))
     (loss_d_real + loss_d_fake).backward()
     opt_d.step()
-    positions = {"loss_positions": loss_positions.detach()} if state.config.position_weight else {}
-    if state.config.pattern_weight:
-        positions["loss_pattern"] = loss_pattern.detach()
     return {
-        **positions,
+        **logged,
         "loss_d": (loss_d_real + loss_d_fake).detach(),
         "loss_g": loss_adversarial.detach(),
         "loss_perceptual": loss_perceptual.detach(),
