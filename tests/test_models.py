@@ -308,7 +308,7 @@ def test_pattern_term_finds_a_mesh_that_the_position_term_cannot():
     assert torch.isfinite(losses["loss_pattern"]) and losses["loss_pattern"] > 0
 
 
-def test_boundary_term_finds_the_low_res_pixels_grid_in_either_phase():
+def test_boundary_terms_find_the_low_res_pixels_and_the_jpeg_blocks_in_either_phase():
     from ganapps.metrics import sub_pixel_boundaries
 
     torch.manual_seed(0)
@@ -321,13 +321,18 @@ def test_boundary_term_finds_the_low_res_pixels_grid_in_either_phase():
     by_hand = (across_columns[:, :60].reshape(64, 15, 4).mean(axis=(0, 1)) + across_rows[:60].reshape(15, 4, 64).mean(axis=(0, 2))) / 2
     assert np.allclose(found.numpy(), by_hand / by_hand.mean(), atol=1e-5)
     assert found.argmax() == 3 and found[3] > 1.5  # the steps between the blocks
+    jpeg_grid = sub_pixel_boundaries(images, period=realesrgan.JPEG_BLOCK * realesrgan.SCALE)
+    assert jpeg_grid.argmax() % 4 == 3 and (jpeg_grid[3::4] > 1.5).all()  # every 4th phase of the 32
     with pytest.raises(ValueError, match="boundary_weight"):
         realesrgan.Config(boundary_weight=float("inf"))
-    config = dataclasses.replace(realesrgan.Config.tiny(), boundary_weight=10.0)
+    with pytest.raises(ValueError, match="block_weight"):
+        realesrgan.Config(block_weight=-0.5)
+    config = dataclasses.replace(realesrgan.Config.tiny(), boundary_weight=10.0, block_weight=1.0)
     for phase in realesrgan.PHASES:
         state = realesrgan.make_state(config, rng=torch.Generator().manual_seed(0), device="cpu", phase=phase)
-        losses = realesrgan.train_step(state, (torch.rand(2, 3, 8, 8), torch.rand(2, 3, 32, 32)))
-        assert torch.isfinite(losses["loss_boundaries"]) and losses["loss_boundaries"] > 0, phase
+        losses = realesrgan.train_step(state, (torch.rand(2, 3, 16, 16), torch.rand(2, 3, 64, 64)))
+        for name in ("loss_boundaries", "loss_blocks"):
+            assert torch.isfinite(losses[name]) and losses[name] > 0, (phase, name)
 
 
 # What each family's network computes, pinned at a fixed seed (diffusers' expected_slice): six values spread

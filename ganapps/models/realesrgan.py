@@ -24,7 +24,7 @@ convolutions read, so its gradients depend less on a pixel's phase on their grid
 mean detail, so that they cannot settle into a mesh of opposite signs instead. ``boundary_weight`` (in
 either phase) keeps the gradients across each low-res pixel's boundary like those within it, as in the
 ground truth: an L1-trained network marks every low-res pixel's boundary, which the JPEG grid measure
-counts too. For a network already
+counts too; ``block_weight`` does the same on the grid of the JPEG's blocks. For a network already
 trained, ``reset_positions`` gives a position back its start's weights and ``equalize_positions``
 makes all positions answer a constant area alike (the model card measures all four).
 
@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 
 PHASES = ("psnr", "gan")
 SCALE = 4
+JPEG_BLOCK = 8  # the JPEG's blocks, in low-res pixels
 ADVERSARIAL_WEIGHT = 0.1  # Real-ESRGAN's weights: L1 1, perceptual 1, GAN 0.1
 PERCEPTUAL_WEIGHT = 1.0
 FEATURE_MATCHING_WEIGHT = 0.1  # the perceptual term without VGG: as srgan's
@@ -98,6 +99,10 @@ class Config:
     # Training only, either phase: the weight of a term that keeps the luma gradient at each of the 4
     # phases of the low-res pixel grid (over the mean at all four) the ground truth's, squared.
     boundary_weight: float = 0.0
+    # Training only, either phase: the same at each of the 32 phases of the grid of the JPEG's 8x8 blocks
+    # in the output (the training chains' last JPEG is aligned with the crop): the block edges a restored
+    # JPEG keeps.
+    block_weight: float = 0.0
 
     def __post_init__(self):
         check_positive("channels", self.channels)
@@ -105,7 +110,7 @@ class Config:
         check_positive("disc_channels", self.disc_channels)
         if not isinstance(self.d_jitter, int) or self.d_jitter < 0 or self.d_jitter % 8:
             raise ValueError(f"d_jitter must be 0 or a positive multiple of 8 (the discriminator's stride), got {self.d_jitter!r}")
-        for name in ("position_weight", "pattern_weight", "boundary_weight"):
+        for name in ("position_weight", "pattern_weight", "boundary_weight", "block_weight"):
             if not 0 <= getattr(self, name) < float("inf"):
                 raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)!r}")
 
@@ -259,12 +264,13 @@ def _sub_pixel_losses(config: Config, super_res: torch.Tensor, high_res: torch.T
     """{log name: (weight, term)} of the terms on the pixel shuffle's grid that ``config`` turns on: each
     a bench measure made differentiable, the output's against the ground truth's, squared."""
     terms = (
-        ("loss_positions", config.position_weight, sub_pixel_detail),  # the dots: each position's detail
-        ("loss_pattern", config.pattern_weight, sub_pixel_pattern),  # the checkerboard: its signed detail
-        ("loss_boundaries", config.boundary_weight, sub_pixel_boundaries),  # the pixel grid: gradients by phase
+        ("loss_positions", config.position_weight, sub_pixel_detail, SCALE),  # the dots: each position's detail
+        ("loss_pattern", config.pattern_weight, sub_pixel_pattern, SCALE),  # the checkerboard: its signed detail
+        ("loss_boundaries", config.boundary_weight, sub_pixel_boundaries, SCALE),  # the pixel grid: gradients by phase
+        ("loss_blocks", config.block_weight, sub_pixel_boundaries, JPEG_BLOCK * SCALE),  # the JPEG's grid
     )
-    return {name: (weight, (measure(super_res, period=SCALE) - measure(high_res, period=SCALE)).square().mean())
-            for name, weight, measure in terms if weight}
+    return {name: (weight, (measure(super_res, period=period) - measure(high_res, period=period)).square().mean())
+            for name, weight, measure, period in terms if weight}
 
 
 def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
