@@ -173,13 +173,14 @@ def sub_pixel_detail(images: torch.Tensor, *, period: int) -> torch.Tensor:
     return positions / positions.mean()
 
 
-def sub_pixel_pattern(images: torch.Tensor, *, period: int) -> torch.Tensor:
+def sub_pixel_pattern(images: torch.Tensor, *, period: int, reference: torch.Tensor | None = None) -> torch.Tensor:
     """(period, period): the mean signed luma Laplacian of RGB images (B, 3, H, W) at each position of a
-    grid of that period, over the mean absolute Laplacian (all near 0 in a photo). A 4-pixel mesh whose
-    positions carry equal detail of opposite signs shows here and not in ``sub_pixel_detail``.
-    Differentiable: the GAN phase of realesrgan trains with it."""
+    grid of that period, over the mean absolute Laplacian (all near 0 in a photo) of the images or of
+    ``reference`` images. A 4-pixel mesh whose positions carry equal detail of opposite signs shows here
+    and not in ``sub_pixel_detail``. Differentiable: realesrgan trains with it."""
     detail = _sub_pixel_laplacian(images, period)
-    return detail.mean(dim=(0, 1, 3)) / detail.abs().mean()
+    scale = detail if reference is None else _sub_pixel_laplacian(reference, period)
+    return detail.mean(dim=(0, 1, 3)) / scale.abs().mean()
 
 
 def sub_pixel_boundaries(images: torch.Tensor, *, period: int) -> torch.Tensor:

@@ -299,13 +299,16 @@ def test_pattern_term_finds_a_mesh_that_the_position_term_cannot():
     found = sub_pixel_pattern(images, period=realesrgan.SCALE)
     assert np.allclose(found.numpy(), detail.reshape(32, 4, 32, 4).mean(axis=(0, 2)) / np.abs(detail).mean(), atol=1e-5)
     assert found.square().mean().sqrt() > 0.5
+    over_more_detail = sub_pixel_pattern(images, period=realesrgan.SCALE, reference=3 * images)  # the mesh_weight term's
+    assert torch.allclose(over_more_detail, found / 3)
     assert (sub_pixel_detail(images, period=realesrgan.SCALE) - 1).abs().max() < 0.05  # the position term is blind to it
     with pytest.raises(ValueError, match="pattern_weight"):
         realesrgan.Config(pattern_weight=float("nan"))
-    config = dataclasses.replace(realesrgan.Config.tiny(), pattern_weight=10.0)
+    config = dataclasses.replace(realesrgan.Config.tiny(), pattern_weight=10.0, mesh_weight=10.0)
     state = realesrgan.make_state(config, rng=torch.Generator().manual_seed(0), device="cpu", phase="gan")
     losses = realesrgan.train_step(state, (torch.rand(2, 3, 8, 8), torch.rand(2, 3, 32, 32)))
-    assert torch.isfinite(losses["loss_pattern"]) and losses["loss_pattern"] > 0
+    for name in ("loss_pattern", "loss_mesh"):
+        assert torch.isfinite(losses[name]) and losses[name] > 0, name
 
 
 def test_boundary_terms_find_the_low_res_pixels_and_the_jpeg_blocks_in_either_phase():

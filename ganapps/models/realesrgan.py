@@ -41,6 +41,7 @@ from __future__ import annotations
 import copy
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -103,6 +104,10 @@ class Config:
     # in the output (the training chains' last JPEG is aligned with the crop): the block edges a restored
     # JPEG keeps.
     block_weight: float = 0.0
+    # Training only, either phase: ``pattern_weight``'s term with both patterns over the ground truth's
+    # detail instead of each over its own. A smooth output (the PSNR phase's) then has no way to shrink
+    # the term but to lose its mesh: over its own little detail, adding grain would shrink it too.
+    mesh_weight: float = 0.0
 
     def __post_init__(self):
         check_positive("channels", self.channels)
@@ -110,7 +115,7 @@ class Config:
         check_positive("disc_channels", self.disc_channels)
         if not isinstance(self.d_jitter, int) or self.d_jitter < 0 or self.d_jitter % 8:
             raise ValueError(f"d_jitter must be 0 or a positive multiple of 8 (the discriminator's stride), got {self.d_jitter!r}")
-        for name in ("position_weight", "pattern_weight", "boundary_weight", "block_weight"):
+        for name in ("position_weight", "pattern_weight", "boundary_weight", "block_weight", "mesh_weight"):
             if not 0 <= getattr(self, name) < float("inf"):
                 raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)!r}")
 
@@ -268,6 +273,7 @@ def _sub_pixel_losses(config: Config, super_res: torch.Tensor, high_res: torch.T
         ("loss_pattern", config.pattern_weight, sub_pixel_pattern, SCALE),  # the checkerboard: its signed detail
         ("loss_boundaries", config.boundary_weight, sub_pixel_boundaries, SCALE),  # the pixel grid: gradients by phase
         ("loss_blocks", config.block_weight, sub_pixel_boundaries, JPEG_BLOCK * SCALE),  # the JPEG's grid
+        ("loss_mesh", config.mesh_weight, partial(sub_pixel_pattern, reference=high_res), SCALE),  # the checkerboard, absolute
     )
     return {name: (weight, (measure(super_res, period=period) - measure(high_res, period=period)).square().mean())
             for name, weight, measure, period in terms if weight}
