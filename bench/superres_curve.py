@@ -7,7 +7,8 @@ For every snapshot (``<run>/snapshots/step_NNNNNN``) of every run: the validatio
 folder (every 10th, never trained on), shrunk x4 with PIL bicubic and saved as JPEG (quality 75 by
 default), upscaled; PSNR-Y gain over bicubic (shave 4), block-grid energy (the ground truth's
 beside it), texture over the ground truth's, the checkerboard (``metrics.periodic_pattern``) and the sub-pixel dots
-(``metrics.position_energy``). The seconds are the run's
+(``metrics.position_energy``); with ``--split-grid`` also the grid's two parts, the JPEG blocks over the other
+low-res pixels' boundaries and those over the gradients within a pixel (``evaluate_sr``). The seconds are the run's
 own training time at that step (``metrics.jsonl``), so runs compare at equal wall time. Prints a
 Markdown table; ``--plot`` also draws gain and grid against log(step).
 """
@@ -53,6 +54,7 @@ def main():
     parser.add_argument("--every", type=int, default=1, help="score every Nth snapshot (and always the last)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--plot", help="PNG of gain and grid against log(step)")
+    parser.add_argument("--split-grid", action="store_true", help="add the grid's JPEG-block and pixel-boundary parts")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     quality = args.jpeg or None
@@ -68,6 +70,8 @@ def main():
             gain = mine["psnr"] - baseline[folder]["bicubic"]["psnr"]
             row += [f"{gain:+.2f}", f"{mine['grid']:.2f} ({truth['grid']:.2f})", f"{mine['texture']:.2f}", f"{mine['checkerboard']:.3f}",
                     f"{mine['dots']:.2f} ({truth['dots']:.2f})"]
+            if args.split_grid:
+                row += [f"{mine[part]:.2f} ({truth[part]:.2f})" for part in ("jpeg grid", "pixel grid")]
             if step is not None:
                 curves.setdefault((label, Path(folder).name), []).append((step, gain, mine["grid"]))
         rows.append(row)
@@ -85,6 +89,8 @@ def main():
     for folder in args.validation:
         name = Path(folder).name
         header += [f"{name} gain (dB)", f"{name} grid (truth)", f"{name} texture", f"{name} checkerboard", f"{name} dots (truth)"]
+        if args.split_grid:
+            header += [f"{name} JPEG blocks / pixel boundaries (truth)", f"{name} pixel boundaries / within (truth)"]
     inputs = f"JPEG quality {quality}" if quality else "clean bicubic"
     table(f"Validation curves, x4 of {inputs} inputs (gain: PSNR-Y over bicubic)", header, rows)
 
