@@ -24,7 +24,8 @@ convolutions read, so its gradients depend less on a pixel's phase on their grid
 mean detail, so that they cannot settle into a mesh of opposite signs instead. ``boundary_weight`` (in
 either phase) keeps the gradients across each low-res pixel's boundary like those within it, as in the
 ground truth: an L1-trained network marks every low-res pixel's boundary, which the JPEG grid measure
-counts too; ``block_weight`` does the same on the grid of the JPEG's blocks. For a network already
+counts too; ``block_weight`` does the same on the grid of the JPEG's blocks, and ``mesh_weight`` is
+``pattern_weight`` measured against the ground truth's detail, for the PSNR phase. For a network already
 trained, ``reset_positions`` gives a position back its start's weights and ``equalize_positions``
 makes all positions answer a constant area alike (the model card measures all four).
 
