@@ -32,11 +32,14 @@ def curve_plot(path, panels, *, xlabel: str, log_x: bool = False) -> None:
 
 def _log_axis(axis, xs) -> None:
     """A log x axis labelled at the round steps 1, 2, 5 x 10^k in the data's range, and nowhere else
-    (matplotlib's own minor labels overlap)."""
+    (matplotlib's own minor labels overlap); at a few of the data's own steps where fewer than two are round."""
     from matplotlib.ticker import NullFormatter
 
     axis.set_xscale("log")
     low, high = min(xs), max(xs)
     ticks = [m * 10**k for k in range(8) for m in (1, 2, 5) if low <= m * 10**k <= high]
+    if len(ticks) < 2:  # a narrow range (e.g. a resumed run's last snapshots): label the data's own steps
+        steps = sorted(set(xs))
+        ticks = steps[:: max(1, len(steps) // 5)]
     axis.set_xticks(ticks, [f"{t:,}" for t in ticks])
     axis.xaxis.set_minor_formatter(NullFormatter())
