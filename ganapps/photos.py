@@ -1,8 +1,9 @@
-"""Photos in, photos out: super-resolution (Real-ESRGAN-style and SRGAN) and deraining (ID-CGAN), any size and kind of image.
+"""Photos in, photos out: super-resolution (Real-ESRGAN-style and SRGAN, ours or another project's) and deraining
+(ID-CGAN), any size and kind of image.
 
-``upscale`` and ``derain`` decode whatever the user has (see ``imaging.read_image``), runs the x4 generator
-tile by tile (``tiling.tiled_apply``) so memory stays bounded, treats alpha and grayscale apart,
-and returns a ``Picture`` of the same kind: ``.save(path)`` writes a PNG with the same bit depth,
+``upscale`` and ``derain`` decode whatever the user has (see ``imaging.read_image``), run the model
+(``hub.ImageModel``) tile by tile so memory stays bounded, treat alpha and grayscale apart,
+and return a ``Picture`` of the same kind: ``.save(path)`` writes a PNG with the same bit depth,
 ``.to_pil()`` gives an 8-bit image for display.
 """
 
@@ -17,18 +18,19 @@ from PIL import Image
 
 from . import catalog, hub
 from .imaging import Picture, read_image
-from .models import TRAINABLE, get_family
-from .tiling import tiled_apply
+from .models import TRAINABLE
 
 log = logging.getLogger(__name__)
 
 SR_MODELS = tuple(catalog.UPSCALE)
+HUB_SR_MODELS = tuple(catalog.HUB_UPSCALE)
 DERAIN_MODELS = tuple(catalog.DERAIN)
 # the families whose networks upscale or derain (their restorer's scale says which)
 SR_FAMILIES = tuple(name for name, family in TRAINABLE.items() if family.restorer and family.restorer.scale > 1)
 DERAIN_FAMILIES = tuple(name for name, family in TRAINABLE.items() if family.restorer and family.restorer.scale == 1)
-SCALES = (2, 3, 4)
-MAX_UPSCALE_PIXELS = 2048 * 2048  # input limit: the x4 output is then at most 67 megapixels
+MIN_SCALE, MAX_SCALE = 1, 8
+MAX_UPSCALE_PIXELS = 4096 * 4096  # input limit: a 12-megapixel phone photo fits
+MAX_OUTPUT_PIXELS = 16384 * 16384  # a 12-megapixel photo x4 fits; its float result takes 3 GB
 DEFAULT_TILE = 256
 MAX_DERAIN_PIXELS = 4096 * 4096
 
@@ -49,77 +51,85 @@ def _check_tile(tile) -> None:
         raise ValueError(f"tile must be a whole number of pixels in 16..4096, got {tile!r}")
 
 
-def _run_tiled(family, generator, rgb, *, tile, device, progress) -> torch.Tensor:
-    """The family's restorer over ``rgb`` (1, 3, H, W), tile by tile, with the whole photo's context."""
-    restorer = family.restorer
-    context = restorer.context(rgb) if restorer.context is not None else {}
+def check_scale(scale) -> float:
+    """``scale`` as a float if it is a number in MIN_SCALE..MAX_SCALE; a ValueError otherwise."""
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not MIN_SCALE <= scale <= MAX_SCALE:
+        raise ValueError(f"scale must be a number from {MIN_SCALE} to {MAX_SCALE} (e.g. 2, 2.5 or 6), got {scale!r}")
+    return float(scale)
 
-    def run(piece: torch.Tensor) -> torch.Tensor:
-        piece = piece.to(device).contiguous(memory_format=torch.channels_last)
-        return restorer.restore(generator, piece, device=device, **context).cpu()
 
-    with torch.inference_mode():
-        return tiled_apply(run, rgb, scale=restorer.scale, tile=tile, overlap=generator.config.receptive_radius,
-                           align=restorer.grid, progress=progress)
+def output_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """The (width, height) of a photo of ``size`` upscaled ``scale`` times: each side rounded to whole pixels."""
+    return round(size[0] * scale), round(size[1] * scale)
 
 
 def upscale(
     image,
     *,
     model: str = SR_MODELS[0],
-    scale: int = 4,
+    scale: float = 4,
     denoise: float | None = None,
+    mild: str | None = None,
     tile: int = DEFAULT_TILE,
     device="cpu",
     progress: Callable[[int, int], None] | None = None,
     max_pixels: int = MAX_UPSCALE_PIXELS,
 ) -> Picture:
-    """Upscale a photo 2, 3 or 4 times.
+    """Upscale a photo any number of times from 1 to 8; the result is ``round(width * scale)`` by ``round(height * scale)``.
 
-    ``image``: a path, bytes, PIL image or numpy array. ``model``: one of ``catalog.UPSCALE`` (the
-    first is the default), or any upscaling checkpoint name, folder or Hub repo id.
-    Scales 2 and 3 run the x4 model and then shrink with Lanczos (as Real-ESRGAN's ``outscale``).
-    ``denoise`` (0..1), for models with a denoise control (``denoise_strength(model)`` is not None):
+    ``image``: a path, bytes, PIL image or numpy array. ``model``: one of ``catalog.UPSCALE`` (the first is the
+    default) or ``catalog.HUB_UPSCALE``, any upscaling checkpoint name, folder or Hub repo id of this project, or
+    another project's upscaler: a checkpoint file (.pth, .pt, .ckpt, .safetensors) or a Hub file
+    ``hf://<org>/<repo>[@<revision>]/<file>`` (``foreign.py``).
+    The model runs once at its own scale, then the result is resized to the asked size with Lanczos (as
+    Real-ESRGAN's ``--outscale``; ``bench/superres_scale.py`` measured running it twice for larger scales: worse).
+    ``denoise`` (0..1), for models with a denoise twin (``denoise_strength(model)`` is not None):
     0 keeps the photo's noise and grain, 1 removes them; None: the model's default strength.
+    ``mild``: the denoise twin of a foreign checkpoint (the same architecture trained to keep noise, e.g.
+    Real-ESRGAN's realesr-general-wdn-x4v3 beside realesr-general-x4v3).
     ``tile`` bounds memory (input pixels per tile side); the result does not depend on it.
     """
-    if scale not in SCALES:
-        raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))}, got {scale!r}")
+    scale = check_scale(scale)
     _check_tile(tile)
     if model != "bicubic":
-        family = get_family(hub.check_family(model, SR_FAMILIES, needs=f"one of: {', '.join(SR_MODELS)}"))
-    default = denoise_strength(model)
-    if denoise is not None:
-        hub.check_denoise(denoise)
-        if default is None:
-            with_control = [name for name in SR_MODELS if denoise_strength(name) is not None]
-            raise ValueError(f"{model} has no denoise control; models with one: {', '.join(with_control) or '(none)'}")
+        network = hub.image_model_cached(model, families=SR_FAMILIES, device=str(device), denoise=denoise, mild=mild,
+                                         allow_foreign=True, needs=f"one of: {', '.join(SR_MODELS + HUB_SR_MODELS)}")
+    elif denoise is not None or mild is not None:
+        raise ValueError("bicubic has no denoise control; leave denoise and mild unset")
     picture = read_image(image, max_pixels=max_pixels)
-    width, height = picture.size
-    size = (width * scale, height * scale)
-
+    size = output_size(picture.size, scale)
     if model == "bicubic":
+        _check_output(size, picture.size, 1)
         color = resize(picture.color, size)
         if progress is not None:
             progress(1, 1)
     else:
-        strength = default if denoise is None else float(denoise)
-        generator = hub.load_cached(model, str(device), denoise=strength).to(memory_format=torch.channels_last)
-        color = _run_tiled(family, generator, picture.rgb(), tile=tile, device=device, progress=progress)
+        _check_output(size, picture.size, network.scale)
+        color = network.restore(picture.rgb(), tile=tile, progress=progress)
         if picture.grayscale:
             color = color.mean(dim=1, keepdim=True)
-        if scale != family.restorer.scale:
+        if color.shape[-1] != size[0] or color.shape[-2] != size[1]:
             color = resize(color, size, Image.LANCZOS)
     alpha = None if picture.alpha is None else resize(picture.alpha, size)
     return Picture(color.clamp(0, 1), None if alpha is None else alpha.clamp(0, 1), picture.bit_depth)
 
 
-def denoise_strength(model: str) -> float | None:
-    """The default denoise strength of an upscaling model, or None if it has no denoise control (bicubic, srgan-x4)."""
+def _check_output(size: tuple[int, int], source: tuple[int, int], model_scale: int) -> None:
+    """Refuse a result (or the model's own, before resizing) over MAX_OUTPUT_PIXELS before computing it."""
+    width, height = max(size[0], source[0] * model_scale), max(size[1], source[1] * model_scale)
+    if width * height > MAX_OUTPUT_PIXELS:
+        raise ValueError(
+            f"the result would be {width}x{height} = {width * height / 1e6:.0f} megapixels; the limit is "
+            f"{MAX_OUTPUT_PIXELS / 1e6:.0f} — choose a smaller scale or crop the photo"
+        )
+
+
+def denoise_strength(model: str, mild: str | None = None) -> float | None:
+    """The default denoise strength of an upscaling model, or None if it has no denoise twin (bicubic, srgan-x4)."""
     if model == "bicubic":
         return None
     try:
-        return hub.load_config(model).get("default_denoise")
+        return hub.default_denoise(model, mild)
     except ValueError:  # unknown here: upscale reports it
         return None
 
@@ -147,11 +157,13 @@ def derain(
     _check_tile(tile)
     if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
         raise ValueError(f"strength must be in 0..1 (the share of the rain removed), got {strength!r}")
-    family = get_family(hub.check_family(model, DERAIN_FAMILIES, needs=f"one of: {', '.join(DERAIN_MODELS)}"))
+    if hub.is_foreign(model):
+        raise ValueError(f"{model}: other projects' checkpoints are loaded as upscalers only; derain takes one of: "
+                         f"{', '.join(DERAIN_MODELS)}, or a ganapps deraining model")
+    network = hub.image_model_cached(model, families=DERAIN_FAMILIES, device=str(device), needs=f"one of: {', '.join(DERAIN_MODELS)}")
     picture = read_image(image, max_pixels=max_pixels)
-    generator = hub.load_cached(model, str(device)).to(memory_format=torch.channels_last)
     rgb = picture.rgb()
-    color = _run_tiled(family, generator, rgb, tile=tile, device=device, progress=progress)
+    color = network.restore(rgb, tile=tile, progress=progress)
     if strength != 1.0:
         color = rgb + strength * (color - rgb)  # photo minus a share of its rain layer
     if picture.grayscale:

@@ -8,7 +8,13 @@ one and no seam can appear — the overlap-tile strategy (Ronneberger et al., U-
 makes blending unnecessary. A network that pools (halves its resolution) computes on a grid
 anchored at the image's top-left corner; ``align`` starts every tile's context window on that
 grid, so that a tile pools the same pixels together as the whole image does, whatever the tile
-size. Memory is bounded by one tile and the output buffer.
+size.
+
+Memory is bounded by one window, at most ``tile + 2 * overlap + align - 1`` input pixels a side,
+and the output buffer. A tile at the image's border needs no context on that side, so its core
+takes the window's room there: a border core is up to ``overlap`` pixels larger than ``tile``, and
+an image that fits in one window is run in one piece. A network with a wide receptive field then
+costs no more than the untiled run on images up to the window's size.
 """
 
 from __future__ import annotations
@@ -17,10 +23,26 @@ from collections.abc import Callable
 
 import torch
 
+__all__ = ["windows", "tiled_apply"]
 
-def tile_grid(length: int, tile: int) -> list[tuple[int, int]]:
-    """Core intervals [start, end) that cover 0..length in steps of ``tile``."""
-    return [(start, min(start + tile, length)) for start in range(0, length, tile)]
+
+def windows(length: int, tile: int, overlap: int, align: int = 1) -> list[tuple[int, int, int, int]]:
+    """Along one side of ``length`` pixels: (window start, window end, core start, core end) of each tile.
+
+    The cores cover 0..length without gaps; each window holds its core and ``overlap`` pixels of
+    context on each side that has them, and starts on a multiple of ``align``.
+    """
+    out = []
+    start = 0
+    while start < length:
+        end = min(start + tile + (overlap if start == 0 else 0), length)  # the first core has no context before it
+        if length - end <= overlap:  # the rest fits in this window's context room: the core takes it
+            end = length
+        window_start = max(start - overlap, 0)
+        window_start -= window_start % align
+        out.append((window_start, min(end + overlap, length), start, end))
+        start = end
+    return out
 
 
 def tiled_apply(
@@ -35,23 +57,20 @@ def tiled_apply(
 ) -> torch.Tensor:
     """Apply ``fn`` ((1, C, h, w) -> (1, C', scale*h, scale*w)) to ``image`` tile by tile.
 
-    ``tile`` is the core size in input pixels; ``overlap`` the context margin (at least);
-    ``align`` the grid that context windows start on (the network's pooling factor).
+    ``tile`` is the core size in input pixels (a border tile's core is larger, see the module's
+    docstring); ``overlap`` the context margin (at least); ``align`` the grid that context windows
+    start on (the network's pooling factor, or the size its input must be a multiple of).
     ``progress`` is called as progress(done, total) after each tile. Returns (1, C', scale*H, scale*W).
     """
     if tile < 1 or overlap < 0 or align < 1:
         raise ValueError(f"tile and align must be >= 1 and overlap >= 0, got tile={tile}, overlap={overlap}, align={align}")
     _, _, height, width = image.shape
-    rows, cols = tile_grid(height, tile), tile_grid(width, tile)
+    rows, cols = windows(height, tile, overlap, align), windows(width, tile, overlap, align)
     total = len(rows) * len(cols)
     output = None
     done = 0
-    for top, bottom in rows:
-        for left, right in cols:
-            # The core plus up to `overlap` pixels of context on each side.
-            y0, y1 = max(top - overlap, 0), min(bottom + overlap, height)
-            x0, x1 = max(left - overlap, 0), min(right + overlap, width)
-            y0, x0 = y0 - y0 % align, x0 - x0 % align  # on the pooling grid of the whole image
+    for y0, y1, top, bottom in rows:
+        for x0, x1, left, right in cols:
             result = fn(image[:, :, y0:y1, x0:x1])  # (1, C', scale*(y1-y0), scale*(x1-x0))
             if output is None:
                 output = torch.empty(1, result.shape[1], scale * height, scale * width, dtype=result.dtype)

@@ -11,7 +11,7 @@ from .conftest import ROOT
 FLOORS = {
     1: ["imaging", "tiling", "metrics", "rain", "degrade", "distributions", "games", "weights", "catalog"],
     2: ["models", "data"],
-    3: ["hub", "training"],
+    3: ["hub", "foreign", "training"],
     4: ["digits", "photos", "evaluation", "toylab", "space", "recipes", "examples", "recognition", "claims"],
     5: ["__init__", "__main__", "ui"],
 }

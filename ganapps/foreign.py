@@ -1,0 +1,216 @@
+"""Upscalers that other projects trained (ESRGAN, Real-ESRGAN's compact models, SPAN, SwinIR, ...), loaded through
+``spandrel`` without ever running code from the file.
+
+A foreign checkpoint is named by a local file (``.pth``, ``.pt``, ``.ckpt`` or ``.safetensors``) or by a file in a
+Hugging Face Hub repo, written as ``huggingface_hub.HfFileSystem`` writes the Hub's files::
+
+    hf://<org>/<repo>/<path/in/repo>              hf://ai-forever/Real-ESRGAN/RealESRGAN_x4.pth
+    hf://<org>/<repo>@<revision>/<path/in/repo>   pinned to a branch, tag or commit (a "/" in it written %2F)
+    hf://datasets/<org>/<repo>/<path/in/repo>     a file in a dataset repo
+
+The ``hf://`` prefix is what tells a Hub file from this project's own model repos, which are named ``org/name``.
+
+Nothing in a file runs: safetensors files hold tensors only, and every other file is read by torch's
+``weights_only`` unpickler, which builds tensors and plain containers (dicts, lists, tuples, numbers, strings) and
+refuses any other object before building it — a pickle that would import or call anything is an error, and
+TorchScript archives (programs) are refused. ``spandrel`` then finds the architecture, its scale and its
+hyperparameters in the state dict (unwrapping ``params_ema`` / ``params`` / ``state_dict``).
+
+Tiling: ``overlap`` is the context a tile needs for the tiled result to equal the whole-image one. For
+architectures built of convolutions alone (ESRGAN's RRDB, Real-ESRGAN's compact SRVGG, SPAN) it is the receptive
+radius, the convolutions' reach added up (``receptive_radius``); deep ones reach further than any influence they keep
+(RRDB with 23 blocks: 349 input pixels), so the overlap is never more than ``EFFECTIVE_RADIUS``, the distance beyond
+which real release weights change no output by a hundredth of a level (``bench/foreign_overlap.py`` measures it).
+Other architectures (attention windows) get ``EFFECTIVE_RADIUS`` too.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+
+import torch
+from torch import nn
+
+__all__ = ["CHECKPOINT_SUFFIXES", "HUB_PREFIX", "HUB_FORM", "EFFECTIVE_RADIUS", "HubFile", "is_foreign", "parse_hub_file",
+           "fetch", "read_state_dict", "load", "receptive_radius", "overlap", "describe"]
+
+CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")
+HUB_PREFIX = "hf://"
+HUB_FORM = "hf://<org>/<repo>[@<revision>]/<path/to/file>"
+# spandrel's architectures whose only spatial operations are convolutions, nearest/bilinear resampling and pixel
+# (un)shuffles, so that their convolutions' reach is their receptive radius
+CONVOLUTIONAL = frozenset({"ESRGAN", "Compact", "SPAN"})
+EFFECTIVE_RADIUS = 112  # input pixels; bench/foreign_overlap.py
+_NOT_UPSCALERS = {
+    "FaceSR": "a face restoration model (it restores aligned faces, not whole photos)",
+    "Inpainting": "an inpainting model (it fills masked holes)",
+    "Restoration": "a 1x restoration model (its output is the input's size)",
+}
+
+
+@dataclass(frozen=True)
+class HubFile:
+    """A file in a Hugging Face Hub repo: what ``hf_hub_download`` takes."""
+
+    repo_id: str
+    filename: str
+    revision: str | None = None
+    repo_type: str = "model"
+
+
+def is_foreign(name: str) -> bool:
+    """Whether ``name`` names another project's checkpoint (a Hub file or a checkpoint file) rather than a ganapps model."""
+    return name.startswith(HUB_PREFIX) or Path(name).suffix.lower() in CHECKPOINT_SUFFIXES
+
+
+def parse_hub_file(name: str) -> HubFile:
+    """``hf://[datasets/]<org>/<repo>[@<revision>]/<path>`` -> its ``HubFile``; a ValueError names the form."""
+    rest = name.removeprefix(HUB_PREFIX)
+    repo_type = "model"
+    for prefix, kind in (("datasets/", "dataset"), ("models/", "model")):
+        if rest.startswith(prefix):
+            rest, repo_type = rest.removeprefix(prefix), kind
+    parts = rest.split("/")
+    if len(parts) < 3 or not all(parts):
+        raise ValueError(f"{name!r} is not a Hub file; write {HUB_FORM}")
+    repo, _, revision = parts[1].partition("@")
+    filename = "/".join(parts[2:])
+    if Path(filename).suffix.lower() not in CHECKPOINT_SUFFIXES:
+        raise ValueError(f"{name!r}: a checkpoint file ends in {', '.join(CHECKPOINT_SUFFIXES)}")
+    return HubFile(f"{parts[0]}/{repo}", filename, unquote(revision) or None, repo_type)
+
+
+def fetch(name: str, *, cache_dir=None) -> Path:
+    """The local path of checkpoint ``name``: the file itself, or a Hub file from the Hugging Face cache (downloaded on
+    first use, with a progress bar)."""
+    if not name.startswith(HUB_PREFIX):
+        path = Path(name)
+        if not path.is_file():
+            raise ValueError(f"no checkpoint file {name!r} (a local .pth/.pt/.ckpt/.safetensors file, or {HUB_FORM})")
+        return path
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        HFValidationError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    hub_file = parse_hub_file(name)
+    try:
+        return Path(hf_hub_download(hub_file.repo_id, hub_file.filename, revision=hub_file.revision,
+                                    repo_type=hub_file.repo_type, cache_dir=cache_dir))
+    except LocalEntryNotFoundError:
+        raise ValueError(
+            f"{name}: {hub_file.filename} from the Hub repo {hub_file.repo_id} is not in the Hugging Face cache yet, "
+            "and downloading it needs the network (huggingface.co); connect and try again — the shipped models work offline"
+        ) from None
+    except RevisionNotFoundError:
+        raise ValueError(f"{name}: the Hub repo {hub_file.repo_id} has no revision {hub_file.revision!r}") from None
+    except RepositoryNotFoundError:
+        raise ValueError(f"{name}: no Hub repo {hub_file.repo_id} (or it is private or gated: log in with a token)") from None
+    except EntryNotFoundError:
+        raise ValueError(f"{name}: the Hub repo {hub_file.repo_id} has no file {hub_file.filename}") from None
+    except HFValidationError as err:
+        raise ValueError(f"{name!r} is not a valid Hub file ({err}); write {HUB_FORM}") from None
+
+
+def read_state_dict(path: Path, name: str) -> dict[str, torch.Tensor]:
+    """The tensors of a checkpoint file, never running code; wrappers (``params_ema``, ``params``, ...) taken off."""
+    import safetensors
+    import safetensors.torch
+    import spandrel
+
+    try:
+        if path.suffix.lower() == ".safetensors":
+            raw = safetensors.torch.load_file(str(path))
+        else:
+            raw = torch.load(path, map_location="cpu", weights_only=True, mmap=False)
+    except pickle.UnpicklingError as err:
+        if "Weights only load failed" not in str(err):
+            raise ValueError(f"{name}: cannot be read: not a PyTorch checkpoint, or a damaged one ({err})") from None
+        lines = [line.strip() for line in str(err).splitlines()]
+        found = next((line for line in lines if "GLOBAL" in line or "Unsupported" in line), "an object that is not a tensor")
+        raise ValueError(f"{name}: refused: loading it would run code or build objects other than tensors ({found}); "
+                         "only state dicts of tensors are loaded") from None
+    except RuntimeError as err:
+        if "TorchScript" in str(err):
+            raise ValueError(f"{name}: refused: a TorchScript archive is a program; only state dicts of tensors are loaded") from None
+        raise ValueError(f"{name}: cannot be read as a PyTorch checkpoint ({str(err).splitlines()[0]})") from None
+    except Exception as err:  # an untrusted file: whatever it breaks in the reader, it is not a checkpoint we can read
+        raise ValueError(f"{name}: cannot be read: the file is truncated, damaged or not a checkpoint ({type(err).__name__}: {err})") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{name}: holds a {type(raw).__name__}, not a state dict")
+    state_dict = spandrel.canonicalize_state_dict(raw)
+    tensors = {key: value for key, value in state_dict.items() if isinstance(value, torch.Tensor)}
+    if not tensors:
+        raise ValueError(f"{name}: no weights found (top-level keys: {', '.join(map(str, list(raw)[:8])) or 'none'})")
+    return tensors
+
+
+def load(name: str, *, cache_dir=None):
+    """Checkpoint ``name`` as a ``spandrel.ImageModelDescriptor`` of an upscaler (float32, CPU, eval mode).
+
+    A ValueError says what the file is when it is not an RGB upscaler: an architecture spandrel does not know, a
+    face restoration, inpainting or 1x restoration model, or one that is not RGB in and out.
+    """
+    import spandrel
+
+    state_dict = read_state_dict(fetch(name, cache_dir=cache_dir), name)
+    try:
+        descriptor = spandrel.ModelLoader().load_from_state_dict(state_dict)
+    except spandrel.UnsupportedModelError:
+        keys = ", ".join(list(state_dict)[:4])
+        raise ValueError(f"{name}: an unknown model layout ({len(state_dict)} tensors: {keys}, ...); "
+                         "known: the architectures spandrel detects (ESRGAN, Real-ESRGAN Compact, SPAN, SwinIR, HAT, ...)") from None
+    except (RuntimeError, KeyError, IndexError, AssertionError, ValueError) as err:  # a known layout with bad tensors
+        raise ValueError(f"{name}: its weights do not fit the architecture they resemble ({err})") from None
+    kind = f"{descriptor.architecture.name} {descriptor.purpose} model"
+    if descriptor.purpose != "SR":
+        raise ValueError(f"{name} is {_NOT_UPSCALERS.get(descriptor.purpose, 'a ' + kind)} ({kind}), not an upscaler")
+    if (descriptor.input_channels, descriptor.output_channels) != (3, 3):
+        raise ValueError(f"{name}: a {kind} with {descriptor.input_channels} input and {descriptor.output_channels} "
+                         "output channels; only RGB upscalers (3 in, 3 out) are supported")
+    return descriptor.float().eval()
+
+
+def describe(descriptor) -> str:
+    """"ESRGAN x4 (64nf, 23nb)": a foreign model's architecture, scale and spandrel's tags, for summaries."""
+    tags = f" ({', '.join(descriptor.tags)})" if descriptor.tags else ""
+    return f"{descriptor.architecture.name} x{descriptor.scale}{tags}"
+
+
+def receptive_radius(descriptor) -> int:
+    """How far (input pixels) an output pixel can see through the model's convolutions: each convolution's reach,
+    ``dilation * (kernel - 1) / 2`` at the resolution it runs at, added up (a convolution at half resolution reaches
+    twice as far, one at the output's 4x a quarter), plus one pixel for resampling. Read off one forward pass on a small
+    input; exact for the convolutional architectures (``CONVOLUTIONAL``), an underestimate for others."""
+    model = descriptor.model
+    requirements = descriptor.size_requirements
+    side = max(requirements.minimum, 8 * requirements.multiple_of)
+    reach = []
+
+    def record(module, inputs):
+        resolution = inputs[0].shape[-1] / side  # this convolution's pixels per input pixel
+        reach.append(module.dilation[-1] * (module.kernel_size[-1] - 1) / 2 / resolution)
+
+    hooks = [m.register_forward_pre_hook(record) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    try:
+        with torch.inference_mode():
+            model(torch.zeros(1, descriptor.input_channels, side, side, dtype=next(model.parameters()).dtype))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return math.ceil(sum(reach)) + 1
+
+
+def overlap(descriptor) -> int:
+    """The tile overlap for a foreign model: its receptive radius, at most ``EFFECTIVE_RADIUS`` (module docstring)."""
+    if descriptor.architecture.id not in CONVOLUTIONAL:
+        return EFFECTIVE_RADIUS
+    return min(receptive_radius(descriptor), EFFECTIVE_RADIUS)
