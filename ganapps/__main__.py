@@ -11,7 +11,9 @@ from dataclasses import asdict
 
 from . import catalog
 from .digits import DEFAULT_MODELS
+from .foreign import HUB_FORM
 from .models import TRAINABLE
+from .photos import DEFAULT_TILE, MAX_SCALE, MIN_SCALE
 
 
 def _train(args) -> None:
@@ -173,9 +175,9 @@ def _restore(args) -> None:
     from . import photos
 
     if args.command == "upscale":
+        model = photos.load_upscaler(args.model, denoise=args.denoise, mild=args.mild, device=args.device)  # once, for all inputs
         work = lambda path, progress: photos.upscale(  # noqa: E731
-            path, model=args.model, scale=args.scale, denoise=args.denoise, tile=args.tile, device=args.device,
-            progress=progress,
+            path, model=model, scale=args.scale, tile=args.tile, device=args.device, progress=progress,
         )
     else:
         work = lambda path, progress: photos.derain(  # noqa: E731
@@ -325,12 +327,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classifier", default="mnist-classifier")
     p.set_defaults(func=_calibrate)
 
-    p = _photo_command(sub, "upscale", "upscale photos 2-4x", model=next(iter(catalog.UPSCALE)),
-                       model_help=f"{catalog.names(catalog.UPSCALE)}, or a checkpoint / Hub repo id", tile=256)
-    p.add_argument("--scale", type=int, default=4, choices=[2, 3, 4])
+    p = _photo_command(
+        sub, "upscale", "upscale photos 1-8x", model=next(iter(catalog.UPSCALE)), tile=DEFAULT_TILE,
+        model_help=f"{catalog.names(catalog.UPSCALE)}; from the Hub: {', '.join(catalog.HUB_UPSCALE)}; a ganapps checkpoint "
+                   f"folder or Hub repo id (org/name[@revision]); or another project's upscaler: a .pth/.pt/.ckpt/.safetensors "
+                   f"file, or a Hub file {HUB_FORM}",
+    )
+    p.add_argument("--scale", type=float, default=4,
+                   help=f"any number from {MIN_SCALE} to {MAX_SCALE}, e.g. 2.5: the result is round(width x scale) by "
+                        "round(height x scale) pixels (default 4)")
     p.add_argument("--denoise", type=float, metavar="STRENGTH",
-                   help="0..1, for models with a denoise control: 0 keeps noise and grain, 1 removes them "
-                        "(default: the model's own, in its model card)")
+                   help="0..1, for models with a denoise twin: 0 keeps noise and grain, 1 removes them "
+                        "(default: the model's own, in its model card; 0.5 for another project's pair)")
+    p.add_argument("--mild", metavar="CHECKPOINT",
+                   help="another project's upscaler: its denoise twin, the same architecture trained to keep noise "
+                        "(e.g. realesr-general-wdn-x4v3.pth beside realesr-general-x4v3.pth)")
     p = _photo_command(sub, "derain", "remove rain from photos", model=next(iter(catalog.DERAIN)),
                        model_help=f"{catalog.names(catalog.DERAIN)}, or a derain checkpoint folder or Hub repo id", tile=512)
     p.add_argument("--strength", type=float, default=1.0,
@@ -339,8 +350,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="benchmark protocols (sr: PSNR/SSIM on Y of x4 super-resolution)")
     p.add_argument("task", choices=["sr", "derain"])
     p.add_argument("--data", nargs="+", help="sr: folders of ground-truth images (e.g. Set5 Set14)")
-    p.add_argument("--scale", type=int, default=4, choices=[2, 3, 4])
-    p.add_argument("--models", nargs="+", default=list(reversed(catalog.UPSCALE)), help="sr: models to compare")
+    p.add_argument("--scale", type=int, default=4, choices=range(2, MAX_SCALE + 1), metavar="2..8",
+                   help="sr: downscale the ground truth this many times, and upscale it back (default 4)")
+    p.add_argument("--models", nargs="+", default=list(reversed(catalog.UPSCALE)),
+                   help=f"sr: models to compare (names, checkpoint files or {HUB_FORM})")
     p.add_argument("--jpeg", type=int, choices=range(1, 101), metavar="QUALITY",
                    help="sr: save the low-res inputs as JPEG of this quality (web photos)")
     p.add_argument("--rainy", help="derain: folder of rainy images")

@@ -143,7 +143,9 @@ def read_state_dict(path: Path, name: str) -> dict[str, torch.Tensor]:
             raise ValueError(f"{name}: refused: a TorchScript archive is a program; only state dicts of tensors are loaded") from None
         raise ValueError(f"{name}: cannot be read as a PyTorch checkpoint ({str(err).splitlines()[0]})") from None
     except Exception as err:  # an untrusted file: whatever it breaks in the reader, it is not a checkpoint we can read
-        raise ValueError(f"{name}: cannot be read: the file is truncated, damaged or not a checkpoint ({type(err).__name__}: {err})") from None
+        raise ValueError(
+            f"{name}: cannot be read: the file is truncated, damaged or not a checkpoint ({type(err).__name__}: {err})"
+        ) from None
     if not isinstance(raw, dict):
         raise ValueError(f"{name}: holds a {type(raw).__name__}, not a state dict")
     state_dict = spandrel.canonicalize_state_dict(raw)

@@ -63,10 +63,21 @@ def output_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
     return round(size[0] * scale), round(size[1] * scale)
 
 
+def load_upscaler(model: str = SR_MODELS[0], *, denoise: float | None = None, mild: str | None = None, device="cpu"):
+    """Upscaling model ``model`` loaded once (``hub.ImageModel``; "bicubic" stays a name), to pass to ``upscale`` for
+    many photos: its name, denoise strength and twin are checked here, before the first photo."""
+    if model == "bicubic":
+        if denoise is not None or mild is not None:
+            raise ValueError("bicubic has no denoise control; leave denoise and mild unset")
+        return model
+    return hub.image_model_cached(model, families=SR_FAMILIES, device=str(device), denoise=denoise, mild=mild,
+                                  allow_foreign=True, needs=f"one of: {', '.join(SR_MODELS + HUB_SR_MODELS)}")
+
+
 def upscale(
     image,
     *,
-    model: str = SR_MODELS[0],
+    model: str | hub.ImageModel = SR_MODELS[0],
     scale: float = 4,
     denoise: float | None = None,
     mild: str | None = None,
@@ -80,7 +91,8 @@ def upscale(
     ``image``: a path, bytes, PIL image or numpy array. ``model``: one of ``catalog.UPSCALE`` (the first is the
     default) or ``catalog.HUB_UPSCALE``, any upscaling checkpoint name, folder or Hub repo id of this project, or
     another project's upscaler: a checkpoint file (.pth, .pt, .ckpt, .safetensors) or a Hub file
-    ``hf://<org>/<repo>[@<revision>]/<file>`` (``foreign.py``).
+    ``hf://<org>/<repo>[@<revision>]/<file>`` (``foreign.py``); or a model ``load_upscaler`` loaded (then
+    ``denoise`` and ``mild`` were given to it).
     The model runs once at its own scale, then the result is resized to the asked size with Lanczos (as
     Real-ESRGAN's ``--outscale``; ``bench/superres_scale.py`` measured running it twice for larger scales: worse).
     ``denoise`` (0..1), for models with a denoise twin (``denoise_strength(model)`` is not None):
@@ -91,14 +103,15 @@ def upscale(
     """
     scale = check_scale(scale)
     _check_tile(tile)
-    if model != "bicubic":
-        network = hub.image_model_cached(model, families=SR_FAMILIES, device=str(device), denoise=denoise, mild=mild,
-                                         allow_foreign=True, needs=f"one of: {', '.join(SR_MODELS + HUB_SR_MODELS)}")
-    elif denoise is not None or mild is not None:
-        raise ValueError("bicubic has no denoise control; leave denoise and mild unset")
+    if isinstance(model, hub.ImageModel):
+        if denoise is not None or mild is not None:
+            raise ValueError("give denoise and mild to load_upscaler, which loaded this model")
+        network = model
+    else:
+        network = load_upscaler(model, denoise=denoise, mild=mild, device=device)
     picture = read_image(image, max_pixels=max_pixels)
     size = output_size(picture.size, scale)
-    if model == "bicubic":
+    if network == "bicubic":
         _check_output(size, picture.size, 1)
         color = resize(picture.color, size)
         if progress is not None:

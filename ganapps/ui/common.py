@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import gradio as gr
@@ -136,3 +137,49 @@ def photo_outputs(before, after, upload: str, suffix: str) -> tuple[tuple[str, s
         image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
         previews.append(preview_png(image, folder))
     return tuple(previews), str(target)
+
+
+MAX_BATCH = 32  # photos in one batch request: each is a full restoration on a shared 2-core server
+
+
+def uploaded_paths(value) -> list[str]:
+    """The file paths of a multi-file upload (Gradio file payloads or plain paths), at least one, at most MAX_BATCH."""
+    if not value:
+        raise ValueError("upload one or more photos")
+    if len(value) > MAX_BATCH:
+        raise ValueError(f"{len(value)} photos at once; the limit is {MAX_BATCH} per batch")
+    return [uploaded_path(item) for item in value]
+
+
+def batch_outputs(uploads: list[str], work, suffix: str, progress=None) -> tuple[list, str | None, str]:
+    """Run ``work(path) -> imaging.Picture`` on each upload: a gallery of previews, one zip of the full-size PNGs
+    (``<stem>-<suffix>.png``), and a summary line per photo. A photo that fails gets its error and the rest are done."""
+    folder = output_folder()
+    gallery, written, lines = [], [], []
+    for index, upload in enumerate(uploads):
+        name = Path(upload).name
+        if progress is not None:
+            progress((index, len(uploads)), desc=name)
+        try:
+            result = work(upload)
+        except ValueError as err:
+            lines.append(f"- **{name}**: error: {err}")
+            continue
+        stem = Path(upload).stem
+        if any(path.name == f"{stem}-{suffix}.png" for path in written):  # two uploads of one name keep both results
+            stem = f"{stem}-{index + 1}"
+        written.append(result.save(folder / f"{stem}-{suffix}.png"))
+        preview = result.to_pil()
+        preview.thumbnail((PREVIEW_SIDE // 4, PREVIEW_SIDE // 4))
+        gallery.append((preview_png(preview, folder), name))
+        lines.append(f"- {name}: {result.size[0]}x{result.size[1]}")
+    archive = None
+    if written:
+        archive = folder / f"{suffix}.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as bundle:  # PNGs are compressed already
+            for path in written:
+                bundle.write(path, path.name)
+        archive = str(archive)
+    failed = len(uploads) - len(written)
+    head = f"**{len(written)} of {len(uploads)} done**" + (f", {failed} failed" if failed else "")
+    return gallery, archive, "\n".join([head, *lines])

@@ -9,7 +9,18 @@ import gradio as gr
 from .. import catalog, evaluation, hub, photos
 from ..examples import clean_examples, rainy_examples
 from ..imaging import read_image
-from .common import ALL_CORES, photo_handler, photo_outputs, required, seed_box, uploaded_path, user_errors
+from .common import (
+    ALL_CORES,
+    MAX_BATCH,
+    batch_outputs,
+    photo_handler,
+    photo_outputs,
+    required,
+    seed_box,
+    uploaded_path,
+    uploaded_paths,
+    user_errors,
+)
 
 MODELS = [(label, name) for name, label in catalog.DERAIN.items()]
 HONESTY = (
@@ -47,6 +58,28 @@ def derain(image: str, model: str = MODELS[0][1], strength: float = 1.0, progres
 
 
 derain.__doc__ = derain.__doc__.format(models=catalog.names(catalog.DERAIN))  # the API's description
+
+
+@photo_handler
+@user_errors(threads=ALL_CORES)
+def derain_batch(images: list, model: str = MODELS[0][1], strength: float = 1.0, progress=gr.Progress()):
+    """Derain several photos at once, as derain does one; a photo that fails gets its error and the rest are done.
+
+    Args:
+        images: the rainy photos, up to {batch}.
+        model: as for derain.
+        strength: as for derain.
+
+    Returns:
+        A gallery of the results, one zip of the full-size PNGs (null if none succeeded), and a summary per photo.
+    """
+    uploads = uploaded_paths(images)
+    model, strength = required("model", model), required("strength", strength)
+    work = lambda path: photos.derain(path, model=model, strength=strength)
+    return batch_outputs(uploads, work, "derained", progress)
+
+
+derain_batch.__doc__ = derain_batch.__doc__.format(batch=MAX_BATCH)
 
 
 @photo_handler
@@ -102,6 +135,17 @@ def build() -> None:
             download = gr.File(label="Full-resolution PNG")
             summary = gr.Markdown()
     go.click(derain, [image, model, strength], [comparison, download, summary], api_name="derain", preprocess=False)
+    with gr.Accordion("Several photos at once", open=False):
+        with gr.Row():
+            with gr.Column(scale=1):
+                many = gr.File(label="Rainy photos", file_count="multiple", file_types=["image"])
+                go_many = gr.Button("Derain them all (model and strength as above)")
+            with gr.Column(scale=2):
+                gallery = gr.Gallery(label="Results", format="png", height="auto")
+                archive = gr.File(label="All full-resolution PNGs (zip)")
+                batch_summary = gr.Markdown()
+    go_many.click(derain_batch, [many, model, strength], [gallery, archive, batch_summary], api_name="derain_batch",
+                  preprocess=False)
 
     gr.Markdown("### Make it rain\nAdd synthetic rain to a clean photo, derain it, and see what was recovered.")
     with gr.Row():

@@ -1,4 +1,5 @@
-"""Tab "Super-resolution": upload a photo, get it 2-4x larger, compare with bicubic, download the PNG."""
+"""Tab "Super-resolution": upload photos, get them 1-8x larger with our models or any GAN upscaler from the Hub,
+compare with bicubic, download the PNGs."""
 
 from __future__ import annotations
 
@@ -8,71 +9,146 @@ import gradio as gr
 
 from .. import catalog, hub, photos
 from ..examples import sr_examples
-from .common import ALL_CORES, photo_handler, photo_outputs, required, uploaded_path, user_errors
+from ..foreign import HUB_FORM
+from .common import (
+    ALL_CORES,
+    MAX_BATCH,
+    batch_outputs,
+    photo_handler,
+    photo_outputs,
+    required,
+    uploaded_path,
+    uploaded_paths,
+    user_errors,
+)
 
 MODELS = [(label, name) for name, label in catalog.UPSCALE.items()]
+HUB_MODELS = [(entry.menu_label(), name) for name, entry in catalog.HUB_UPSCALE.items()]
 
-def _denoise_slider(model: str) -> dict:
-    """The denoise slider's state for ``model``: its default strength, or hidden for a model without the control."""
-    default = photos.denoise_strength(model) if model else None
+
+def _chosen(model: str | None, checkpoint, twin) -> tuple[str, str | None]:
+    """The model a request names: an uploaded checkpoint (with its uploaded twin) before the menu's choice."""
+    if checkpoint:
+        return uploaded_path(checkpoint), uploaded_path(twin) if twin else None
+    if twin:
+        raise ValueError("a denoise twin goes with an uploaded checkpoint; upload the checkpoint too")
+    return required("model", model), None
+
+
+def _denoise_slider(model: str | None, checkpoint=None, twin=None) -> dict:
+    """The denoise slider's state: the model's default strength, or hidden for a model without a denoise twin."""
+    try:
+        default = photos.denoise_strength(*_chosen(model, checkpoint, twin))
+    except ValueError:
+        default = None
     return {"visible": default is not None, "value": 1.0 if default is None else default}
 
 
-def _denoise_control(model: str):
-    return gr.update(**_denoise_slider(model))
+def _denoise_control(model, checkpoint=None, twin=None):
+    return gr.update(**_denoise_slider(model, checkpoint, twin))
+
+
+def _load(model, scale, denoise, checkpoint, twin):
+    """The upscaler a request asks for, loaded (or taken from the cache) once for all its photos."""
+    name, mild = _chosen(model, checkpoint, twin)
+    photos.check_scale(required("scale", scale))
+    if denoise is not None:
+        hub.check_denoise(denoise)
+        if photos.denoise_strength(name, mild) is None:
+            denoise = None  # the slider is hidden for this model
+    return name, denoise, photos.load_upscaler(name, denoise=denoise, mild=mild)
 
 
 @photo_handler
 @user_errors(threads=ALL_CORES)
-def upscale(image: str, model: str, scale: int, denoise: float | None = None, progress=gr.Progress()):
-    """Upscale a photo 2, 3 or 4 times with a Real-ESRGAN-style model, SRGAN, SRResNet or bicubic interpolation.
+def upscale(image: str, model: str = MODELS[0][1], scale: float = 4, denoise: float | None = None, checkpoint=None,
+            twin=None, progress=gr.Progress(track_tqdm=True)):
+    """Upscale a photo 1 to 8 times with a model of this project, a GAN upscaler from the Hub, or bicubic interpolation.
 
     Args:
-        image: the photo (PNG, JPEG, WebP, BMP, TIFF; grayscale, RGBA and 16-bit kept), at most 2048x2048.
-        model: one of {models}.
-        scale: 2, 3 or 4.
-        denoise: 0..1, for the photo models: 0 keeps noise and grain, 1 removes them; null: the model's
-            default. Models without a denoise control ignore it.
+        image: the photo (PNG, JPEG, WebP, BMP, TIFF; grayscale, RGBA and 16-bit kept), up to {megapixels} megapixels.
+        model: one of {models}; or from the Hub: {hub_models}; or any file {hub_form}
+            (an ESRGAN, Real-ESRGAN Compact, SPAN, SwinIR, ... upscaler; downloaded on first use).
+        scale: any number from 1 to 8, e.g. 2.5: the result is round(width x scale) by round(height x scale).
+        denoise: 0..1, for models with a denoise twin: 0 keeps noise and grain, 1 removes them; null: the model's
+            default. Models without a denoise twin ignore it.
+        checkpoint: an upscaler's checkpoint file (.pth, .pt, .ckpt, .safetensors), used instead of model.
+        twin: with checkpoint, its denoise twin (the same architecture trained to keep noise).
 
     Returns:
         A (bicubic, result) pair for comparison, the full-size result as a PNG file, and a summary.
     """
     image = uploaded_path(required("image", image))
-    if denoise is not None:
-        hub.check_denoise(denoise)
-        if photos.denoise_strength(required("model", model)) is None:
-            denoise = None  # the slider is hidden for this model
+    name, denoise, network = _load(model, scale, denoise, checkpoint, twin)
     picture = photos.read_image(image, max_pixels=photos.MAX_UPSCALE_PIXELS)  # decoded once, for both upscales
     started = time.perf_counter()
-    result = photos.upscale(
-        picture, model=required("model", model), scale=required("scale", scale), denoise=denoise,
-        progress=lambda done, total: progress((done, total), desc="tiles"),
-    )
+    result = photos.upscale(picture, model=network, scale=scale,
+                            progress=lambda done, total: progress((done, total), desc="tiles"))
     elapsed = time.perf_counter() - started
     bicubic = photos.upscale(picture, model="bicubic", scale=scale)
-    comparison, target = photo_outputs(bicubic, result, image, f"x{scale}")
+    comparison, target = photo_outputs(bicubic, result, image, f"x{scale:g}")
     (width, height), (out_width, out_height) = picture.size, result.size
+    return comparison, target, f"{width}x{height} → **{out_width}x{out_height}** with {_what(name, network, denoise)} in {elapsed:.1f} s"
+
+
+def _what(name: str, network, denoise) -> str:
+    described = f" ({network.description})" if hub.is_foreign(name) else ""
     strength = f" (denoise {denoise:g})" if denoise is not None else ""
-    return comparison, target, f"{width}x{height} → **{out_width}x{out_height}** with {model}{strength} in {elapsed:.1f} s"
+    return f"{name.rsplit('/', 1)[-1] if hub.is_foreign(name) else name}{described}{strength}"
 
 
-upscale.__doc__ = upscale.__doc__.format(models=catalog.names(catalog.UPSCALE))  # the API's description
+@photo_handler
+@user_errors(threads=ALL_CORES)
+def upscale_batch(images: list, model: str = MODELS[0][1], scale: float = 4, denoise: float | None = None,
+                  checkpoint=None, twin=None, progress=gr.Progress(track_tqdm=True)):
+    """Upscale several photos at once, as upscale does one; a photo that fails gets its error and the rest are done.
+
+    Args:
+        images: the photos, up to {batch}.
+        model: as for upscale.
+        scale: as for upscale.
+        denoise: as for upscale.
+        checkpoint: as for upscale.
+        twin: as for upscale.
+
+    Returns:
+        A gallery of the results, one zip of the full-size PNGs (null if none succeeded), and a summary per photo.
+    """
+    uploads = uploaded_paths(images)
+    _, _, network = _load(model, scale, denoise, checkpoint, twin)
+    return batch_outputs(uploads, lambda path: photos.upscale(path, model=network, scale=scale), f"x{scale:g}", progress)
+
+
+_FORMAT = {"models": catalog.names(catalog.UPSCALE), "hub_models": ", ".join(catalog.HUB_UPSCALE), "hub_form": HUB_FORM,
+           "megapixels": f"{photos.MAX_UPSCALE_PIXELS / 1e6:.1f}", "batch": MAX_BATCH}
+upscale.__doc__ = upscale.__doc__.format(**_FORMAT)  # the API's description
+upscale_batch.__doc__ = upscale_batch.__doc__.format(**_FORMAT)
 
 
 def build() -> None:
     gr.Markdown(
-        "Upscale 4x. **Photo** (after Real-ESRGAN, Wang et al. 2021) learned from photos degraded the way "
+        "Upscale 1-8x. **Photo** (after Real-ESRGAN, Wang et al. 2021) learned from photos degraded the way "
         "uploads are — blur, noise, resizing and JPEG, twice — so it removes compression blocks and noise "
         "instead of enlarging them; a compact network, fast on a CPU. **SRGAN / SRResNet** (Ledig et al., "
-        "2017) learned clean bicubic downscales only: best on those, as in the paper's benchmark. Large "
-        "photos are processed tile by tile; the result is the same as in one piece."
+        "2017) learned clean bicubic downscales only: best on those, as in the paper's benchmark. **From the Hub**: "
+        f"GAN upscalers other projects published, downloaded on first use; or type any `{HUB_FORM}`, or upload a "
+        "checkpoint file (ESRGAN, Real-ESRGAN Compact, SPAN, SwinIR, ...; read as tensors only, never run). "
+        "The model runs at its own scale and the result is resized to yours. Large photos are processed tile by "
+        "tile; the result is the same as in one piece."
     )
     with gr.Row():
         with gr.Column(scale=1):
             image = gr.Image(type="filepath", image_mode=None, label="Photo", sources=["upload", "clipboard"])
             shipped = [(label, name) for label, name in MODELS if name == "bicubic" or name in hub.available()]
-            model = gr.Radio(shipped, value=shipped[0][1], label="Model")
-            scale = gr.Radio([2, 3, 4], value=4, label="Scale")
+            model = gr.Dropdown(shipped + HUB_MODELS, value=shipped[0][1], label="Model", allow_custom_value=True,
+                                info=f"or type a Hub file: {HUB_FORM}")
+            with gr.Accordion("Your own checkpoint", open=False):
+                checkpoint = gr.File(label="Upscaler checkpoint (.pth, .pt, .ckpt, .safetensors), used instead of Model",
+                                     file_types=[".pth", ".pt", ".ckpt", ".safetensors"])
+                twin = gr.File(label="Its denoise twin (optional; same architecture, trained to keep noise)",
+                               file_types=[".pth", ".pt", ".ckpt", ".safetensors"])
+            scale = gr.Slider(photos.MIN_SCALE, photos.MAX_SCALE, value=4, step=0.1, label="Scale",
+                              info="any size: the model runs at its own scale, then the result is resized (Lanczos)")
             denoise = gr.Slider(
                 0, 1, step=0.05, label="Denoise strength", **_denoise_slider(shipped[0][1]),
                 info="0 keeps the photo's noise and grain, 1 removes them (a blend of two networks, as Real-ESRGAN's)",
@@ -83,7 +159,20 @@ def build() -> None:
             comparison = gr.ImageSlider(label="Bicubic ↔ result", type="pil", format="png")
             download = gr.File(label="Full-resolution PNG")
             summary = gr.Markdown()
+    with gr.Accordion("Several photos at once", open=False):
+        with gr.Row():
+            with gr.Column(scale=1):
+                many = gr.File(label="Photos", file_count="multiple", file_types=["image"])
+                go_many = gr.Button("Upscale them all (model, scale and denoise as above)")
+            with gr.Column(scale=2):
+                gallery = gr.Gallery(label="Results", format="png", height="auto")
+                archive = gr.File(label="All full-resolution PNGs (zip)")
+                batch_summary = gr.Markdown()
     # preprocess=False: the handler gets the uploaded file untouched (Gradio would decode it with
     # Pillow first, dropping 16-bit depth and failing with an unclear message on a non-image).
-    model.change(_denoise_control, model, denoise, api_name=False)
-    go.click(upscale, [image, model, scale, denoise], [comparison, download, summary], api_name="upscale", preprocess=False)
+    for trigger in (model.change, checkpoint.change, twin.change):
+        trigger(_denoise_control, [model, checkpoint, twin], denoise, api_name=False)
+    inputs = [model, scale, denoise, checkpoint, twin]
+    go.click(upscale, [image, *inputs], [comparison, download, summary], api_name="upscale", preprocess=False)
+    go_many.click(upscale_batch, [many, *inputs], [gallery, archive, batch_summary], api_name="upscale_batch",
+                  preprocess=False)
