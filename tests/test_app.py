@@ -243,7 +243,7 @@ def test_upscale_keeps_sixteen_bit_depth_in_the_download(client, tmp_path):
     [
         ("notes.png", b"just some text", "not an image"),
         ("cut.png", "truncated", "truncated or corrupt"),
-        ("huge.png", Image.new("L", (2100, 2100)), "the limit is 4.2 megapixels"),
+        ("huge.png", Image.new("L", (4100, 4100)), "the limit is 16.8 megapixels"),
     ],
 )
 def test_upscale_bad_uploads_get_clear_errors_and_the_app_keeps_serving(client, tmp_path, name, content, message):
