@@ -229,7 +229,8 @@ def test_a_catalog_upscaler_without_network_names_its_repo_and_the_shipped_model
     for name, entry in catalog.HUB_UPSCALE.items():
         assert foreign.parse_hub_file(entry.file).filename.endswith(foreign.CHECKPOINT_SUFFIXES)
         repo = foreign.parse_hub_file(entry.file).repo_id
-        with pytest.raises(ValueError, match=f"from the Hub repo {repo} is not in the Hugging Face cache yet, and downloading it needs the network"):
+        needs_network = f"from the Hub repo {repo} is not in the Hugging Face cache yet, and downloading it needs the network"
+        with pytest.raises(ValueError, match=needs_network):
             upscale(photo(), model=name)
     assert denoise_strength("realesr-general-x4v3") == hub.FOREIGN_DEFAULT_DENOISE  # a pair: the slider shows
     assert upscale(photo(), model="photo-x4", scale=2).size == (46, 34)
