@@ -14,7 +14,7 @@ from .conftest import lab_processes
 API_NAMES = {
     "/dcgan_sample", "/dcgan_interpolate", "/cgan_sample", "/cgan_write_number", "/cgan_write_number_submit",
     "/infogan_sample", "/infogan_traversal", "/upscale", "/derain", "/make_rain", "/game_equilibrium", "/dirac_gan",
-    "/read_drawing", "/read_digit", "/ssgan_sample", "/check_claims",
+    "/read_drawing", "/read_digit", "/ssgan_sample", "/check_claims", "/upscale_batch", "/derain_batch",
 }
 LAB_API_NAMES = {"/toy_reset", "/toy_step", "/toy_play", "/toy_tick", "/toy_pause"}  # session state: API only, not MCP
 
@@ -259,6 +259,53 @@ def test_upscale_bad_uploads_get_clear_errors_and_the_app_keeps_serving(client, 
         client.predict(handle_file(write_upload(tmp_path, name, content)), "bicubic", 4, api_name="/upscale")
     ok = write_upload(tmp_path, "ok.png", Image.new("RGB", (8, 8)))
     assert Image.open(client.predict(handle_file(ok), "bicubic", 2, api_name="/upscale")[1]).size == (16, 16)
+
+
+def test_upscale_takes_another_project_s_checkpoint_and_any_scale(client, tmp_path):
+    import zipfile
+
+    import numpy as np
+    from gradio_client import handle_file
+
+    from .test_foreign import forward, network, save
+
+    model = network("ESRGAN")
+    checkpoint = save(model, tmp_path / "RealESRGAN_tiny.pth", "params_ema")
+    upload = write_upload(tmp_path, "photo.png", Image.fromarray(np.asarray(Image.new("RGB", (21, 13), (200, 120, 40)))))
+    (_, after), png, summary = client.predict(handle_file(upload), "photo-x4", 4, None, handle_file(checkpoint), None,
+                                              api_name="/upscale")
+    expected = (forward(model, np.asarray(Image.open(upload)))[0].permute(1, 2, 0).numpy() * 255).round()
+    assert np.abs(np.asarray(Image.open(png)).astype(float) - expected).max() <= 1
+    assert "RealESRGAN_tiny.pth (ESRGAN x4" in summary
+    (_, after), png, summary = client.predict(handle_file(upload), "photo-x4", 2.5, api_name="/upscale")
+    assert Image.open(png).size == (52, 32) and "21x13 → **52x32**" in summary
+    with pytest.raises(Exception, match="is not in the Hugging Face cache yet, and downloading it needs the network"):
+        client.predict(handle_file(upload), "RealESRGAN_x4plus", 4, api_name="/upscale")
+    evil = tmp_path / "evil.pth"
+    evil.write_bytes(b"\x80\x02cos\nsystem\nX\x04\x00\x00\x00trueq\x00\x85q\x01Rq\x02.")  # pickle: os.system("true")
+    with pytest.raises(Exception, match="refused"):
+        client.predict(handle_file(upload), "photo-x4", 4, None, handle_file(str(evil)), None, api_name="/upscale")
+    gallery, archive, summary = client.predict(
+        [handle_file(upload), handle_file(write_upload(tmp_path, "notes.png", b"just text"))], "bicubic", 2,
+        api_name="/upscale_batch",
+    )
+    assert len(gallery) == 1 and "1 of 2 done" in summary and "notes.png**: error: not an image" in summary
+    assert zipfile.ZipFile(archive).namelist() == ["photo-x2.png"]
+
+
+def test_derain_batch_does_the_good_files_and_names_the_bad(client, tmp_path):
+    import zipfile
+
+    from gradio_client import handle_file
+
+    uploads = [write_upload(tmp_path, "a.png", Image.new("RGB", (19, 11), (90, 90, 90))),
+               write_upload(tmp_path, "cut.png", b"\x89PNG\r\n\x1a\n broken"),
+               write_upload(tmp_path, "b.jpg", Image.new("RGB", (12, 9), (20, 60, 90)))]
+    gallery, archive, summary = client.predict([handle_file(u) for u in uploads], "derain-idcgan", api_name="/derain_batch")
+    assert len(gallery) == 2 and "2 of 3 done" in summary and "cut.png**: error:" in summary
+    names = zipfile.ZipFile(archive).namelist()
+    assert names == ["a-derained.png", "b-derained.png"]
+    assert Image.open(zipfile.ZipFile(archive).open("b-derained.png")).size == (12, 9)
 
 
 @pytest.mark.parametrize("model", ["derain-idcgan-ssim", "derain-idcgan-mix", "derain-idcgan"])
