@@ -19,9 +19,9 @@ hyperparameters in the state dict (unwrapping ``params_ema`` / ``params`` / ``st
 Tiling: ``overlap`` is the context a tile needs for the tiled result to equal the whole-image one. For
 architectures built of convolutions alone (ESRGAN's RRDB, Real-ESRGAN's compact SRVGG, SPAN) it is the receptive
 radius, the convolutions' reach added up (``receptive_radius``); deep ones reach further than any influence they keep
-(RRDB with 23 blocks: 349 input pixels), so the overlap is never more than ``EFFECTIVE_RADIUS``, the distance beyond
-which real release weights change no output by a hundredth of a level (``bench/foreign_overlap.py`` measures it).
-Other architectures (attention windows) get ``EFFECTIVE_RADIUS`` too.
+(RRDB with 23 blocks: 350 input pixels), so the overlap is never more than ``EFFECTIVE_RADIUS`` pixels of the resolution
+the network's body runs at: the distance beyond which Real-ESRGAN's release weights change no output by a tenth of a
+level of 255 (``bench/foreign.py`` measures it). Other architectures (attention windows) get that cap too.
 """
 
 from __future__ import annotations
@@ -187,19 +187,18 @@ def describe(descriptor) -> str:
     return f"{descriptor.architecture.name} x{descriptor.scale}{tags}"
 
 
-def receptive_radius(descriptor) -> int:
-    """How far (input pixels) an output pixel can see through the model's convolutions: each convolution's reach,
-    ``dilation * (kernel - 1) / 2`` at the resolution it runs at, added up (a convolution at half resolution reaches
-    twice as far, one at the output's 4x a quarter), plus one pixel for resampling. Read off one forward pass on a small
-    input; exact for the convolutional architectures (``CONVOLUTIONAL``), an underestimate for others."""
+def _reach(descriptor) -> list[tuple[float, float]]:
+    """(reach in input pixels, resolution relative to the input) of every convolution the model runs, in order:
+    ``dilation * (kernel - 1) / 2`` at the resolution it runs at (one at half resolution reaches twice as far, one
+    at the output's 4x a quarter), read off one forward pass on a small input."""
     model = descriptor.model
     requirements = descriptor.size_requirements
     side = max(requirements.minimum, 8 * requirements.multiple_of)
-    reach = []
+    found = []
 
     def record(module, inputs):
         resolution = inputs[0].shape[-1] / side  # this convolution's pixels per input pixel
-        reach.append(module.dilation[-1] * (module.kernel_size[-1] - 1) / 2 / resolution)
+        found.append((module.dilation[-1] * (module.kernel_size[-1] - 1) / 2 / resolution, resolution))
 
     hooks = [m.register_forward_pre_hook(record) for m in model.modules() if isinstance(m, nn.Conv2d)]
     try:
@@ -208,11 +207,21 @@ def receptive_radius(descriptor) -> int:
     finally:
         for hook in hooks:
             hook.remove()
-    return math.ceil(sum(reach)) + 1
+    return found
+
+
+def receptive_radius(descriptor) -> int:
+    """How far (input pixels) an output pixel can see through the model's convolutions: their reach added up, plus one
+    pixel for resampling. Exact for the convolutional architectures (``CONVOLUTIONAL``), an underestimate for others."""
+    return math.ceil(sum(reach for reach, _ in _reach(descriptor))) + 1
 
 
 def overlap(descriptor) -> int:
-    """The tile overlap for a foreign model: its receptive radius, at most ``EFFECTIVE_RADIUS`` (module docstring)."""
+    """The tile overlap for a foreign model: its receptive radius, at most ``EFFECTIVE_RADIUS`` pixels of the
+    resolution its body runs at (a network that first shrinks its input 2x, as Real-ESRGAN's x2 models, reaches twice
+    as far in input pixels)."""
+    reach = _reach(descriptor)
+    cap = math.ceil(EFFECTIVE_RADIUS / min((resolution for _, resolution in reach), default=1.0))
     if descriptor.architecture.id not in CONVOLUTIONAL:
-        return EFFECTIVE_RADIUS
-    return min(receptive_radius(descriptor), EFFECTIVE_RADIUS)
+        return cap
+    return min(math.ceil(sum(r for r, _ in reach)) + 1, cap)

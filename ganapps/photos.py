@@ -31,7 +31,7 @@ DERAIN_FAMILIES = tuple(name for name, family in TRAINABLE.items() if family.res
 MIN_SCALE, MAX_SCALE = 1, 8
 MAX_UPSCALE_PIXELS = 4096 * 4096  # input limit: a 12-megapixel phone photo fits
 MAX_OUTPUT_PIXELS = 16384 * 16384  # a 12-megapixel photo x4 fits; its float result takes 3 GB
-DEFAULT_TILE = 256
+DEFAULT_TILE = 512  # input pixels: a 2-megapixel x4 result runs in one piece
 MAX_DERAIN_PIXELS = 4096 * 4096
 
 
