@@ -12,7 +12,7 @@ from .digits import interpolate, sample_batches, sample_digits, traversal, write
 from .hub import available, load, push, save
 from .imaging import Picture, grid, read_image, to_pil
 from .models import FAMILIES
-from .photos import derain, upscale
+from .photos import derain, load_upscaler, upscale
 from .rain import RainParams, add_rain
 from .recipes import train
 from .recognition import classify
@@ -40,5 +40,6 @@ __all__ = [
     "training_steps",
     "traversal",
     "upscale",
+    "load_upscaler",
     "write_number",
 ]
