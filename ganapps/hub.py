@@ -226,11 +226,12 @@ def load_image_model(
     ``denoise`` (0..1), for a model with a denoise twin: every weight is ``(1 - denoise) * twin + denoise * model``;
     None: the model's default (``default_denoise``). ``mild``: a foreign model's twin (a catalog entry has its own).
     """
-    strength = default_denoise(name, mild, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir) if denoise is None else denoise
+    default = default_denoise(name, mild, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir)
     if denoise is not None:
         check_denoise(denoise)
-        if default_denoise(name, mild, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir) is None:
+        if default is None:
             raise ValueError(f"{name} has no denoise control (no denoise twin); leave denoise unset")
+    strength = default if denoise is None else denoise
     if is_foreign(name):
         if not allow_foreign:
             raise ValueError(f"{name}: checkpoints of other projects are loaded as upscalers only")
@@ -256,7 +257,7 @@ def _load_foreign(name: str, mild: str | None, strength: float | None, device, c
     descriptor = descriptor.to(torch.device(device))
     descriptor.model.to(memory_format=torch.channels_last)
     return ImageModel(
-        name, descriptor.model, lambda piece: descriptor(piece), descriptor.scale, foreign.overlap(descriptor),
+        name, descriptor.model, descriptor, descriptor.scale, foreign.overlap(descriptor),
         descriptor.size_requirements.multiple_of, None, str(device), foreign.describe(descriptor),
     )
 
