@@ -20,7 +20,6 @@ UPSCALE = {
 }
 
 
-
 @dataclass(frozen=True)
 class HubUpscaler:
     """A GAN upscaler another project published on the Hugging Face Hub, downloaded on first use.

@@ -203,7 +203,8 @@ def _reach(descriptor) -> list[tuple[float, float]]:
     hooks = [m.register_forward_pre_hook(record) for m in model.modules() if isinstance(m, nn.Conv2d)]
     try:
         with torch.inference_mode():
-            model(torch.zeros(1, descriptor.input_channels, side, side, dtype=next(model.parameters()).dtype))
+            parameter = next(model.parameters())
+            model(torch.zeros(1, descriptor.input_channels, side, side, dtype=parameter.dtype, device=parameter.device))
     finally:
         for hook in hooks:
             hook.remove()
@@ -213,7 +214,11 @@ def _reach(descriptor) -> list[tuple[float, float]]:
 def receptive_radius(descriptor) -> int:
     """How far (input pixels) an output pixel can see through the model's convolutions: their reach added up, plus one
     pixel for resampling. Exact for the convolutional architectures (``CONVOLUTIONAL``), an underestimate for others."""
-    return math.ceil(sum(reach for reach, _ in _reach(descriptor))) + 1
+    return _radius(_reach(descriptor))
+
+
+def _radius(reach: list[tuple[float, float]]) -> int:
+    return math.ceil(sum(distance for distance, _ in reach)) + 1
 
 
 def overlap(descriptor) -> int:
@@ -224,4 +229,4 @@ def overlap(descriptor) -> int:
     cap = math.ceil(EFFECTIVE_RADIUS / min((resolution for _, resolution in reach), default=1.0))
     if descriptor.architecture.id not in CONVOLUTIONAL:
         return cap
-    return min(math.ceil(sum(r for r, _ in reach)) + 1, cap)
+    return min(_radius(reach), cap)

@@ -217,15 +217,19 @@ def default_denoise(name: str, mild: str | None = None, **fetch_options) -> floa
 
 def load_image_model(
     name: str, *, families: tuple[str, ...], device="cpu", denoise: float | None = None, mild: str | None = None,
-    allow_foreign: bool = False, checkpoints_dir=None, cache_dir=None,
+    allow_foreign: bool = False, needs: str | None = None, checkpoints_dir=None, cache_dir=None,
 ) -> ImageModel:
     """Load a photo model by name as an ``ImageModel`` on ``device``.
 
-    ``families``: the ganapps families accepted (checked before any weights are read). ``allow_foreign``: also
-    another project's upscaler (a checkpoint file, an ``hf://`` file or a ``catalog.HUB_UPSCALE`` name).
+    ``families``: the ganapps families accepted (checked before any weights are read; ``needs`` says what is needed
+    when the model is not one of them). ``allow_foreign``: also another project's upscaler (a checkpoint file, an
+    ``hf://`` file or a ``catalog.HUB_UPSCALE`` name).
     ``denoise`` (0..1), for a model with a denoise twin: every weight is ``(1 - denoise) * twin + denoise * model``;
     None: the model's default (``default_denoise``). ``mild``: a foreign model's twin (a catalog entry has its own).
     """
+    if is_foreign(name) and not allow_foreign:
+        raise ValueError(f"{name}: other projects' checkpoints are loaded as upscalers only; this needs "
+                         f"{needs or 'a ' + ' or '.join(families) + ' model'}")
     default = default_denoise(name, mild, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir)
     if denoise is not None:
         check_denoise(denoise)
@@ -233,10 +237,8 @@ def load_image_model(
             raise ValueError(f"{name} has no denoise control (no denoise twin); leave denoise unset")
     strength = default if denoise is None else denoise
     if is_foreign(name):
-        if not allow_foreign:
-            raise ValueError(f"{name}: checkpoints of other projects are loaded as upscalers only")
         return _load_foreign(name, mild, strength, device, cache_dir)
-    family = get_family(check_family(name, families, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir))
+    family = get_family(check_family(name, families, needs=needs, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir))
     network = load(name, device=device, denoise=strength, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir)
     restorer = family.restorer
     return ImageModel(
@@ -271,7 +273,7 @@ def image_model_cached(name: str, *, families: tuple[str, ...], device="cpu", de
     if not is_foreign(name):
         check_family(name, families, needs=needs)
     stamp = tuple(_file_stamp(n) for n in (name, mild))
-    return _image_model_once(name, families, str(device), denoise, mild, allow_foreign, stamp)
+    return _image_model_once(name, families, str(device), denoise, mild, allow_foreign, needs, stamp)
 
 
 def _file_stamp(name: str | None):
@@ -283,8 +285,9 @@ def _file_stamp(name: str | None):
 
 
 @functools.lru_cache(maxsize=8)
-def _image_model_once(name, families, device, denoise, mild, allow_foreign, stamp):
-    return load_image_model(name, families=families, device=device, denoise=denoise, mild=mild, allow_foreign=allow_foreign)
+def _image_model_once(name, families, device, denoise, mild, allow_foreign, needs, stamp):
+    return load_image_model(name, families=families, device=device, denoise=denoise, mild=mild, allow_foreign=allow_foreign,
+                            needs=needs)
 
 
 def save(model, directory: str | Path, *, card: str | None = None, mild=None, default_denoise: float | None = None) -> Path:

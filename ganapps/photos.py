@@ -170,9 +170,6 @@ def derain(
     _check_tile(tile)
     if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
         raise ValueError(f"strength must be in 0..1 (the share of the rain removed), got {strength!r}")
-    if hub.is_foreign(model):
-        raise ValueError(f"{model}: other projects' checkpoints are loaded as upscalers only; derain takes one of: "
-                         f"{', '.join(DERAIN_MODELS)}, or a ganapps deraining model")
     network = hub.image_model_cached(model, families=DERAIN_FAMILIES, device=str(device), needs=f"one of: {', '.join(DERAIN_MODELS)}")
     picture = read_image(image, max_pixels=max_pixels)
     rgb = picture.rgb()

@@ -151,6 +151,19 @@ def uploaded_paths(value) -> list[str]:
     return [uploaded_path(item) for item in value]
 
 
+def batch_block(photos_label: str, button_label: str):
+    """The "Several photos at once" accordion of a photo tab: (uploads, button, gallery, zip, summary)."""
+    with gr.Accordion("Several photos at once", open=False), gr.Row():
+        with gr.Column(scale=1):
+            many = gr.File(label=photos_label, file_count="multiple", file_types=["image"])
+            go_many = gr.Button(button_label)
+        with gr.Column(scale=2):
+            gallery = gr.Gallery(label="Results", format="png", height="auto")
+            archive = gr.File(label="All full-resolution PNGs (zip)")
+            summary = gr.Markdown()
+    return many, go_many, gallery, archive, summary
+
+
 def batch_outputs(uploads: list[str], work, suffix: str, progress=None) -> tuple[list, str | None, str]:
     """Run ``work(path) -> imaging.Picture`` on each upload: a gallery of previews, one zip of the full-size PNGs
     (``<stem>-<suffix>.png``), and a summary line per photo. A photo that fails gets its error and the rest are done."""

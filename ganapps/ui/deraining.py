@@ -12,6 +12,7 @@ from ..imaging import read_image
 from .common import (
     ALL_CORES,
     MAX_BATCH,
+    batch_block,
     batch_outputs,
     photo_handler,
     photo_outputs,
@@ -135,15 +136,7 @@ def build() -> None:
             download = gr.File(label="Full-resolution PNG")
             summary = gr.Markdown()
     go.click(derain, [image, model, strength], [comparison, download, summary], api_name="derain", preprocess=False)
-    with gr.Accordion("Several photos at once", open=False):
-        with gr.Row():
-            with gr.Column(scale=1):
-                many = gr.File(label="Rainy photos", file_count="multiple", file_types=["image"])
-                go_many = gr.Button("Derain them all (model and strength as above)")
-            with gr.Column(scale=2):
-                gallery = gr.Gallery(label="Results", format="png", height="auto")
-                archive = gr.File(label="All full-resolution PNGs (zip)")
-                batch_summary = gr.Markdown()
+    many, go_many, gallery, archive, batch_summary = batch_block("Rainy photos", "Derain them all (model and strength as above)")
     go_many.click(derain_batch, [many, model, strength], [gallery, archive, batch_summary], api_name="derain_batch",
                   preprocess=False)
 

@@ -13,6 +13,7 @@ from ..foreign import HUB_FORM
 from .common import (
     ALL_CORES,
     MAX_BATCH,
+    batch_block,
     batch_outputs,
     photo_handler,
     photo_outputs,
@@ -159,15 +160,7 @@ def build() -> None:
             comparison = gr.ImageSlider(label="Bicubic ↔ result", type="pil", format="png")
             download = gr.File(label="Full-resolution PNG")
             summary = gr.Markdown()
-    with gr.Accordion("Several photos at once", open=False):
-        with gr.Row():
-            with gr.Column(scale=1):
-                many = gr.File(label="Photos", file_count="multiple", file_types=["image"])
-                go_many = gr.Button("Upscale them all (model, scale and denoise as above)")
-            with gr.Column(scale=2):
-                gallery = gr.Gallery(label="Results", format="png", height="auto")
-                archive = gr.File(label="All full-resolution PNGs (zip)")
-                batch_summary = gr.Markdown()
+    many, go_many, gallery, archive, batch_summary = batch_block("Photos", "Upscale them all (model, scale and denoise as above)")
     # preprocess=False: the handler gets the uploaded file untouched (Gradio would decode it with
     # Pillow first, dropping 16-bit depth and failing with an unclear message on a non-image).
     for trigger in (model.change, checkpoint.change, twin.change):
