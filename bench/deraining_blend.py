@@ -23,13 +23,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from deraining import validation_photos  # noqa: E402  (bench/deraining.py)
-from tables import table  # noqa: E402  (bench/tables.py)
+from deraining import validation_photos
+from tables import table
 
-from ganapps import hub  # noqa: E402
-from ganapps.evaluation import evaluate_derain_on_photos, evaluate_derain_side_by_side  # noqa: E402
-from ganapps.metrics import psnr_ssim_y  # noqa: E402
-from ganapps.photos import derain  # noqa: E402
+from ganapps import hub
+from ganapps.evaluation import evaluate_derain_on_photos, evaluate_derain_side_by_side
+from ganapps.metrics import psnr_ssim_y
+from ganapps.photos import derain
 
 
 def dry_psnr(model: str, photos) -> float:

@@ -18,8 +18,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ganapps.imaging import load_rgb  # noqa: E402
-from ganapps.photos import derain  # noqa: E402
+from ganapps.imaging import load_rgb
+from ganapps.photos import derain
 
 GAP = 4
 

@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 from tables import table  # noqa: E402  (bench/tables.py)
 
 from ganapps import foreign  # noqa: E402
-from ganapps.data import image_files  # noqa: E402
+from ganapps.data import bicubic_downscale, image_files  # noqa: E402
+from ganapps.imaging import resize  # noqa: E402
 from ganapps.photos import DEFAULT_TILE, upscale  # noqa: E402
 
 CUT = 40
@@ -40,8 +41,8 @@ DISTANCES = (0, 8, 16, 32, 48, 64, 80, 96, 104, 112, 120, 128)
 
 def photos(folder: str, count: int):
     for path in image_files(folder)[:count]:
-        image = Image.open(path).convert("RGB")
-        yield np.asarray(image.resize((image.width // 2, image.height // 2), Image.BICUBIC))
+        with Image.open(path) as image:
+            yield bicubic_downscale(np.asarray(image.convert("RGB")), 2)
 
 
 def reach(descriptor, folder: str, count: int) -> dict[int, float]:
@@ -73,7 +74,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from skimage import data as skdata
 
-    astronaut = Image.fromarray(skdata.astronaut())
+    astronaut = skdata.astronaut()
     reach_rows, tiled_rows, time_rows = [], [], []
     for name in args.checkpoints:
         descriptor = foreign.load(name)
@@ -82,7 +83,7 @@ def main() -> None:
         reach_rows.append([label, foreign.describe(descriptor), str(foreign.receptive_radius(descriptor)),
                            str(foreign.overlap(descriptor)), *(f"{worst[d]:.2f}" if d in worst else "" for d in DISTANCES)])
 
-        small = np.asarray(astronaut.resize((200, 150), Image.BICUBIC))
+        small = resize(astronaut, (200, 150))
         with torch.inference_mode():
             own = descriptor(torch.from_numpy(small.copy()).permute(2, 0, 1)[None].float() / 255)
         own = (own[0].permute(1, 2, 0).numpy() * 255).round()
@@ -92,7 +93,7 @@ def main() -> None:
                              for tile in (48, DEFAULT_TILE))])
 
         side = round(math.sqrt(2e6) / descriptor.scale)  # a 2-megapixel result
-        big = np.asarray(astronaut.resize((side, side), Image.BICUBIC))
+        big = resize(astronaut, (side, side))
         seconds = {}
         for tile in (4096, DEFAULT_TILE, 4096, DEFAULT_TILE):  # alternated: a machine's drift falls on both
             started = time.perf_counter()

@@ -17,14 +17,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tables import table  # noqa: E402  (bench/tables.py)
+from tables import table
 
-from ganapps import hub  # noqa: E402
-from ganapps.data import mnist  # noqa: E402
-from ganapps.digits import sample_digits  # noqa: E402
-from ganapps.metrics import classify, features, frechet_distance, rank_correlation, slant, stroke_width  # noqa: E402
-from ganapps.models import infogan  # noqa: E402
-from ganapps.training import Run, TrainConfig, training_steps  # noqa: E402
+from ganapps import hub
+from ganapps.data import mnist
+from ganapps.digits import sample_digits
+from ganapps.metrics import classify, features, frechet_distance, rank_correlation, slant, stroke_width
+from ganapps.models import infogan
+from ganapps.training import Run, TrainConfig, training_steps
 
 
 def in_batches(fn, total, batch=250):

@@ -23,11 +23,11 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tables import curve_plot, table  # noqa: E402  (bench/tables.py)
+from tables import curve_plot, table
 
-from ganapps import catalog, hub  # noqa: E402
-from ganapps.data import mnist  # noqa: E402
-from ganapps.recognition import EVALUATION_FILE, classify  # noqa: E402
+from ganapps import catalog, hub
+from ganapps.data import mnist
+from ganapps.recognition import EVALUATION_FILE, classify
 
 PAPER = ("Salimans et al. 2016, feature matching (their MNIST MLP)", "100", "0.93 ± 0.065")
 

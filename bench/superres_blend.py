@@ -31,15 +31,15 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tables import table  # noqa: E402  (bench/tables.py)
+from tables import table
 
-from ganapps import hub  # noqa: E402
-from ganapps.data import bicubic_downscale, image_files, split_files  # noqa: E402
-from ganapps.evaluation import evaluate_sr, jpeg_roundtrip, modcrop  # noqa: E402
-from ganapps.imaging import load_rgb  # noqa: E402
-from ganapps.metrics import position_energies  # noqa: E402
-from ganapps.models import realesrgan  # noqa: E402
-from ganapps.photos import upscale  # noqa: E402
+from ganapps import hub
+from ganapps.data import bicubic_downscale, image_files, split_files
+from ganapps.evaluation import evaluate_sr, modcrop
+from ganapps.imaging import jpeg_roundtrip, load_rgb
+from ganapps.metrics import position_energies
+from ganapps.models import realesrgan
+from ganapps.photos import upscale
 
 COLUMNS = (("gain", "+.2f"), ("grid", ".2f"), ("texture", ".2f"), ("checkerboard", ".3f"), ("dots", ".2f"))
 

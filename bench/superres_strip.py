@@ -15,14 +15,14 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ganapps.evaluation import jpeg_roundtrip, modcrop  # noqa: E402
-from ganapps.imaging import load_rgb  # noqa: E402
-from ganapps.photos import upscale  # noqa: E402
+from ganapps.data import bicubic_downscale
+from ganapps.evaluation import modcrop
+from ganapps.imaging import jpeg_roundtrip, load_rgb
+from ganapps.photos import upscale
 
 GAP = 4
 
@@ -46,8 +46,7 @@ def main():
 
         original = getattr(data, args.photo)()
     original = modcrop(original, args.shrink * 4)
-    small = Image.fromarray(original).resize((original.shape[1] // args.shrink, original.shape[0] // args.shrink), Image.BICUBIC)
-    web = jpeg_roundtrip(np.asarray(small), args.quality)
+    web = jpeg_roundtrip(bicubic_downscale(original, args.shrink), args.quality)
     left, top, width, height = args.box
     window = (4 * left, 4 * top, 4 * (left + width), 4 * (top + height))
     strengths = args.denoise or ["-"] * len(args.models)

@@ -17,8 +17,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ganapps import claims, toylab  # noqa: E402
-from ganapps.models import toy  # noqa: E402
+from ganapps import claims, toylab
+from ganapps.models import toy
 
 GAME_CLAIMS = ["prisoners_dilemma", "boxed_pigs", "dirac_simultaneous", "dirac_alternating", "dirac_r1"]
 

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
-from dataclasses import asdict
 
 from . import catalog
 from .digits import DEFAULT_MODELS
@@ -17,49 +17,78 @@ from .photos import DEFAULT_TILE, MAX_SCALE, MIN_SCALE
 
 
 def _train(args) -> None:
-    import torch
-
     from .models import get_family
-    from .recipes import train
+    from .recipes import load_recipe, train
     from .training import TrainConfig, process_group
 
-    threads = args.threads or get_family(args.family).threads
-    if threads:
-        torch.set_num_threads(threads)
-    model = json.loads(args.model) if args.model else {}
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if getattr(args, f.name, None) is not None}
+    if args.recipe:
+        extra = sorted(set(given) - RECIPE_OVERRIDES)
+        if extra or args.loss is not None:
+            flags = [f"--{name.replace('_', '-')}" for name in extra] + (["--loss"] if args.loss is not None else [])
+            allowed = [f"--{name}" for name in sorted(RECIPE_OVERRIDES)] + ["--threads", "--data-root", "--work", "--checkpoints"]
+            raise ValueError(f"a recipe says how every step trains; {', '.join(flags)} cannot go with --recipe "
+                             f"(only {', '.join(allowed)} and --dry-run)")
+        recipe = load_recipe(args.recipe, data_root=args.data_root, out=args.work, checkpoints=args.checkpoints)
+        for step in recipe.steps:  # where the steps run: checked as any TrainConfig is
+            if step.config is not None:
+                step.config = dataclasses.replace(step.config, **given)
+        print(recipe.plan())
+        if args.dry_run:
+            return
+        _set_threads(args.threads or get_family(recipe.family).threads)
+        print(f"made {recipe.run()}")
+        return
+    if args.dry_run or args.data_root or args.work or args.checkpoints:
+        raise ValueError("--dry-run, --data-root, --work and --checkpoints go with --recipe")
+    if "family" not in given:
+        raise ValueError("give a family to train (or --recipe FILE)")
     if args.loss is not None:
-        if args.family != "toy":
+        if given["family"] != "toy":
             raise ValueError("--loss is for the toy family; other families have their paper's objective")
-        model["loss"] = args.loss
-    cfg = TrainConfig(
-        family=args.family,
-        data=tuple(args.data),
-        out=args.out or f"runs/{args.family}",
-        steps=args.steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        schedule=args.schedule,
-        decay_from=args.decay_from,
-        snapshot_every=args.snapshot_every,
-        data_options=json.loads(args.data_options) if args.data_options else {},
-        seed=args.seed,
-        device=args.device,
-        model=model,
-        tiny=args.tiny,
-        sample_every=args.sample_every,
-        checkpoint_every=args.checkpoint_every,
-        log_every=args.log_every,
-        download=args.download,
-        phase=args.phase,
-        init=args.init,
-        grow=args.grow,
-        ema=args.ema,
-        workers=args.workers,
-    )
+        given["model"] = {**given.get("model", {}), "loss": args.loss}
+    cfg = TrainConfig(**given)
+    _set_threads(args.threads or get_family(cfg.family).threads)
     with process_group(cfg.device):  # under torchrun: joined here, left at the end, all processes together
         run = train(cfg, resume=args.resume, classifier=args.classifier or None)
     if run.is_main:
-        print(f"trained {args.family} to step {run.step}; model in {run.out / 'model'}")
+        print(f"trained {cfg.family} to step {run.step}; model in {run.out / 'model'}")
+
+
+def _set_threads(threads: int | None) -> None:
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+
+
+# What may be said on the command line beside --recipe: where the steps run, not how they train.
+RECIPE_OVERRIDES = {"device", "workers"}
+
+
+def _train_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per ``TrainConfig`` field, with its help, default and choices from the dataclass (and no
+    default in the namespace: a flag not given leaves the dataclass's own)."""
+    from .training import TrainConfig
+
+    for f in dataclasses.fields(TrainConfig):
+        if f.name == "family":
+            continue
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        shown = f" (default {default})" if default not in (None, (), {}, False) else ""
+        kwargs = {"help": f.metadata["help"] + shown, "default": argparse.SUPPRESS, "dest": f.name}
+        kind = str(f.type)
+        if kind == "bool":
+            kwargs["action"] = "store_true"
+        elif kind == "dict":
+            kwargs.update(type=json.loads, metavar="JSON")
+        elif kind.startswith("tuple"):
+            kwargs["nargs"] = "+"
+        else:
+            kwargs["type"] = int if kind.startswith("int") else float if kind.startswith("float") else str
+        if f.metadata.get("choices"):
+            kwargs["choices"] = list(f.metadata["choices"])
+        parser.add_argument(f"--{f.name.replace('_', '-')}", **kwargs)
 
 
 def _sample(args) -> None:
@@ -93,7 +122,7 @@ def _calibrate(args) -> None:
     classifier = load(args.classifier, family="classifier")
     generator.config = infogan.calibrate(generator, classifier)
     save(generator, args.model)
-    print(json.dumps(asdict(generator.config)))
+    print(json.dumps(dataclasses.asdict(generator.config)))
 
 
 def _classify(args) -> int:
@@ -176,11 +205,11 @@ def _restore(args) -> None:
 
     if args.command == "upscale":
         model = photos.load_upscaler(args.model, denoise=args.denoise, mild=args.mild, device=args.device)  # once, for all inputs
-        work = lambda path, progress: photos.upscale(  # noqa: E731
+        work = lambda path, progress: photos.upscale(
             path, model=model, scale=args.scale, tile=args.tile, device=args.device, progress=progress,
         )
     else:
-        work = lambda path, progress: photos.derain(  # noqa: E731
+        work = lambda path, progress: photos.derain(
             path, model=args.model, strength=args.strength, tile=args.tile, device=args.device, progress=progress
         )
     out = Path(args.out)
@@ -205,28 +234,15 @@ def _restore(args) -> None:
 
 
 def _interpolate(args) -> None:
-    from .hub import interpolate, save
+    from .recipes import interpolate
 
-    card = _blend_card(f"Network interpolation of {args.first} and {args.second}",
-                       f"interpolate {args.first} {args.second} --weight {args.weight} --out {args.out}",
-                       f"every weight is {1 - args.weight:g} x {args.first} + {args.weight:g} x {args.second}.")
-    print(save(interpolate(args.first, args.second, args.weight), args.out, card=card))
-
-
-def _blend_card(title: str, command: str, what: str) -> str:
-    """The model card of a model made from others by a command (interpolate, pair)."""
-    return f"---\nlibrary_name: ganapps\n---\n\n# {title}\n\nMade with `python -m ganapps {command}`: {what}\n"
+    print(interpolate(args.first, args.second, args.weight, args.out))
 
 
 def _pair(args) -> None:
-    from .hub import load, save
+    from .recipes import pair
 
-    model, mild = load(args.model), load(args.mild)
-    card = _blend_card(f"{args.model} with the denoise twin {args.mild}",
-                       f"pair {args.model} {args.mild} --default-denoise {args.default_denoise} --out {args.out}",
-                       f"denoise strength d gives every weight (1 - d) x {args.mild} + d x {args.model}; "
-                       f"{args.default_denoise:g} unless asked otherwise.")
-    print(save(model, args.out, card=card, mild=mild, default_denoise=args.default_denoise))
+    print(pair(args.model, args.mild, args.default_denoise, args.out))
 
 
 def _push(args) -> None:
@@ -258,39 +274,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ganapps", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("train", help="train a family (resumable; works under torchrun for DDP)")
-    p.add_argument("family", choices=list(TRAINABLE))
-    p.add_argument("--data", nargs="+", required=True,
-                   help="data folder(s): for MNIST the folder holding MNIST/raw; for toy a name (ring8, mixture2, ...)")
+    p = sub.add_parser("train", help="train a family, or a shipped model from its recipe (resumable; works under torchrun for DDP)")
+    p.add_argument("family", nargs="?", choices=list(TRAINABLE), help="the family to train (not with --recipe)")
+    p.add_argument("--recipe", help="a recipe file (recipes/<model>.toml): every step from the data to the shipped model")
+    p.add_argument("--dry-run", action="store_true", help="with --recipe: print the plan (steps, data, results) and stop")
+    p.add_argument("--data-root", help="with --recipe: the folder {data} stands for (default ../shared/data)")
+    p.add_argument("--work", help="with --recipe: its work folder instead of the recipe's own (runs/<model>)")
+    p.add_argument("--checkpoints", help="with --recipe: the folder to ship the model into (default: the shipped "
+                                         "models' checkpoints/, which it replaces)")
+    _train_flags(p)
     p.add_argument("--loss", help="toy: minimax, nonsaturating, least_squares, hinge or wgan_gp")
-    p.add_argument("--out", help="run folder (default runs/<family>)")
-    p.add_argument("--steps", type=int, default=10_000)
-    p.add_argument("--batch-size", type=int, help="per process (default 64; toy 256)")
-    p.add_argument("--lr", type=float, help="learning rate (default: the family's)")
-    p.add_argument("--schedule", default="constant", choices=["constant", "cosine"],
-                   help="learning rate: constant, or cosine decay to 0 at --steps (plan the run's end)")
-    p.add_argument("--decay-from", type=int, default=0,
-                   help="the step where the cosine starts (to go on from a finished run: its last step)")
-    p.add_argument("--snapshot-every", type=int, help="keep the exported network every N steps in <out>/snapshots/")
-    p.add_argument("--data-options", help='JSON for the photo datasets, e.g. \'{"patch": 256, "degradation": "mild"}\'')
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--model", help='JSON of architecture overrides, e.g. \'{"base_channels": 64}\'')
-    p.add_argument("--tiny", action="store_true", help="the family's tiny config (smoke tests)")
-    p.add_argument("--sample-every", type=int, default=1000)
-    p.add_argument("--checkpoint-every", type=int, default=1000)
-    p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--resume", action="store_true", help="continue from <out>/training_state.pt if present")
-    p.add_argument("--download", action="store_true", help="let torchvision download MNIST into --data")
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: one per core; toy: 1)")
-    p.add_argument("--workers", type=int,
-                   help="DataLoader processes making batches (default: 4 on GPU for photo and rain crops, else 0)")
-    p.add_argument("--ema", type=float, help="export a moving average of the weights with this decay (e.g. 0.999)")
-    p.add_argument("--phase", help="srgan: srresnet (pixel loss) or srgan (content + adversarial)")
-    p.add_argument("--init", help="start from this model's weights (srgan phase: the trained srresnet)")
-    p.add_argument("--grow", action="store_true",
-                   help="with --resume or --init: the run or model was saved with fewer layers (e.g. derain before "
-                        "refine_blocks, realesrgan before hr_conv); new layers start as the identity, their optimiser afresh")
     p.add_argument("--classifier", default="mnist-classifier",
                    help="InfoGAN only: the classifier used to calibrate the codes after training ('' to skip)")
     p.set_defaults(func=_train)

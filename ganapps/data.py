@@ -11,11 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 from .degrade import DEGRADATIONS
 from .distributions import distribution
-from .imaging import IMAGE_SUFFIXES, load_rgb
+from .imaging import IMAGE_SUFFIXES, load_rgb, resize
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +91,8 @@ class SemiSupervisedMNIST:
 
 
 def bicubic_downscale(high_res: np.ndarray, scale: int) -> np.ndarray:
-    """uint8 (H, W, 3) -> uint8 (H/scale, W/scale, 3) with PIL's bicubic: the benchmark protocol's degradation."""
-    image = Image.fromarray(high_res)
-    return np.asarray(image.resize((image.width // scale, image.height // scale), Image.BICUBIC))
+    """uint8 (H, W, 3) -> uint8 (H/scale, W/scale, 3) with Pillow's bicubic: the benchmark protocol's degradation."""
+    return resize(high_res, (high_res.shape[1] // scale, high_res.shape[0] // scale), "bicubic")
 
 
 def image_files(folder) -> list[Path]:
@@ -165,7 +163,7 @@ class PhotoPatches:
         else:
             low_res = bicubic_downscale(high_res, self.scale).astype(np.float32) / 255
             high_res = high_res.astype(np.float32) / 255
-        as_tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)  # noqa: E731
+        as_tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)
         return as_tensor(low_res), as_tensor(high_res)
 
     def batch(self, indices, seed: int):
@@ -289,7 +287,7 @@ class RainPatches:
             rainy, clean = gray_rgb(rainy), gray_rgb(clean)
         if flip:
             rainy, clean = rainy[:, ::-1], clean[:, ::-1]
-        as_tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)  # noqa: E731
+        as_tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)
         return as_tensor(rainy), as_tensor(clean)
 
     def batch(self, indices, seed: int):

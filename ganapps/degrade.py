@@ -9,8 +9,8 @@ and sensor noise included. Real-ESRGAN (Wang et al., ICCV 2021 workshops) trains
              -> resize to high-res / scale -> JPEG (final)
 
 Every stage is a plain function with the parameter it names (``blur(image, kernel)``,
-``jpeg(image, quality)``, ...), built on OpenCV (``filter2D``, ``imencode``, area ``resize``) and Pillow
-(bilinear and bicubic ``resize``);
+``jpeg(image, quality)``, ...), built on OpenCV (``filter2D``, area ``resize``) and Pillow (bilinear and
+bicubic ``resize``, the JPEG codec: ``imaging.resize`` and ``imaging.jpeg_roundtrip``, which the benchmarks use too);
 ``random_degradation(rng)`` draws a whole chain (``mild_degradation(rng)`` one without noise, for a
 model that keeps the photo's grain) and ``degrade(image, degradation, seed=)`` runs it,
 deterministically for a given seed. Images are float32 (H, W, 3) RGB in [0, 1].
@@ -23,14 +23,16 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image
+
+from .imaging import jpeg_roundtrip
+from .imaging import resize as pillow_resize
 
 __all__ = [
     "Order", "Degradation", "gaussian_kernel", "blur", "resize", "gaussian_noise", "poisson_noise", "jpeg", "degrade",
     "random_degradation", "mild_degradation", "DEGRADATIONS",
 ]
 
-RESIZE_METHODS = {"area": None, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC}
+RESIZE_METHODS = ("area", "bilinear", "bicubic")
 NOISE_KINDS = ("gaussian", "poisson")
 
 
@@ -64,16 +66,15 @@ def blur(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 def resize(image: np.ndarray, size: tuple[int, int], method: str = "bicubic") -> np.ndarray:
     """Resize to ``size`` = (width, height) with "area" (OpenCV), "bilinear" or "bicubic" (Pillow).
 
-    Bilinear and bicubic are Pillow's, whose filters widen when shrinking (antialiasing), as in the
-    tools that make most downscaled photos and in the benchmark protocol; OpenCV's do not.
+    Bilinear and bicubic are Pillow's (``imaging.resize``), whose filters widen when shrinking (antialiasing),
+    as in the tools that make most downscaled photos and in the benchmark protocol; OpenCV's do not.
     """
     if method not in RESIZE_METHODS:
         raise ValueError(f"unknown resize method {method!r}; available: {', '.join(RESIZE_METHODS)}")
     width, height = max(1, size[0]), max(1, size[1])
     if method == "area":
         return np.clip(cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA), 0, 1)
-    planes = [np.asarray(Image.fromarray(image[..., c]).resize((width, height), RESIZE_METHODS[method])) for c in range(3)]
-    return np.clip(np.stack(planes, axis=-1), 0, 1)
+    return np.clip(pillow_resize(image, (width, height), method), 0, 1)
 
 
 def gaussian_noise(image: np.ndarray, sigma: float, *, gray: bool, rng: np.random.Generator) -> np.ndarray:
@@ -95,14 +96,10 @@ def poisson_noise(image: np.ndarray, scale: float, *, gray: bool, rng: np.random
 
 
 def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
-    """Round-trip through a JPEG file of ``quality`` (1..100) with OpenCV's codec (libjpeg, 4:2:0)."""
-    if not 1 <= quality <= 100:
-        raise ValueError(f"JPEG quality must be in 1..100, got {quality}")
+    """Round-trip through a JPEG file of ``quality`` (1..100), rounded to 8 bits first: ``imaging.jpeg_roundtrip``,
+    the benchmarks' web photos."""
     pixels = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
-    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    if not ok:
-        raise RuntimeError("OpenCV could not encode a JPEG")
-    return cv2.cvtColor(cv2.imdecode(encoded, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB).astype(np.float32) / 255
+    return jpeg_roundtrip(pixels, quality).astype(np.float32) / 255
 
 
 @dataclass(frozen=True)

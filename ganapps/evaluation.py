@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from .data import bicubic_downscale, image_files, split_files
-from .imaging import load_rgb
+from .imaging import jpeg_roundtrip, load_rgb
 from .metrics import block_grid_energy, periodic_pattern, position_energy, psnr_ssim_y, texture
 from .photos import DERAIN_MODELS, derain, upscale
 
@@ -20,13 +18,6 @@ log = logging.getLogger(__name__)
 def modcrop(image: np.ndarray, scale: int) -> np.ndarray:
     """Crop (H, W, 3) to a multiple of ``scale`` on both sides (top-left kept)."""
     return image[: image.shape[0] - image.shape[0] % scale, : image.shape[1] - image.shape[1] % scale]
-
-
-def jpeg_roundtrip(image: np.ndarray, quality: int) -> np.ndarray:
-    """uint8 RGB saved as a JPEG of ``quality`` with Pillow (4:2:0, as phones and websites save) and read back."""
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="JPEG", quality=quality)
-    return np.asarray(Image.open(buffer).convert("RGB"))
 
 
 def evaluate_sr(

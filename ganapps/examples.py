@@ -8,6 +8,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from .data import bicubic_downscale
+
 FOLDER = Path(tempfile.gettempdir()) / "ganapps-examples"
 # skimage.data images bundled with the package, how much their low-resolution example is shrunk,
 # and the JPEG quality it is saved with (None: PNG, a clean downscale as in the SR benchmark).
@@ -24,8 +26,7 @@ def sr_examples() -> list[str]:
     for name, (factor, quality) in SR_SOURCES.items():
         path = FOLDER / (f"{name}-small.png" if quality is None else f"{name}-small-q{quality}.jpg")
         if not path.exists():
-            image = Image.fromarray(getattr(data, name)())
-            small = image.resize((image.width // factor, image.height // factor), Image.BICUBIC)
+            small = Image.fromarray(bicubic_downscale(getattr(data, name)(), factor))
             small.save(path, **({} if quality is None else {"quality": quality}))
         paths.append(str(path))
     return paths

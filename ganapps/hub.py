@@ -23,7 +23,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import safetensors.torch
@@ -123,8 +123,8 @@ def check_denoise(denoise) -> None:
 
 
 def same_architecture(first, second) -> bool:
-    """Whether two networks are one architecture: the same class with the same weights' names and shapes.
-    Their configs may differ in fields that only training reads (a loss weight, a discriminator option)."""
+    """Whether two networks are one architecture: the same class with the same weights' names and shapes
+    (foreign networks have no config to compare; ours may differ in learned facts, e.g. InfoGAN's calibration)."""
     shapes = [{name: value.shape for name, value in network.state_dict().items()} for network in (first, second)]
     return type(first) is type(second) and shapes[0] == shapes[1]
 
@@ -309,7 +309,7 @@ def save(model, directory: str | Path, *, card: str | None = None, mild=None, de
             (staging / CARD_FILE).write_text(card)
         elif (directory / CARD_FILE).is_file():
             shutil.copy2(directory / CARD_FILE, staging / CARD_FILE)
-        config = {**asdict(unwrapped.config), "family": family_of(unwrapped).name}
+        config = family_of(unwrapped).config_file(unwrapped.config)
         if (mild is None) != (default_denoise is None):
             raise ValueError("a denoise twin (mild) and its default strength (default_denoise) go together")
         if mild is not None:
@@ -362,9 +362,3 @@ def push(name: str, repo_id: str, *, revision: str | None = None, private: bool 
         commit_message=f"Upload {folder.name} with ganapps",
     )
     return str(info)
-
-
-def model_info(model) -> dict:
-    """Parameter count and weight size, for model cards."""
-    params = sum(p.numel() for p in model.parameters())
-    return {"parameters": params, "megabytes": sum(t.numel() * t.element_size() for t in model.state_dict().values()) / 1e6}

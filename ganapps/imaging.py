@@ -57,13 +57,38 @@ def save_grid(images: torch.Tensor, path: str | Path, *, nrow: int = 8) -> Path:
     return path
 
 
-def from_pil_digits(images) -> torch.Tensor:
-    """Grayscale PIL images or uint8 arrays (H, W) -> (B, 1, H, W) in [-1, 1] (for measuring PNGs)."""
-    arrays = [np.asarray(image.convert("L") if isinstance(image, Image.Image) else image, dtype=np.float32) for image in images]
-    return torch.from_numpy(np.stack(arrays)).unsqueeze(1) / 127.5 - 1.0
-
-
 # --- photos in and out (super-resolution, deraining) -------------------------------------------
+
+RESIZE_FILTERS = {"bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC, "lanczos": Image.LANCZOS}
+
+
+def resize(image: np.ndarray, size: tuple[int, int], method: str = "bicubic") -> np.ndarray:
+    """(H, W) or (H, W, C) resized to ``size`` = (width, height) with Pillow's ``method``, channel by channel.
+
+    uint8 stays uint8, in Pillow's 8-bit arithmetic (the SR benchmarks' bicubic downscale); float stays float
+    (float32, no rounding or clipping). Pillow's filters widen when shrinking (antialiasing), as in the tools that
+    make most downscaled photos and in the benchmark protocol; OpenCV's and torch's do not. The networks' own
+    upsampling (``F.interpolate`` inside a model) is part of what they compute and is not this.
+    """
+    if method not in RESIZE_FILTERS:
+        raise ValueError(f"unknown resize method {method!r}; available: {', '.join(RESIZE_FILTERS)}")
+    if image.dtype != np.uint8 and not np.issubdtype(image.dtype, np.floating):
+        raise ValueError(f"resize takes uint8 or float arrays, got {image.dtype}")
+    planes = image[..., None] if image.ndim == 2 else image
+    resized = [np.asarray(Image.fromarray(planes[..., c]).resize(size, RESIZE_FILTERS[method])) for c in range(planes.shape[2])]
+    return resized[0] if image.ndim == 2 else np.stack(resized, axis=-1)
+
+
+def jpeg_roundtrip(image: np.ndarray, quality: int) -> np.ndarray:
+    """uint8 (H, W, 3) RGB saved as a JPEG of ``quality`` (1..100) and decoded: Pillow's libjpeg, 4:2:0 chroma, as
+    phones and websites save. The SR benchmarks' web photos and the training degradations (``degrade.jpeg``) both
+    come through here."""
+    if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)) or not 1 <= quality <= 100:
+        raise ValueError(f"JPEG quality must be in 1..100, got {quality!r}")
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="JPEG", quality=int(quality))
+    return np.asarray(Image.open(buffer).convert("RGB"))
+
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # EXIF orientation -> the numpy operation that makes the pixels upright (as PIL's exif_transpose).

@@ -70,11 +70,15 @@ def stroke_width(images: torch.Tensor) -> torch.Tensor:
 
 
 def rank_correlation(x, y) -> float:
-    """Spearman's rank correlation of two 1-D sequences (nan if either is constant)."""
+    """Spearman's rank correlation of two equally long 1-D sequences, tied values sharing their mean rank (nan if
+    either is constant or shorter than 2). Ties are common in the digit measures (a stroke width is a ratio of
+    pixel counts); breaking them by order would invent a correlation with the order of the sequence."""
     from scipy.stats import spearmanr
 
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    if np.ptp(x) == 0 or np.ptp(y) == 0:
+    if x.ndim != 1 or x.shape != y.shape:
+        raise ValueError(f"rank_correlation takes two 1-D sequences of one length, got shapes {x.shape} and {y.shape}")
+    if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return float("nan")
     return float(spearmanr(x, y).statistic)
 

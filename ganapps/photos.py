@@ -14,10 +14,10 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from PIL import Image
 
 from . import catalog, hub
 from .imaging import Picture, read_image
+from .imaging import resize as resize_array
 from .models import TRAINABLE
 
 log = logging.getLogger(__name__)
@@ -35,15 +35,13 @@ DEFAULT_TILE = 512  # input pixels: a 2-megapixel x4 result runs in one piece
 MAX_DERAIN_PIXELS = 4096 * 4096
 
 
-def resize(planes: torch.Tensor, size: tuple[int, int], method=Image.BICUBIC) -> torch.Tensor:
-    """Resize (1, C, H, W) float planes to size=(width, height) with Pillow, channel by channel in 32-bit float.
+def resize(planes: torch.Tensor, size: tuple[int, int], method: str = "bicubic") -> torch.Tensor:
+    """Resize (1, C, H, W) float planes to size=(width, height) with ``imaging.resize`` (Pillow, 32-bit float).
 
-    Pillow's bicubic is the reference the SR benchmarks use; its LANCZOS antialiases when shrinking.
+    Pillow's bicubic is the reference the SR benchmarks use; its Lanczos antialiases when shrinking.
     """
-    channels = [
-        np.asarray(Image.fromarray(plane.numpy()).resize(size, method)) for plane in planes[0].float()
-    ]
-    return torch.from_numpy(np.stack(channels))[None]
+    channels_last = resize_array(planes[0].float().permute(1, 2, 0).numpy(), size, method)  # (H', W', C)
+    return torch.from_numpy(np.ascontiguousarray(channels_last.transpose(2, 0, 1)))[None]
 
 
 def _check_tile(tile) -> None:
@@ -122,7 +120,7 @@ def upscale(
         if picture.grayscale:
             color = color.mean(dim=1, keepdim=True)
         if color.shape[-1] != size[0] or color.shape[-2] != size[1]:
-            color = resize(color, size, Image.LANCZOS)
+            color = resize(color, size, "lanczos")
     alpha = None if picture.alpha is None else resize(picture.alpha, size)
     return Picture(color.clamp(0, 1), None if alpha is None else alpha.clamp(0, 1), picture.bit_depth)
 

@@ -1,25 +1,63 @@
-"""Training as the library and the command line run it: the shared loop, then the work that a
-family's trained model still needs before it is used.
+"""Training as the library and the command line run it: one run (``train``: the shared loop, then the
+work that a family's trained model still needs before it is used), and a recipe (``Recipe``: every
+run and blend that makes a shipped model, from the data to its checkpoint).
 
 The loop (``training.train``) knows no family by name; what follows it lives here, above it:
 
 - InfoGAN: its codes are measured with a digit classifier (``infogan.calibrate``) and the answer
   stored in the exported config, so the slant and width controls work on the new model;
-- ssgan: the training images whose labels it learned from, stored in the exported config;
+- ssgan: the training images it learned from (labelled and not), stored in the exported config;
 - toy: the run's final measurements and picture (``toylab.write_report``).
+
+A recipe is a TOML file (``recipes/<model>.toml``, read with ``tomllib``)::
+
+    model = "photo-x4-psnr"        # the shipped model it makes: checkpoints/<model>
+    family = "realesrgan"          # each train step's family unless the step names another
+    out = "runs/photo-x4-psnr"     # work folder: step <name> writes <out>/<name>
+    ship = "@paired"               # the step whose result becomes checkpoints/<model> (weights and config)
+
+    [[steps]]                      # kind = "train" (the default): TrainConfig's fields, as the CLI's flags
+    name = "parent"
+    phase = "psnr"
+    data = ["{data}/sr/train/T91"] # {data}: the data root (--data-root, default ../shared/data)
+    steps = 12500
+    training = { perceptual = "discriminator_features" }
+
+    [[steps]]
+    name = "strong"
+    init = "@parent"               # an earlier step's result (or a model name); resume_from = "@x": its state
+    ...
+
+Other kinds: ``pair`` (model, mild, default_denoise), ``interpolate`` (first, second, weight) and
+``command`` (argv, result: work after training done by a script, e.g. a benchmark that picks a blend).
+A train step's result is ``<out>/<name>/model``; a pair's or an interpolation's ``<out>/<name>``.
+Running a recipe again goes on where it stopped: every train step resumes its own state.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser as a package
+    import tomli as tomllib
 
 from . import hub, toylab
 from .models import infogan
-from .training import Run, TrainConfig
+from .recognition import EVALUATION_FILE
+from .training import STATE_FILE, Run, TrainConfig, process_group
 from .training import train as train_loop
 
-__all__ = ["train", "AFTER_TRAINING", "DEFAULT_CLASSIFIER"]
+__all__ = ["train", "AFTER_TRAINING", "DEFAULT_CLASSIFIER", "Recipe", "Step", "load_recipe", "DATA_ROOT", "pair",
+           "interpolate"]
 
 DEFAULT_CLASSIFIER = "mnist-classifier"
 
@@ -34,9 +72,12 @@ def calibrate_infogan(run: Run, *, classifier: str | None = DEFAULT_CLASSIFIER) 
 
 
 def record_labels(run: Run, **_) -> None:
-    """Store in the exported config which training images' labels a semi-supervised run learned from."""
+    """Store in the exported config which training images' labels a semi-supervised run learned from, and
+    how many it saw without labels (none for the baseline trained on the labels alone)."""
     network = run.export
-    network.config = dataclasses.replace(network.config, labelled_indices=tuple(run.data.labelled_indices))
+    unlabelled = len(run.data) if run.state.training.unlabelled_weight else 0
+    network.config = dataclasses.replace(network.config, labelled_indices=tuple(run.data.labelled_indices),
+                                         unlabelled_images=unlabelled)
 
 
 AFTER_TRAINING: dict[str, Callable[..., None]] = {
@@ -56,3 +97,238 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True, data
     follow_up = AFTER_TRAINING.get(cfg.family)
     after = None if follow_up is None else (lambda run: follow_up(run, classifier=classifier))
     return train_loop(cfg, resume=resume, progress=progress, data=data, after=after)
+
+
+# --- models made from others ------------------------------------------------------------------------
+
+
+def _blend_card(title: str, command: str, what: str) -> str:
+    """The model card of a model made from others (interpolate, pair)."""
+    return f"---\nlibrary_name: ganapps\n---\n\n# {title}\n\nMade with `python -m ganapps {command}`: {what}\n"
+
+
+def interpolate(first: str, second: str, weight: float, out: str | Path) -> Path:
+    """Write the network interpolation ``(1 - weight) x first + weight x second`` as the model folder ``out``."""
+    card = _blend_card(f"Network interpolation of {first} and {second}", f"interpolate {first} {second} --weight {weight} --out {out}",
+                       f"every weight is {1 - weight:g} x {first} + {weight:g} x {second}.")
+    return hub.save(hub.interpolate(first, second, weight), out, card=card)
+
+
+def pair(model: str, mild: str, default_denoise: float, out: str | Path) -> Path:
+    """Write ``model`` with its denoise twin ``mild`` (the same architecture trained to keep noise) as ``out``."""
+    card = _blend_card(f"{model} with the denoise twin {mild}", f"pair {model} {mild} --default-denoise {default_denoise} --out {out}",
+                       f"denoise strength d gives every weight (1 - d) x {mild} + d x {model}; {default_denoise:g} unless asked otherwise.")
+    return hub.save(hub.load(model), out, card=card, mild=hub.load(mild), default_denoise=default_denoise)
+
+
+# --- recipes -------------------------------------------------------------------------------------------
+
+DATA_ROOT = "../shared/data"  # where {data} points unless --data-root says otherwise
+KINDS = {  # each kind of step: its keys beside name and kind
+    "pair": ("model", "mild", "default_denoise"),
+    "interpolate": ("first", "second", "weight"),
+    "command": ("argv", "result"),
+}
+TRAIN_KEYS = tuple(f.name for f in fields(TrainConfig) if f.name != "out") + ("resume_from", "classifier")
+RECIPE_KEYS = ("model", "family", "out", "ship", "steps")
+
+
+@dataclass
+class Step:
+    """One step of a recipe: ``values`` are its keys with ``{data}`` filled in and ``@refs`` resolved to paths."""
+
+    name: str
+    kind: str
+    values: dict
+    result: Path
+    config: TrainConfig | None = None  # a train step's run
+
+
+@dataclass
+class Recipe:
+    path: Path
+    model: str
+    family: str
+    out: Path
+    data_root: str
+    steps: list[Step]
+    ship: Step
+    checkpoints: Path  # the folder of model folders the result is shipped into
+
+    @property
+    def destination(self) -> Path:
+        return self.checkpoints / self.model
+
+    def plan(self) -> str:
+        """What running the recipe does, step by step, without doing it (``--dry-run``)."""
+        lines = [f"recipe {self.path}: {self.model} ({self.family}); data root {self.data_root}; work folder {self.out}"]
+        needed = {step.name for step in self.needed()}
+        for number, step in enumerate(self.steps, 1):
+            skipped = "" if step.name in needed else " [skipped: a later step goes on from its saved state]"
+            lines.append(f"{number:2d}. {step.name}: {_describe(step)}{skipped}")
+            if step.config is not None:
+                missing = [d for d in step.config.data if _data_path(d) is not None and not _data_path(d).exists()]
+                lines.append(f"      data: {' '.join(step.config.data)}" + (f"  (not found here: {' '.join(missing)})" if missing else ""))
+            lines.append(f"      -> {step.result}")
+        files = ", ".join(sorted(p.name for p in self.ship.result.glob("*.safetensors"))) or "model.safetensors"
+        lines.append(f"ship: {self.ship.result} -> {self.destination} (config.json, {files}; the model card stays)")
+        return "\n".join(lines)
+
+    def needed(self) -> list[Step]:
+        """The steps to run, in order: those the shipped result depends on, back to the train steps that have a
+        state to go on from (a run resumed from a committed state needs nothing that came before it)."""
+        by_result = {str(step.result): step for step in self.steps}
+        needed, wanted = set(), [self.ship]
+        while wanted:
+            step = wanted.pop()
+            if step.name in needed:
+                continue
+            needed.add(step.name)
+            if step.config is not None and (Path(step.config.out) / STATE_FILE).exists():
+                continue  # it goes on from its own state
+            refs = [v for value in step.values.values() for v in (value if isinstance(value, list) else [value])]
+            wanted += [by_result[str(ref)] for ref in refs if isinstance(ref, str) and str(ref) in by_result]
+            if "resume_from" in step.values:
+                wanted.append(by_result[str(step.values["resume_from"])])
+        return [step for step in self.steps if step.name in needed]
+
+    def run(self, *, progress: bool = True) -> Path:
+        """The needed steps in order (train steps go on from their saved state), then the ship; returns the shipped folder."""
+        steps = self.needed()
+        with process_group(steps[0].config.device if steps[0].config else "auto"):
+            for step in steps:
+                _run_step(step, progress=progress)
+        return _ship(self.ship.result, self.destination)
+
+
+def _data_path(item: str) -> Path | None:
+    """The folder a --data item names (None: a toy distribution's name)."""
+    folder = item.partition(":")[2] if ":" in item else item
+    return Path(folder) if ("/" in folder or Path(folder).exists()) else None
+
+
+def _describe(step: Step) -> str:
+    values = step.values
+    if step.config is None:
+        shown = " ".join(f"{k}={v}" for k, v in values.items())
+        return f"{step.kind} {shown}"
+    cfg = step.config
+    parts = [f"train {cfg.family}" + (f" (phase {cfg.phase})" if cfg.phase else ""), f"to step {cfg.steps:,}",
+             f"batch {cfg.batch_size}", f"lr {cfg.lr if cfg.lr is not None else 'default'}", f"{cfg.schedule}"
+             + (f" from step {cfg.decay_from:,}" if cfg.decay_from else ""), f"seed {cfg.seed}"]
+    parts += [f"ema {cfg.ema}"] if cfg.ema else []
+    parts += [f"init {cfg.init}"] if cfg.init else []
+    parts += [f"from the state in {Path(values['resume_from']).parent}"] if "resume_from" in values else []
+    parts += ["grown"] if cfg.grow else []
+    for name in ("model", "training", "data_options"):
+        if getattr(cfg, name):
+            parts.append(f"{name} {json.dumps(getattr(cfg, name))}")
+    return ", ".join(parts)
+
+
+def load_recipe(path: str | Path, *, data_root: str | None = None, out: str | Path | None = None,
+                checkpoints: str | Path | None = None) -> Recipe:
+    """Read and check a recipe: every key known, every train step a valid ``TrainConfig`` (architecture and
+    training options included), every ``@ref`` an earlier step. Nothing is trained or read from the data.
+
+    ``data_root``: what ``{data}`` stands for (default ``DATA_ROOT``); ``out``: the work folder instead of the
+    recipe's; ``checkpoints``: where the result is shipped (default the shipped models' folder, ``hub.CHECKPOINTS``).
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise ValueError(f"cannot read recipe {path}: {err}") from None
+    unknown = sorted(set(raw) - set(RECIPE_KEYS))
+    missing = [key for key in RECIPE_KEYS if key not in raw]
+    if unknown or missing:
+        raise ValueError(f"recipe {path}: " + "; ".join(
+            ([f"unknown keys {unknown}"] if unknown else []) + ([f"missing keys {missing}"] if missing else []))
+            + f" (a recipe has {', '.join(RECIPE_KEYS)})")
+    data_root = data_root or DATA_ROOT
+    work = Path(out or raw["out"])
+    steps: dict[str, Step] = {}
+    for number, values in enumerate(raw["steps"], 1):
+        values = dict(values)
+        name = values.pop("name", None)
+        kind = values.pop("kind", "train")
+        where = f"recipe {path}, step {number} ({name or 'unnamed'})"
+        if not name or name in steps or name == "out":
+            raise ValueError(f"{where}: every step needs a name of its own")
+        if kind != "train" and kind not in KINDS:
+            raise ValueError(f"{where}: unknown kind {kind!r}; available: train, {', '.join(KINDS)}")
+        allowed = TRAIN_KEYS if kind == "train" else KINDS[kind]
+        unknown = sorted(set(values) - set(allowed))
+        if unknown:
+            raise ValueError(f"{where}: unknown keys {unknown}; a {kind} step takes {', '.join(allowed)}")
+        result = work / name / "model" if kind == "train" else work / name
+
+        def resolve(value, *, own=result, where=where):
+            if isinstance(value, str) and value.startswith("@"):
+                ref = value[1:]
+                if ref == "out":
+                    return str(own)
+                if ref not in steps:
+                    raise ValueError(f"{where}: {value} is not an earlier step; earlier: {', '.join(steps) or '(none)'}")
+                return str(steps[ref].result)
+            if isinstance(value, str):
+                return value.replace("{data}", data_root)
+            if isinstance(value, list):
+                return [resolve(v, own=own, where=where) for v in value]
+            return value
+
+        if kind == "command" and "result" in values:
+            result = Path(resolve(values["result"]))
+        values = {k: (v if isinstance(v, dict) else resolve(v)) for k, v in values.items()}  # tables: architecture, options
+        if kind == "command":
+            if not isinstance(values.get("argv"), list) or not values["argv"]:
+                raise ValueError(f"{where}: a command step needs argv, a list of strings")
+        elif kind != "train":
+            missing = [k for k in KINDS[kind] if k not in values]
+            if missing:
+                raise ValueError(f"{where}: a step of kind {kind} needs {', '.join(missing)}")
+        step = Step(name, kind, values, result)
+        if kind == "train":
+            options = {k: v for k, v in values.items() if k not in ("resume_from", "classifier")}
+            options.setdefault("family", raw["family"])
+            try:
+                step.config = TrainConfig(**{**options, "out": str(work / name), "data": tuple(options.get("data", ()))})
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"{where}: {err}") from None
+        steps[name] = step
+    ship = raw["ship"]
+    if not (isinstance(ship, str) and ship.startswith("@") and ship[1:] in steps):
+        raise ValueError(f"recipe {path}: ship must name a step as @name; steps: {', '.join(steps)}")
+    return Recipe(path, raw["model"], raw["family"], work, data_root, list(steps.values()), steps[ship[1:]],
+                  Path(checkpoints) if checkpoints is not None else hub.CHECKPOINTS)
+
+
+def _run_step(step: Step, *, progress: bool) -> None:
+    values = step.values
+    if step.kind == "train":
+        cfg = step.config
+        state = Path(cfg.out) / STATE_FILE
+        if "resume_from" in values and not state.exists():  # go on from that step's state with this step's settings
+            state.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(Path(values["resume_from"]).parent / STATE_FILE, state)
+        classifier = values.get("classifier", DEFAULT_CLASSIFIER)
+        train(cfg, resume=True, progress=progress, classifier=classifier or None)
+    elif step.kind == "pair":
+        pair(values["model"], values["mild"], values["default_denoise"], step.result)
+    elif step.kind == "interpolate":
+        interpolate(values["first"], values["second"], values["weight"], step.result)
+    else:
+        argv = [sys.executable if item == "python" else str(item) for item in values["argv"]]
+        subprocess.run(argv, check=True)
+
+
+def _ship(result: Path, destination: Path) -> Path:
+    """Copy a model folder's config.json, weights and measured test error into ``destination`` (its model card and
+    pictures stay)."""
+    hub.verify(str(result))
+    if result.resolve() == destination.resolve():
+        return destination
+    destination.mkdir(parents=True, exist_ok=True)
+    for source in [result / "config.json", *sorted(result.glob("*.safetensors")), *result.glob(EVALUATION_FILE)]:
+        shutil.copy2(source, destination / source.name)
+    return destination

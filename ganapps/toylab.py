@@ -25,6 +25,8 @@ from PIL import Image
 
 from . import games
 from .distributions import distribution
+from .losses import generator_loss
+from .metrics import rank_correlation
 from .models import toy
 from .training import Run, TrainConfig, training_steps
 
@@ -192,7 +194,7 @@ class Lab:
         ax.scatter(real[:, 0], real[:, 1], s=2, c="black", label="real")
         # where the generator's loss pushes its samples: -grad_x of the loss, per sample
         fake = toy.sample(generator, 1000, seed=2).clone().requires_grad_(True)  # out of inference mode
-        loss = toy.generator_loss(config.loss, discriminator(fake))
+        loss = generator_loss(config.loss, discriminator(fake))
         (grad,) = torch.autograd.grad(loss, fake)
         fake, grad = fake.detach().numpy(), -grad.numpy()
         ax.scatter(fake[:, 0], fake[:, 1], s=2, c="darkorange", label="generated")
@@ -223,14 +225,6 @@ class Lab:
         ax.legend(fontsize=8)
         ax.set_xlabel("step")
         ax.set_title("losses, D and progress (dotted: log 4)", fontsize=10)
-
-
-def rank_correlation(a, b) -> float:
-    """Spearman's rank correlation of two equally long sequences (ties broken by order)."""
-    ranks_a, ranks_b = (np.argsort(np.argsort(np.asarray(x, np.float64))) for x in (a, b))
-    if len(ranks_a) < 2:
-        return float("nan")
-    return float(np.corrcoef(ranks_a, ranks_b)[0, 1])
 
 
 def losses_vs_progress(points: list[dict], *, tolerance: float = PROGRESS_TOLERANCE) -> dict:
@@ -285,7 +279,7 @@ def _start_worker(server: int, niceness: int = 0) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401  (the first frame need not wait for it)
+    import matplotlib.pyplot
 
 
 
@@ -476,7 +470,7 @@ def check_vanishing_gradients(*, seed: int = 0, d_steps: int = 500) -> dict:
     for loss in ("minimax", "nonsaturating"):
         generator.zero_grad(set_to_none=True)
         logits = discriminator(generator(z))
-        toy.generator_loss(loss, logits).backward()
+        generator_loss(loss, logits).backward()
         norms[loss] = float(torch.sqrt(sum((p.grad**2).sum() for p in generator.parameters())))
     with torch.inference_mode():
         d_fake = torch.sigmoid(discriminator(generator(z))).mean().item()

@@ -46,36 +46,60 @@ STATE_FILE = "training_state.pt"
 SCHEDULES = ("constant", "cosine")
 
 
+def option(default=None, help: str = "", *, choices=None, factory=None):
+    """A ``TrainConfig`` field with what the command line says about it (``python -m ganapps train``
+    makes one flag per field from these: the defaults and choices live here only)."""
+    metadata = {"help": help, "choices": choices}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
 @dataclass
 class TrainConfig:
-    """One training run. ``model`` overrides fields of the family's ``Config``."""
+    """One training run: everything ``python -m ganapps train`` and a recipe's train step can say.
 
-    family: str
-    data: tuple[str, ...]
-    out: str
-    steps: int = 10_000
-    batch_size: int | None = None  # per process; None: the family's default (64; toy 256)
-    lr: float | None = None  # None: the family's default
-    schedule: str = "constant"  # "cosine": every learning rate decays from its start to 0 at the last step
-    decay_from: int = 0  # the step the cosine starts from (a run resumed from a finished one: its step)
-    seed: int = 0
-    device: str = "auto"
-    model: dict = field(default_factory=dict)
-    tiny: bool = False  # the family's Config.tiny(), for tests and smoke runs
-    sample_every: int = 1000
-    checkpoint_every: int = 1000
-    log_every: int = 50
-    download: bool = False
-    snapshot_every: int | None = None  # keep a copy of the exported network every N steps (snapshots/)
-    data_options: dict = field(default_factory=dict)  # for the dataset, e.g. {"patch": 256, "degradation": "mild"}
-    ema: float | None = None  # decay of an exponential moving average of the exported weights (e.g. 0.999)
-    phase: str | None = None  # for families trained in phases (srgan: srresnet, then srgan)
-    init: str | None = None  # a model whose weights start the exported network (e.g. SRGAN from SRResNet)
-    grow: bool = False  # resume a run saved with fewer layers: new layers start as initialised, their optimiser afresh
-    workers: int | None = None  # DataLoader processes making batches; None: 4 on GPU for data made on the fly, else 0
+    ``model`` overrides fields of the family's ``Config`` (the architecture); ``training`` sets the
+    family's training options (its ``Training``: loss weights, the perceptual choice).
+    """
+
+    family: str = option(help="the family to train")
+    data: tuple[str, ...] = option(
+        (), "data folder(s): for MNIST the folder holding MNIST/raw; for toy a name (ring8, mixture2, ...); "
+            "paired rain as side-by-side:FOLDER")
+    out: str | None = option(None, "run folder (default runs/<family>)")
+    steps: int = option(10_000, "the step the run ends at")
+    batch_size: int | None = option(None, "per process (default: the family's, 64; toy 256; ssgan 100)")
+    lr: float | None = option(None, "learning rate (default: the family's); given on a resumed run, the rest of it uses it")
+    schedule: str = option("constant", "learning rate: constant, or cosine decay to 0 at --steps (plan the run's end)",
+                           choices=SCHEDULES)
+    decay_from: int = option(0, "the step where the cosine starts (to go on from a finished run: its last step)")
+    seed: int = option(0, "seed of the initial weights, the batches and the noise")
+    device: str = option("auto", "auto, cpu, cuda or cuda:N")
+    model: dict = option(help='JSON of architecture fields, e.g. \'{"base_channels": 64}\'', factory=dict)
+    training: dict = option(help='JSON of the family\'s training options, e.g. \'{"perceptual": "vgg19", "d_jitter": 8}\'',
+                            factory=dict)
+    tiny: bool = option(False, "the family's tiny config (smoke tests)")
+    sample_every: int = option(1000, "write a sample grid every N steps (<out>/samples/)")
+    checkpoint_every: int = option(1000, "save the training state and the model every N steps")
+    log_every: int = option(50, "append the mean losses to <out>/metrics.jsonl every N steps")
+    download: bool = option(False, "let torchvision download MNIST into --data")
+    snapshot_every: int | None = option(None, "keep the exported network every N steps in <out>/snapshots/")
+    data_options: dict = option(help='JSON for the photo datasets, e.g. \'{"patch": 256, "degradation": "mild"}\'',
+                                factory=dict)
+    ema: float | None = option(None, "export a moving average of the weights with this decay (e.g. 0.999)")
+    phase: str | None = option(None, "for families trained in phases: srgan srresnet|srgan, realesrgan psnr|gan")
+    init: str | None = option(None, "start the exported network from this model's weights (e.g. SRGAN from SRResNet)")
+    grow: bool = option(False, "with --resume or --init: the run or model was saved with fewer layers; new layers start "
+                               "as the identity, their optimiser afresh")
+    workers: int | None = option(None, "DataLoader processes making batches (default: 4 on GPU for photo and rain crops, else 0)")
 
     def __post_init__(self):
+        if not self.data:
+            raise ValueError("data is needed: the folders (or the toy distribution's name) to train on")
         family = get_family(self.family)
+        if self.out is None:
+            self.out = f"runs/{self.family}"
         phases = family.phases
         if self.batch_size is None:
             self.batch_size = family.batch_size
@@ -101,6 +125,8 @@ class TrainConfig:
             raise ValueError(f"ema must be a decay between 0 and 1 (e.g. 0.999), got {self.ema}")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ValueError(f"unknown device {self.device!r}; available: auto, cpu, cuda")
+        model_config(self)  # the architecture's fields and values, before any data is read
+        family.training_from(self.training)  # and the training options
 
 
 def _load_grown(model: nn.Module, saved: dict, *, path: Path) -> None:
@@ -171,6 +197,10 @@ def model_config(cfg: TrainConfig):
     if family.dataset == "toy":  # the toy recipe names its data: --data ring8
         overrides.setdefault("data", cfg.data[0])
     unknown = set(overrides) - known
+    misplaced = unknown & {f.name for f in fields(family.training)}
+    if misplaced:
+        raise ValueError(f"{', '.join(sorted(misplaced))}: training options of {cfg.family}, not its architecture; "
+                         "give them as training (--training JSON, or a recipe step's training table)")
     if unknown:
         raise ValueError(f"unknown {cfg.family} config fields {sorted(unknown)}; available: {', '.join(sorted(known))}")
     return family.config(**{**asdict(base), **overrides})
@@ -194,7 +224,7 @@ class Run:
         self.data = data_module.TensorBatches(*data) if isinstance(data, tuple) else data
         torch.manual_seed(cfg.seed)  # identical initial weights in every process (DDP also broadcasts)
         rng = torch.Generator().manual_seed(data_module.seed_of(cfg.seed, self.rank))
-        kwargs = {"rng": rng, "device": device}
+        kwargs = {"rng": rng, "device": device, "training": self.family.training_from(cfg.training)}
         if cfg.lr is not None:
             kwargs["lr"] = cfg.lr
         if cfg.phase is not None:
@@ -203,12 +233,13 @@ class Run:
         self.live = self.family.exported(self.state.models)  # the network being trained, as exported
         # the rates the optimisers start from (this run's --lr or the family's); a schedule scales them
         self.base_lrs = {name: [group["lr"] for group in opt.param_groups] for name, opt in self.state.optimizers.items()}
-        if cfg.init is not None:
+        resuming = resume and (Path(cfg.out) / STATE_FILE).is_file()
+        if cfg.init is not None and not resuming:  # a resumed run has its own weights
             start = hub.load(cfg.init, family=cfg.family)
             exported = self.live
             if cfg.grow:  # e.g. a layer added to the architecture: it starts as initialised (the identity)
                 _load_grown(exported, start.state_dict(), path=Path(cfg.init))
-            else:  # the same architecture (its config may differ in training-only fields)
+            else:  # the same architecture
                 try:
                     exported.load_state_dict(start.state_dict())
                 except RuntimeError:
@@ -275,11 +306,18 @@ class Run:
         saved = torch.load(path, map_location=self.state.device, weights_only=True)
         if saved["family"] != self.cfg.family:
             raise ValueError(f"{path} is a {saved['family']} run, not {self.cfg.family}")
-        # fields added to a Config since the state was saved take their defaults
-        saved_config = {**asdict(type(self.state.config)()), **saved["config"]}
+        # States saved before the training options left the Config hold them in "config": they are parted
+        # from the architecture here; fields added to a Config since the state was saved take their defaults.
+        options = {f.name for f in fields(self.family.training)}
+        saved_training = {**{k: v for k, v in saved["config"].items() if k in options}, **saved.get("training", {})}
+        architecture = {k: v for k, v in saved["config"].items() if k not in options}
+        saved_config = {**asdict(type(self.state.config)()), **architecture}
         grow = saved_config != asdict(self.state.config)
         if grow and not self.cfg.grow:
-            raise ValueError(f"{path} was trained with config {saved['config']}, not {asdict(self.state.config)}")
+            raise ValueError(f"{path} was trained with config {architecture}, not {asdict(self.state.config)}")
+        now = asdict(self.state.training)
+        if {**now, **saved_training} != now:
+            log.info("training options changed on resume: %s -> %s", saved_training, now)
         load = functools.partial(_load_grown, path=path) if grow else nn.Module.load_state_dict
         for name, model in self.state.models.items():
             load(model, saved["models"][name])
@@ -357,6 +395,7 @@ class Run:
         saved = {
             "family": self.cfg.family,
             "config": asdict(self.state.config),
+            "training": asdict(self.state.training),
             "train": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self.cfg).items()},
             "step": self.step,
             "models": {name: model.state_dict() for name, model in self.state.models.items()},
@@ -522,5 +561,7 @@ def model_card_draft(cfg: TrainConfig, step: int) -> str:
         + (f" --schedule {cfg.schedule}" if cfg.schedule != "constant" else "")
         + (f" --decay-from {cfg.decay_from}" if cfg.decay_from else "")
         + (f" --data-options '{json.dumps(cfg.data_options)}'" if cfg.data_options else "")
+        + (f" --model '{json.dumps(cfg.model)}'" if cfg.model else "")
+        + (f" --training '{json.dumps(cfg.training)}'" if cfg.training else "")
         + "`\n"
     )

@@ -7,16 +7,16 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 # run fastest so, and threads that compete with anything else on the machine slow the suite 4x.
 os.environ["OMP_NUM_THREADS"] = "1"
 
-import socket  # noqa: E402
-import struct  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import socket
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import pytest
+import torch
 
 torch.set_num_threads(1)
 

@@ -99,7 +99,7 @@ def test_jpeg_quality_sets_the_error_and_the_block_grid():
     image = photo(128)
     errors = [np.abs(degrade.jpeg(image, quality) - image).mean() for quality in (95, 60, 20)]
     assert errors[0] < errors[1] < errors[2] and errors[0] < 0.02
-    as_uint8 = lambda a: (a * 255).round().astype(np.uint8)  # noqa: E731
+    as_uint8 = lambda a: (a * 255).round().astype(np.uint8)
     blocky = block_grid_energy(as_uint8(degrade.jpeg(image, 10)), period=8)
     assert blocky > 1.3 > block_grid_energy(as_uint8(image), period=8)
 
@@ -151,7 +151,7 @@ def test_degraded_patches_are_reproducible_and_differ_from_bicubic(tmp_path):
     low, high = degraded.batch(indices, seed=7)
     assert low.shape == (3, 3, 16, 16) and high.shape == (3, 3, 64, 64)
     assert all(torch.equal(a, b) for a, b in zip((low, high), degraded.batch(indices, seed=7)))
-    as_uint8 = lambda t: (t.permute(1, 2, 0) * 255).round().byte().numpy()  # noqa: E731
+    as_uint8 = lambda t: (t.permute(1, 2, 0) * 255).round().byte().numpy()
     bicubic = [bicubic_downscale(as_uint8(h), 4) for h in high]
     assert sum(np.abs(as_uint8(lo).astype(int) - b).mean() > 1 for lo, b in zip(low, bicubic)) >= 2
 

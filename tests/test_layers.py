@@ -10,7 +10,7 @@ from .conftest import ROOT
 
 FLOORS = {
     1: ["imaging", "tiling", "metrics", "rain", "degrade", "distributions", "games", "weights", "catalog"],
-    2: ["models", "data"],
+    2: ["models", "data", "losses"],
     3: ["hub", "foreign", "training"],
     4: ["digits", "photos", "evaluation", "toylab", "space", "recipes", "examples", "recognition", "claims"],
     5: ["__init__", "__main__", "ui"],

@@ -9,29 +9,10 @@ import torch
 
 from ganapps import hub
 from ganapps.models import TRAINABLE, cgan, classifier, dcgan, derain, infogan, realesrgan, srgan, ssgan, toy
+from ganapps.models.family import example_photo
 
 MODULES = {"toy": toy, "dcgan": dcgan, "cgan": cgan, "infogan": infogan, "srgan": srgan, "realesrgan": realesrgan,
            "derain": derain, "classifier": classifier, "ssgan": ssgan}  # their own parts beyond the contract
-
-PHOTO = torch.linspace(0, 1, 2 * 3 * 20 * 12).reshape(2, 3, 20, 12)
-
-
-def run_model(name, model):
-    """One forward pass of the exported network, as a user would call it."""
-    if name == "toy":
-        return toy.sample(model, 4, seed=0)
-    if name in ("srgan", "realesrgan"):
-        return MODULES[name].restore(model, PHOTO)
-    if name == "derain":
-        return derain.restore(model, PHOTO)
-    if name == "dcgan":
-        return dcgan.sample(model, 4, seed=0)
-    if name == "cgan":
-        return cgan.sample(model, 4, labels=[0, 1, 2, 3], seed=0)
-    if name == "infogan":
-        return infogan.sample(model, 4, seed=0)
-    with torch.inference_mode():
-        return model(torch.linspace(-1, 1, 4 * 28 * 28).reshape(4, 1, 28, 28))
 
 
 def make(name):
@@ -39,19 +20,28 @@ def make(name):
     return family.network(family.config.tiny()).eval()
 
 
+def run_model(name, model):
+    """One forward pass of the exported network, as a user would call it (the family's ``example_use``)."""
+    return TRAINABLE[name].example_use(model)
+
+
+def training_batch(name, seed=1):
+    family = TRAINABLE[name]
+    return family.example_batch(family.config.tiny(), torch.Generator().manual_seed(seed))
+
+
 @pytest.mark.parametrize("name", list(TRAINABLE))
 def test_output_shape_and_range(name):
+    family = TRAINABLE[name]
     out = run_model(name, make(name))
-    if name in ("classifier", "ssgan"):
-        assert out.shape == (4, 10)
-    elif name == "toy":
-        assert out.shape == (4, 2) and torch.isfinite(out).all()
-    elif name in ("srgan", "realesrgan", "derain"):
-        assert out.shape == ((2, 3, 20, 12) if name == "derain" else (2, 3, 80, 48))
-        assert out.min() >= 0 and out.max() <= 1
-    else:
-        assert out.shape == (4, 1, 28, 28)
-        assert out.min() >= -1 and out.max() <= 1
+    assert torch.isfinite(out).all()
+    if family.restorer is not None:  # photos in [0, 1], scaled by the restorer's factor
+        scale = family.restorer.scale
+        assert out.shape == (2, 3, 20 * scale, 12 * scale) and out.min() >= 0 and out.max() <= 1
+    elif out.dim() == 4:  # digits in [-1, 1]
+        assert out.shape == (4, 1, 28, 28) and out.min() >= -1 and out.max() <= 1
+    else:  # points (toy) or a reader's logits, one row per input
+        assert out.shape[0] == 4 and out.dim() == 2
 
 
 def test_photo_discriminators_return_logits_and_features():
@@ -80,7 +70,8 @@ def test_photo_generators_start_as_bicubic_and_identity():
     bicubic = torch.nn.functional.interpolate(low_res, scale_factor=4, mode="bicubic", align_corners=False)
     assert torch.allclose(make("srgan")(low_res), bicubic)
     assert torch.allclose(make("realesrgan")(low_res), bicubic)
-    assert torch.equal(make("derain")(PHOTO), PHOTO)
+    photo = example_photo()
+    assert torch.equal(make("derain")(photo), photo)
 
 
 @pytest.mark.parametrize("name", ["dcgan", "cgan", "infogan"])
@@ -96,10 +87,21 @@ def test_discriminator_returns_logits_per_image(name):
 
 @pytest.mark.parametrize("name", list(TRAINABLE))
 def test_config_validation_names_the_field(name):
-    fields = {"srgan": "channels", "realesrgan": "channels", "derain": "channels", "toy": "g_width", "ssgan": "noise_dim"}
-    field = fields.get(name, "base_channels")
+    config = TRAINABLE[name].config
+    field = next(f.name for f in dataclasses.fields(config) if type(f.default) is int and f.default > 0)  # a size
     with pytest.raises(ValueError, match=f"{field} must be a positive integer, got 0"):
-        TRAINABLE[name].config(**{field: 0})
+        config(**{field: 0})
+
+
+@pytest.mark.parametrize("name", list(TRAINABLE))
+def test_training_options_are_checked_and_apart_from_the_architecture(name):
+    family = TRAINABLE[name]
+    architecture = {f.name for f in dataclasses.fields(family.config)}
+    assert not architecture & {f.name for f in dataclasses.fields(family.training)}
+    with pytest.raises(ValueError, match="unknown .* 'no_such_option'"):
+        family.training_from({"no_such_option": 1})
+    with pytest.raises(ValueError, match="unknown .* 'no_such_field'"):
+        family.config_from({"family": name, "format_version": 2, "no_such_field": 1})
 
 
 def test_infogan_config_checks_its_calibration():
@@ -123,23 +125,12 @@ def test_save_load_round_trip_gives_identical_outputs(name, tmp_path):
     assert sorted(p.name for p in (tmp_path / name).iterdir()) == ["README.md", "config.json", "model.safetensors"]
 
 
-def training_batch(name):
-    if name == "toy":
-        return (torch.randn(32, 2),)
-    if name in ("srgan", "realesrgan"):
-        return torch.rand(2, 3, 8, 8), torch.rand(2, 3, 32, 32)
-    if name == "derain":
-        return torch.rand(2, 3, 24, 24), torch.rand(2, 3, 24, 24)
-    if name == "ssgan":  # unlabelled digits, labelled ones, their labels
-        return torch.rand(8, 1, 28, 28) * 2 - 1, torch.rand(8, 1, 28, 28) * 2 - 1, torch.arange(8) % 10
-    return torch.rand(8, 1, 28, 28) * 2 - 1, torch.arange(8) % 10
-
-
 @pytest.mark.parametrize("name, phase", [(name, None) for name in TRAINABLE] + [("srgan", "srgan"), ("realesrgan", "gan")])
 def test_three_training_steps_give_finite_losses_and_change_the_model(name, phase):
     family = TRAINABLE[name]
     kwargs = {} if phase is None else {"phase": phase}
-    state = family.make_state(family.config.tiny(), rng=torch.Generator().manual_seed(0), device="cpu", **kwargs)
+    state = family.make_state(family.config.tiny(), training=family.training(), rng=torch.Generator().manual_seed(0),
+                              device="cpu", **kwargs)
     exported = family.exported(state.models)
     before = [p.detach().clone() for p in exported.parameters()]
     batch = training_batch(name)
@@ -149,12 +140,60 @@ def test_three_training_steps_give_finite_losses_and_change_the_model(name, phas
     assert any(not torch.equal(a, b) for a, b in zip(before, exported.parameters()))
 
 
+def _has_discriminator(name, phase) -> bool:
+    family = TRAINABLE[name]
+    state = family.make_state(family.config.tiny(), rng=torch.Generator(), device="cpu", **({"phase": phase} if phase else {}))
+    return "discriminator" in state.models
+
+
+# Every family and phase that plays the game (ssgan's discriminator is a classifier first: its own tests)
+ADVERSARIAL = [(name, phase) for name, family in TRAINABLE.items() for phase in (family.phases or (None,))
+               if family.dataset != "mnist-semi" and _has_discriminator(name, phase)]
+
+
+@pytest.mark.parametrize("name, phase", ADVERSARIAL)
+def test_every_adversarial_loss_pushes_the_discriminator_the_right_way(name, phase):
+    """Read off one train step, at the discriminator's logits (higher: more real): D's loss pulls them up on real
+    data and down on generated data, G's loss pulls them up on its own output. A loss with the wrong sign or the
+    wrong target shows here, where "some parameter changed" cannot see it."""
+    family = TRAINABLE[name]
+    kwargs = {} if phase is None else {"phase": phase}
+    state = family.make_state(family.config.tiny(), training=family.training(), rng=torch.Generator().manual_seed(0),
+                              device="cpu", **kwargs)
+    batch = training_batch(name)
+    real = [t for t in batch if t.is_floating_point()][-1]  # what D is shown as real (digits, high-res, clean photos)
+    pulls = {"D on real": [], "D on generated": [], "G": []}
+
+    def watch(module, args, output):
+        logits = output[0] if isinstance(output, tuple) else output
+        images = [a for a in args if torch.is_tensor(a) and a.is_floating_point()]
+        if not logits.requires_grad:
+            return  # a feature-matching target, under no_grad
+        if any(a.grad_fn is not None for a in images):  # made by G in this graph
+            kind = "G"
+        elif any(a.untyped_storage().data_ptr() == real.untyped_storage().data_ptr() for a in images[-1:]):
+            kind = "D on real"
+        else:
+            kind = "D on generated"
+        def pull(grad):  # > 0: the loss wants the logits higher (a gradient penalty's own autograd.grad is no loss)
+            if not torch.is_grad_enabled():
+                pulls[kind].append(float(-grad.sum()))
+
+        logits.register_hook(pull)
+
+    state.models["discriminator"].register_forward_hook(watch)
+    family.train_step(state, batch)
+    assert all(pulls.values()), pulls
+    assert all(p > 0 for p in pulls["D on real"]) and all(p < 0 for p in pulls["D on generated"]), pulls
+    assert all(p > 0 for p in pulls["G"]), pulls
+
+
 def test_dcgan_r1_penalty_is_gamma_half_the_squared_gradient_at_real_digits():
     real, labels = training_batch("dcgan")
     losses = {}
     for gamma in (0.0, 10.0):
         torch.manual_seed(0)
-        state = dcgan.make_state(dataclasses.replace(dcgan.Config.tiny(), r1_gamma=gamma),
+        state = dcgan.make_state(dcgan.Config.tiny(), training=dcgan.Training(r1_gamma=gamma),
                                  rng=torch.Generator().manual_seed(0), device="cpu")
         if gamma:
             images = real.clone().requires_grad_(True)
@@ -165,7 +204,7 @@ def test_dcgan_r1_penalty_is_gamma_half_the_squared_gradient_at_real_digits():
     assert penalty > 1e-4
     assert losses[10.0] - losses[0.0] == pytest.approx(penalty, rel=1e-4)
     with pytest.raises(ValueError, match="r1_gamma"):
-        dcgan.Config(r1_gamma=-1.0)
+        dcgan.Training(r1_gamma=-1.0)
 
 
 def test_same_seed_same_digits_other_seed_other_digits():
@@ -204,30 +243,30 @@ def test_classifier_features_feed_its_head():
 def test_differentiable_ssim_matches_scikit_image_and_enters_the_deraining_loss():
     from skimage import data as skdata
 
+    from ganapps.losses import ssim
     from ganapps.metrics import ssim as reference
-    from ganapps.models.layers import ssim
 
     clean = skdata.camera()[:96, :96].astype(float)
     noisy = (clean + torch.randn(96, 96, generator=torch.Generator().manual_seed(0)).numpy() * 20).clip(0, 255)
-    as_tensor = lambda image: torch.tensor(image / 255, dtype=torch.float32)[None, None]  # noqa: E731
+    as_tensor = lambda image: torch.tensor(image / 255, dtype=torch.float32)[None, None]
     assert ssim(as_tensor(clean), as_tensor(noisy)).item() == pytest.approx(reference(clean, noisy), abs=1e-3)
     assert ssim(as_tensor(clean), as_tensor(clean)).item() == pytest.approx(1.0, abs=1e-6)
 
     batch = training_batch("derain")
     losses = {}
     for weight in (0.0, 1.0):
-        config = dataclasses.replace(derain.Config.tiny(), ssim_weight=weight)
         torch.manual_seed(0)  # the same initial weights
-        state = derain.make_state(config, rng=torch.Generator().manual_seed(0), device="cpu")
+        state = derain.make_state(derain.Config.tiny(), training=derain.Training(ssim_weight=weight),
+                                  rng=torch.Generator().manual_seed(0), device="cpu")
         losses[weight] = derain.train_step(state, batch)["loss_pixel"].item()
     assert losses[1.0] > losses[0.0] + 0.1  # random crops are far from similar: 1 - SSIM adds most of a unit
 
 
 def test_realesrgan_discriminator_jitter_crops_real_and_restored_alike():
     with pytest.raises(ValueError, match="d_jitter must be 0 or a positive multiple of 8"):
-        realesrgan.Config(d_jitter=4)
-    config = dataclasses.replace(realesrgan.Config.tiny(), d_jitter=8)
-    state = realesrgan.make_state(config, rng=torch.Generator().manual_seed(0), device="cpu", phase="gan")
+        realesrgan.Training(d_jitter=4)
+    state = realesrgan.make_state(realesrgan.Config.tiny(), training=realesrgan.Training(d_jitter=8),
+                                  rng=torch.Generator().manual_seed(0), device="cpu", phase="gan")
     seen = []
     state.models["discriminator"].register_forward_pre_hook(lambda module, args: seen.append(args[0].shape[-2:]))
     low, high = torch.rand(2, 3, 8, 8), torch.rand(2, 3, 32, 32)
@@ -246,7 +285,7 @@ def test_realesrgan_discriminator_blur_makes_its_verdict_follow_a_shifted_image(
     assert torch.allclose(realesrgan.binomial_blur(torch.ones(1, 2, 8, 8))[..., 1:-2, 1:-2], torch.ones(1, 2, 5, 5))
     torch.manual_seed(0)
     plain = realesrgan.Discriminator(realesrgan.Config.tiny()).eval()
-    blurred = realesrgan.Discriminator(dataclasses.replace(realesrgan.Config.tiny(), d_blur=True)).eval()
+    blurred = realesrgan.Discriminator(realesrgan.Config.tiny(), blur=True).eval()
     blurred.load_state_dict(plain.state_dict())  # the same weights: only the blur differs
     image = torch.rand(1, 3, 64, 64)
     changes = []
@@ -277,9 +316,9 @@ def test_position_term_finds_dots_at_their_position():
     assert np.allclose(found.numpy(), by_hand / by_hand.mean(), atol=1e-5)
     assert found.argmax() == 1 * 4 + 2 and found.max() > 1.3
     with pytest.raises(ValueError, match="position_weight"):
-        realesrgan.Config(position_weight=-1.0)
-    config = dataclasses.replace(realesrgan.Config.tiny(), position_weight=10.0)
-    state = realesrgan.make_state(config, rng=torch.Generator().manual_seed(0), device="cpu", phase="gan")
+        realesrgan.Training(position_weight=-1.0)
+    state = realesrgan.make_state(realesrgan.Config.tiny(), training=realesrgan.Training(position_weight=10.0),
+                                  rng=torch.Generator().manual_seed(0), device="cpu", phase="gan")
     losses = realesrgan.train_step(state, (torch.rand(2, 3, 8, 8), torch.rand(2, 3, 32, 32)))
     assert torch.isfinite(losses["loss_positions"]) and losses["loss_positions"] > 0
 
@@ -303,9 +342,9 @@ def test_pattern_term_finds_a_mesh_that_the_position_term_cannot():
     assert torch.allclose(over_more_detail, found / 3)
     assert (sub_pixel_detail(images, period=realesrgan.SCALE) - 1).abs().max() < 0.05  # the position term is blind to it
     with pytest.raises(ValueError, match="pattern_weight"):
-        realesrgan.Config(pattern_weight=float("nan"))
-    config = dataclasses.replace(realesrgan.Config.tiny(), pattern_weight=10.0, mesh_weight=10.0)
-    state = realesrgan.make_state(config, rng=torch.Generator().manual_seed(0), device="cpu", phase="gan")
+        realesrgan.Training(pattern_weight=float("nan"))
+    state = realesrgan.make_state(realesrgan.Config.tiny(), training=realesrgan.Training(pattern_weight=10.0, mesh_weight=10.0),
+                                  rng=torch.Generator().manual_seed(0), device="cpu", phase="gan")
     losses = realesrgan.train_step(state, (torch.rand(2, 3, 8, 8), torch.rand(2, 3, 32, 32)))
     for name in ("loss_pattern", "loss_mesh"):
         assert torch.isfinite(losses[name]) and losses[name] > 0, name
@@ -327,12 +366,13 @@ def test_boundary_terms_find_the_low_res_pixels_and_the_jpeg_blocks_in_either_ph
     jpeg_grid = sub_pixel_boundaries(images, period=realesrgan.JPEG_BLOCK * realesrgan.SCALE)
     assert jpeg_grid.argmax() % 4 == 3 and (jpeg_grid[3::4] > 1.5).all()  # every 4th phase of the 32
     with pytest.raises(ValueError, match="boundary_weight"):
-        realesrgan.Config(boundary_weight=float("inf"))
+        realesrgan.Training(boundary_weight=float("inf"))
     with pytest.raises(ValueError, match="block_weight"):
-        realesrgan.Config(block_weight=-0.5)
-    config = dataclasses.replace(realesrgan.Config.tiny(), boundary_weight=10.0, block_weight=1.0)
+        realesrgan.Training(block_weight=-0.5)
+    training = realesrgan.Training(boundary_weight=10.0, block_weight=1.0)
     for phase in realesrgan.PHASES:
-        state = realesrgan.make_state(config, rng=torch.Generator().manual_seed(0), device="cpu", phase=phase)
+        state = realesrgan.make_state(realesrgan.Config.tiny(), training=training, rng=torch.Generator().manual_seed(0),
+                                      device="cpu", phase=phase)
         losses = realesrgan.train_step(state, (torch.rand(2, 3, 16, 16), torch.rand(2, 3, 64, 64)))
         for name in ("loss_boundaries", "loss_blocks"):
             assert torch.isfinite(losses[name]) and losses[name] > 0, (phase, name)

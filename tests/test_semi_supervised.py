@@ -55,8 +55,8 @@ def test_data_dependent_initialisation_standardises_every_unit_on_the_noisy_batc
 
 
 def test_the_labels_alone_baseline_leaves_the_generator_untouched():
-    config = ssgan.Config(**{**ssgan.Config.tiny().__dict__, "unlabelled_weight": 0.0})
-    state = ssgan.make_state(config, rng=torch.Generator().manual_seed(0), device="cpu")
+    state = ssgan.make_state(ssgan.Config.tiny(), training=ssgan.Training(unlabelled_weight=0.0),
+                             rng=torch.Generator().manual_seed(0), device="cpu")
     before = [p.clone() for p in state.models["generator"].parameters()]
     batch = torch.rand(8, 1, 28, 28) * 2 - 1, torch.rand(8, 1, 28, 28) * 2 - 1, torch.arange(8) % 10
     losses = ssgan.train_step(state, batch)
@@ -77,6 +77,7 @@ def trained(fake_mnist, tmp_path_factory):
 def test_a_trained_model_lists_its_labels_classifies_and_samples(trained):
     config = json.loads((trained / "config.json").read_text())
     assert config["family"] == "ssgan" and config["labelled_indices"] == list(range(30))  # labels are index % 10
+    assert config["unlabelled_images"] == 256  # every training image of the fake MNIST, without its label
     bars = torch.full((10, 1, 28, 28), -1.0)
     for k in range(10):
         bars[k, 0, 4:24, 2 + 2 * k : 4 + 2 * k] = 1.0
@@ -143,7 +144,7 @@ def test_cli_reads_each_image_and_reports_the_bad_ones(tmp_path):
 def test_the_shipped_semi_supervised_models_list_the_same_hundred_labels():
     configs = [hub.load_config(name) for name in ("ssgan-mnist", "mnist-100-labels")]
     assert configs[0]["labelled_indices"] == configs[1]["labelled_indices"] and len(configs[0]["labelled_indices"]) == 100
-    assert configs[1]["unlabelled_weight"] == 0 and configs[0]["unlabelled_weight"] == 1
+    assert configs[1]["unlabelled_images"] == 0 and configs[0]["unlabelled_images"] == 60_000
     assert configs[0]["labelled_indices"][:3] == [0, 1, 2]  # the first ten of each digit, in MNIST's order
     for name in ("ssgan-mnist", "mnist-100-labels", "mnist-classifier"):
         measured = recognition.evaluation(name)

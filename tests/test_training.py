@@ -68,18 +68,33 @@ def test_resume_refuses_a_different_architecture(fake_mnist, tmp_path):
 
 
 def test_a_state_saved_before_a_config_field_existed_resumes_with_its_default(fake_mnist, tmp_path):
+    train(config(fake_mnist, tmp_path, steps=3, family="cgan"), progress=False)
+    state = torch.load(tmp_path / STATE_FILE, weights_only=True)
+    state["config"].pop("num_classes")  # as a state written before the field was added (it has the default)
+    torch.save(state, tmp_path / STATE_FILE)
+    assert train(config(fake_mnist, tmp_path, steps=4, family="cgan"), resume=True, progress=False).step == 4
+
+
+def test_a_state_saved_with_training_options_in_its_config_resumes(fake_mnist, tmp_path, caplog):
+    """States written before the training options left the architecture (the committed ones in training/) resume;
+    their options are parted from the architecture, and a change of them is logged, not refused."""
     train(config(fake_mnist, tmp_path, steps=3), progress=False)
     state = torch.load(tmp_path / STATE_FILE, weights_only=True)
-    state["config"].pop("r1_gamma")  # as a state written before the field was added
+    assert state["training"] == {"r1_gamma": 1.0}
+    state["config"]["r1_gamma"] = state.pop("training")["r1_gamma"] * 2  # as written then, with another weight
     torch.save(state, tmp_path / STATE_FILE)
-    assert train(config(fake_mnist, tmp_path, steps=4), resume=True, progress=False).step == 4
+    with caplog.at_level("INFO"):
+        assert train(config(fake_mnist, tmp_path, steps=4), resume=True, progress=False).step == 4
+    assert "training options changed on resume: {'r1_gamma': 2.0} -> {'r1_gamma': 1.0}" in caplog.text
+    with pytest.raises(ValueError, match="r1_gamma: training options of dcgan, not its architecture"):
+        Run(config(fake_mnist, tmp_path / "x", model={"r1_gamma": 0.0}))
 
 
 def test_init_starts_from_a_model_of_the_same_architecture(fake_mnist, tmp_path):
     first = train(config(fake_mnist, tmp_path / "first", steps=2), progress=False)
     start = str(tmp_path / "first" / "model")
-    # a training-only field may differ (the R1 weight), the architecture may not
-    run = Run(config(fake_mnist, tmp_path / "second", init=start, model={"r1_gamma": 0.0}))
+    # the training options may differ (the R1 weight), the architecture may not
+    run = Run(config(fake_mnist, tmp_path / "second", init=start, training={"r1_gamma": 0.0}))
     assert all(torch.equal(v, first.export.state_dict()[k]) for k, v in run.export.state_dict().items())
     with pytest.raises(ValueError, match="--grow starts a larger architecture"):
         Run(config(fake_mnist, tmp_path / "third", init=start, model={"latent_dim": 9}))
@@ -160,8 +175,6 @@ def test_cli_trains_and_resumes(fake_mnist, tmp_path):
     assert torch.load(tmp_path / STATE_FILE, weights_only=True)["step"] == 4
     bad = run_cli("train", "cgan", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x"), "--tiny")
     assert bad.returncode == 2 and "no MNIST under" in bad.stderr
-
-
 
 
 def photo_folder(folder):

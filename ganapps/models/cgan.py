@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .family import Family, Network
-from .layers import TrainState, bce_logits, check_positive, dcgan_init, normal_noise, two_player_state
+from ..losses import bce
+from .family import Family, Network, TrainState, check_positive, example_digits, normal_noise, two_player_state
+from .layers import dcgan_init
 
 __all__ = ["Config", "Generator", "Discriminator", "make_state", "train_step", "sample", "FAMILY"]
 
@@ -96,7 +97,7 @@ class Discriminator(nn.Module):
         return self.classify(h).squeeze(1) + (self.project(labels) * h).sum(dim=1)
 
 
-def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device) -> TrainState:
+def make_state(config: Config, *, training=None, lr: float = 2e-4, rng: torch.Generator, device) -> TrainState:
     return two_player_state(config, Generator(config), Discriminator(config), lr_g=lr, lr_d=lr, rng=rng, device=device)
 
 
@@ -110,15 +111,15 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
 
     # (1) Discriminator: maximise log D(x | y) + log(1 - D(G(z | y') | y'))
     opt_d.zero_grad(set_to_none=True)
-    loss_d_real = bce_logits(discriminator(real, labels), 1.0)
+    loss_d_real = bce(discriminator(real, labels), 1.0)
     loss_d_real.backward()
-    loss_d_fake = bce_logits(discriminator(fake.detach(), fake_labels), 0.0)
+    loss_d_fake = bce(discriminator(fake.detach(), fake_labels), 0.0)
     loss_d_fake.backward()
     opt_d.step()
 
     # (2) Generator: maximise log D(G(z | y') | y')   (non-saturating)
     opt_g.zero_grad(set_to_none=True)
-    loss_g = bce_logits(discriminator(fake, fake_labels), 1.0)
+    loss_g = bce(discriminator(fake, fake_labels), 1.0)
     loss_g.backward()
     opt_g.step()
     return {"loss_d": (loss_d_real + loss_d_fake).detach(), "loss_g": loss_g.detach()}
@@ -143,7 +144,11 @@ def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
     return sample(generator, 8 * k, labels=torch.arange(k).repeat(8), seed=seed, device=device), k
 
 
+def _example_use(generator: Generator) -> torch.Tensor:
+    return sample(generator, 4, labels=[0, 1, 2, 3], seed=0)
+
+
 FAMILY = Family(
     name="cgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="mnist", preview=preview,
-    sample=sample,
+    sample=sample, example_batch=example_digits, example_use=_example_use,
 )

@@ -13,8 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .family import Family, Network
-from .layers import TrainState, check_positive
+from .family import Family, Network, TrainState, check_positive, example_digits, example_reading
 
 __all__ = ["Config", "Classifier", "make_state", "train_step", "FAMILY"]
 
@@ -66,7 +65,7 @@ class Classifier(nn.Module, Network, library_name="ganapps", tags=["mnist", "cla
         return self.head(self.trunk(images))
 
 
-def make_state(config: Config, *, lr: float = 1e-3, rng: torch.Generator, device) -> TrainState:
+def make_state(config: Config, *, training=None, lr: float = 1e-3, rng: torch.Generator, device) -> TrainState:
     classifier = Classifier(config).to(device)
     return TrainState(
         config=config,
@@ -93,5 +92,5 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
 
 FAMILY = Family(
     name="classifier", config=Config, network=Classifier, make_state=make_state, train_step=train_step, dataset="mnist",
-    export="classifier",
+    export="classifier", example_batch=example_digits, example_use=example_reading,
 )

@@ -10,9 +10,9 @@ per-pixel, adversarial and perceptual — weighted 1, 6.6e-3 and 1 as in the pap
 
 Departures, for the CPU budget and for stability: the generator predicts the rain layer to
 subtract (residual learning, as DDN/JORDER) rather than the clean image; L1 instead of L2 as the
-pixel term. The perceptual term uses VGG19 relu2_2 features when torchvision has its ImageNet
-weights on disk (the paper used VGG16 relu2_2; nothing is downloaded implicitly); otherwise it is
-discriminator feature matching (pix2pixHD), as for SRGAN.
+pixel term. The perceptual term is chosen by the recipe (``Training.perceptual``): VGG19 relu2_2
+features (the paper used VGG16 relu2_2; the weights must be on disk, nothing is downloaded
+implicitly), or discriminator feature matching (pix2pixHD), as for SRGAN.
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .family import Family, Network, Restorer
-from .layers import ResidualBlock, TrainState, bce_logits, check_positive, ssim, two_player_state, vgg_features
+from ..losses import bce, check_perceptual, feature_matching, ssim, vgg19_features
+from .family import Family, Network, Restorer, TrainState, check_positive, example_photo, two_player_state
+from .layers import ResidualBlock
 
 __all__ = [
-    "Config", "Stage", "Generator", "Discriminator", "make_state", "train_step", "restore", "GRID", "image_statistics", "FAMILY",
+    "Config", "Training", "Stage", "Generator", "Discriminator", "make_state", "train_step", "restore", "GRID",
+    "image_statistics", "FAMILY",
 ]
 
 ADVERSARIAL_WEIGHT = 6.6e-3
@@ -50,7 +52,6 @@ class Config:
     stages: int = 0
     stage_channels: int = 16
     stage_blocks: int = 2
-    ssim_weight: float = 0.0  # training only: adds ssim_weight x (1 - SSIM) to the pixel loss (PReNet's loss)
 
     def __post_init__(self):
         for name in ("channels", "growth", "layers_per_block", "disc_channels", "stage_channels", "stage_blocks"):
@@ -58,8 +59,6 @@ class Config:
         for name in ("refine_blocks", "stages"):
             if getattr(self, name):
                 check_positive(name, getattr(self, name))
-        if not isinstance(self.ssim_weight, (int, float)) or not 0 <= self.ssim_weight:
-            raise ValueError(f"ssim_weight must be a number >= 0, got {self.ssim_weight!r}")
         if not isinstance(self.global_context, bool):
             raise ValueError(f"global_context must be true or false, got {self.global_context!r}")
 
@@ -230,13 +229,29 @@ class Discriminator(nn.Module):
         return self.patch(h), self.global_head(h).squeeze(1), features
 
 
-def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device) -> TrainState:
+@dataclass(frozen=True)
+class Training:
+    """How the pair is trained: ``ssim_weight`` adds ssim_weight x (1 - SSIM) to the pixel loss (PReNet's);
+    ``perceptual`` is ``"vgg19"`` (ID-CGAN's relu2_2 features) or ``"discriminator_features"``."""
+
+    ssim_weight: float = 0.0
+    perceptual: str = "discriminator_features"
+
+    def __post_init__(self):
+        if not isinstance(self.ssim_weight, (int, float)) or not 0 <= self.ssim_weight < float("inf"):
+            raise ValueError(f"ssim_weight must be a finite number >= 0, got {self.ssim_weight!r}")
+        check_perceptual(self.perceptual)
+
+
+def make_state(config: Config, *, training: Training | None = None, lr: float = 2e-4, rng: torch.Generator, device) -> TrainState:
+    training = training or Training()
+    extra = {"vgg": vgg19_features("relu2_2", device)} if training.perceptual == "vgg19" else {}
     return two_player_state(config, Generator(config), Discriminator(config), lr_g=lr, lr_d=lr, rng=rng, device=device,
-                            extra={"vgg": vgg_features("relu2_2", device)})
+                            extra=extra, training=training)
 
 
 def _adversarial(patch_logits, global_logits, target: float) -> torch.Tensor:
-    return (bce_logits(patch_logits, target) + bce_logits(global_logits, target)) / 2
+    return (bce(patch_logits, target) + bce(global_logits, target)) / 2
 
 
 def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
@@ -260,17 +275,17 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     patch, whole, features_fake = discriminator(rainy, derained)
     loss_adversarial = _adversarial(patch, whole, 1.0)
     loss_pixel = F.l1_loss(derained, clean)
-    if state.config.ssim_weight:
-        loss_pixel = loss_pixel + state.config.ssim_weight * (1 - ssim(derained, clean))
-    vgg = state.extra.get("vgg")
-    if vgg is not None:
+    if state.training.ssim_weight:
+        loss_pixel = loss_pixel + state.training.ssim_weight * (1 - ssim(derained, clean))
+    if state.training.perceptual == "vgg19":
+        vgg = state.extra["vgg"]
         with torch.no_grad():
             target = vgg(clean)
         loss_perceptual = F.mse_loss(vgg(derained), target)
     else:
         with torch.no_grad():
             features_real = discriminator(rainy, clean)[2]
-        loss_perceptual = sum(F.l1_loss(f, r) for f, r in zip(features_fake, features_real)) / len(features_real)
+        loss_perceptual = feature_matching(features_fake, features_real)
     (loss_pixel + ADVERSARIAL_WEIGHT * loss_adversarial + PERCEPTUAL_WEIGHT * loss_perceptual).backward()
     opt_g.step()
     return {
@@ -299,8 +314,21 @@ def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
     return torch.stack([rainy, derained, clean], dim=1).flatten(0, 1) * 2 - 1, 3
 
 
+def _whole_photo(photo: torch.Tensor) -> dict:
+    """The whole photo's statistics, for every tile alike."""
+    return {"statistics": image_statistics(photo)}
+
+
+def _example_batch(config: Config, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.rand(2, 3, 24, 24, generator=rng), torch.rand(2, 3, 24, 24, generator=rng)
+
+
+def _example_use(generator: Generator) -> torch.Tensor:
+    return restore(generator, example_photo())
+
+
 FAMILY = Family(
     name="derain", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="rain", preview=preview,
-    # the whole photo's statistics, for every tile alike
-    restorer=Restorer(restore, grid=GRID, context=lambda photo: {"statistics": image_statistics(photo)}),
+    restorer=Restorer(restore, grid=GRID, context=_whole_photo), training=Training,
+    example_batch=_example_batch, example_use=_example_use,
 )

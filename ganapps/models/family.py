@@ -10,7 +10,7 @@ that family's own public names, its ``__all__``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,9 +19,85 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from .. import weights
-from .layers import TrainState
 
-__all__ = ["Network", "Restorer", "Family"]
+__all__ = ["Network", "Restorer", "Family", "TrainState", "NoOptions", "CONFIG_FORMAT", "FILE_KEYS", "options",
+           "adam", "two_player_state", "normal_noise", "check_positive", "example_digits", "example_photo", "example_reading"]
+
+# The version of config.json's layout. 1 (no "format_version" key): training options could sit beside the
+# architecture; 2: the architecture and what inference needs, nothing else.
+CONFIG_FORMAT = 2
+# The keys of a config.json beside its config's fields: the family, the format, and a denoise twin's default strength.
+FILE_KEYS = ("family", "format_version", "default_denoise")
+
+
+@dataclass
+class TrainState:
+    """Everything one training run changes; ``training.py`` checkpoints it as a whole.
+
+    ``config`` builds the networks; ``training`` holds the family's training options (its ``Training``:
+    loss weights, the perceptual choice), which the train step reads and the exported network never
+    carries. ``models`` are the networks by name (under torchrun the train step gets a copy of the
+    state whose models are wrapped in DDP, see ``training.Run``); ``optimizers`` are keyed by name
+    (``opt_g``, ``opt_d``); ``rng`` draws the noise and codes, so a resumed run continues the same
+    random stream. ``extra`` belongs to the family (its train step's own objects, e.g. the toy
+    distribution or a VGG): nothing outside the family module reads it.
+    """
+
+    config: object
+    models: dict[str, nn.Module]
+    optimizers: dict[str, torch.optim.Optimizer]
+    rng: torch.Generator
+    device: torch.device
+    extra: dict = field(default_factory=dict)
+    training: object = None  # None: the family has no training options (NoOptions)
+
+    def __post_init__(self):
+        if self.training is None:
+            self.training = NoOptions()
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """The training options of a family that has none beyond ``TrainConfig``'s."""
+
+
+def options(cls: type, values: dict, what: str):
+    """``cls(**values)``; an unknown key is a ValueError that names it and the known ones."""
+    known = [f.name for f in fields(cls)]
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"unknown {what} {', '.join(map(repr, unknown))}; available: {', '.join(known) or '(none)'}")
+    return cls(**values)
+
+
+def adam(params, lr: float, betas=(0.5, 0.999)) -> torch.optim.Adam:
+    """Adam with the DCGAN betas, which the digit GANs train with."""
+    return torch.optim.Adam(params, lr=lr, betas=betas)
+
+
+def two_player_state(config, generator: nn.Module, discriminator: nn.Module, *, lr_g: float, lr_d: float,
+                     rng: torch.Generator, device, extra: dict | None = None, training=None) -> TrainState:
+    """A generator and a discriminator on ``device``, each with its own ``adam`` (``opt_g``, ``opt_d``)."""
+    generator, discriminator = generator.to(device), discriminator.to(device)
+    return TrainState(
+        config=config,
+        models={"generator": generator, "discriminator": discriminator},
+        optimizers={"opt_g": adam(generator.parameters(), lr_g), "opt_d": adam(discriminator.parameters(), lr_d)},
+        rng=rng,
+        device=torch.device(device),
+        extra=extra or {},
+        training=training,
+    )
+
+
+def normal_noise(num: int, dim: int, rng: torch.Generator | None, device) -> torch.Tensor:
+    """N(0, 1) noise drawn on the CPU (portable: the same seed gives the same noise on any device)."""
+    return torch.randn(num, dim, generator=rng).to(device)
+
+
+def check_positive(name: str, value: int) -> None:
+    if int(value) != value or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 class Network(PyTorchModelHubMixin):
@@ -70,11 +146,14 @@ class Restorer:
 class Family:
     """One model family.
 
-    - ``config``: a frozen dataclass of the architecture with a ``tiny()`` classmethod (tests,
-      smoke runs); its fields and ``"family": name`` make a checkpoint's ``config.json``.
+    - ``config``: a frozen dataclass of the architecture (and what inference needs) with a ``tiny()``
+      classmethod (tests, smoke runs); its fields, ``"family": name`` and ``"format_version"`` make a
+      checkpoint's ``config.json``.
+    - ``training``: a frozen dataclass of the family's training options (loss weights, the perceptual
+      choice), which a recipe sets and the training state keeps; ``make_state`` takes it as ``training=``.
     - ``network``: the exported ``nn.Module`` class, built from a config, saved and loaded by
       ``hub`` (the generator; the classifier for the classifier family).
-    - ``make_state(config, *, rng, device, lr=..., [phase=...]) -> TrainState``: fresh networks
+    - ``make_state(config, *, training, rng, device, lr=..., [phase=...]) -> TrainState``: fresh networks
       and optimisers; ``state.models[export]`` is a ``network``, or ``assemble(state.models)``
       makes one from several of them (sharing their parameters) for a family that exports a pair.
     - ``train_step(state, batch) -> {loss name: detached 0-dim tensor}``: one optimisation step; the
@@ -88,6 +167,10 @@ class Family:
       first batch of training data, the same in every process.
     - ``ddp_find_unused_parameters``: a train step leaves some parameters out of a backward pass
       (e.g. a frozen discriminator), which DDP must be told.
+    - ``example_batch(config, rng)``: a small training batch for that config, and ``example_use(network)``:
+      the exported network used once as a user would (the contract tests run every family through these).
+    - ``migrate(raw) -> raw`` (optional): rewrites a format-1 ``config.json`` dict, beyond dropping the keys
+      that are now training options.
     - ``threads``: torch intra-op threads ``python -m ganapps train`` uses unless ``--threads``
       says otherwise (None: torch's default, one per core). 1 for tiny networks: their steps take
       microseconds of arithmetic and slow down 10x when threads compete with other work.
@@ -99,6 +182,9 @@ class Family:
     make_state: Callable[..., TrainState]
     train_step: Callable[[TrainState, tuple[torch.Tensor, ...]], dict[str, torch.Tensor]]
     dataset: str
+    example_batch: Callable[[object, torch.Generator], tuple[torch.Tensor, ...]]
+    example_use: Callable[[nn.Module], torch.Tensor]
+    training: type = NoOptions
     export: str = "generator"
     preview: Callable[..., tuple[torch.Tensor, int]] | None = None
     phases: tuple[str, ...] = ()
@@ -109,21 +195,63 @@ class Family:
     restorer: Restorer | None = None
     assemble: Callable[[dict[str, nn.Module]], nn.Module] | None = None
     initialise: Callable[[TrainState, tuple[torch.Tensor, ...]], None] | None = None
+    migrate: Callable[[dict], dict] | None = None
 
     def exported(self, models: dict[str, nn.Module]) -> nn.Module:
         """The ``network`` of a training state's ``models``: ``models[export]``, or what ``assemble`` makes."""
         return self.assemble(models) if self.assemble is not None else models[self.export]
 
     def __post_init__(self):
+        for kind, cls in (("config", self.config), ("training", self.training)):
+            if not hasattr(cls, "__dataclass_fields__"):
+                raise TypeError(f"{self.name}: {kind} must be a dataclass")
         if not hasattr(self.config, "tiny") or not {f.name for f in fields(self.config)}:
             raise TypeError(f"{self.name}: config must be a dataclass with a tiny() classmethod")
-        if "family" in {f.name for f in fields(self.config)}:
-            raise TypeError(f"{self.name}: 'family' is reserved in config.json")
+        clash = {f.name for f in fields(self.config)} & (set(FILE_KEYS) | {f.name for f in fields(self.training)})
+        if clash:
+            raise TypeError(f"{self.name}: {sorted(clash)} cannot be config fields (config.json's own keys, or training options)")
         if not (issubclass(self.network, nn.Module) and issubclass(self.network, Network)):
             raise TypeError(f"{self.name}: network must be an nn.Module and a family.Network class")
         self.network._family = self  # from_pretrained checks and builds through it
 
+    def config_file(self, config) -> dict:
+        """``config.json``'s dict of ``config``: its fields, the family and the format version."""
+        return {**asdict(config), "family": self.name, "format_version": CONFIG_FORMAT}
+
     def config_from(self, raw: dict):
-        """The family's config from a ``config.json`` dict (its ``family`` key and unknown keys ignored)."""
-        known = {f.name for f in fields(self.config)}
-        return self.config(**{k: v for k, v in raw.items() if k in known})
+        """The family's config from a ``config.json`` dict; an unknown key is a ValueError that names it.
+
+        A format-1 file (no ``format_version``) is migrated: the keys that are now training options
+        (this family's ``training`` fields) carried nothing inference reads, and are dropped.
+        """
+        version = raw.get("format_version", 1)
+        if version not in (1, CONFIG_FORMAT):
+            raise ValueError(f"config.json format_version {version!r} is not one this ganapps reads (1 or {CONFIG_FORMAT}); "
+                             "upgrade ganapps")
+        if version == 1:
+            raw = self.migrate(dict(raw)) if self.migrate is not None else raw
+            raw = {k: v for k, v in raw.items() if k not in {f.name for f in fields(self.training)}}
+        return options(self.config, {k: v for k, v in raw.items() if k not in FILE_KEYS}, f"{self.name} config.json keys")
+
+    def training_from(self, values: dict):
+        """The family's training options from a dict (a recipe's ``training`` table); unknown keys are errors."""
+        return options(self.training, values, f"{self.name} training options")
+
+
+# Small inputs for the families' ``example_batch`` and ``example_use`` (the contract tests).
+
+
+def example_digits(config, rng: torch.Generator, num: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
+    """A digit family's ``example_batch``: (num, 1, 28, 28) random images in [-1, 1] and the labels 0, 1, 2, ... (mod 10)."""
+    return torch.rand(num, 1, 28, 28, generator=rng) * 2 - 1, torch.arange(num) % 10
+
+
+def example_photo() -> torch.Tensor:
+    """A (2, 3, 20, 12) batch of smooth ramps in [0, 1], its height and width not multiples of 8."""
+    return torch.linspace(0, 1, 2 * 3 * 20 * 12).reshape(2, 3, 20, 12)
+
+
+@torch.inference_mode()
+def example_reading(network: nn.Module) -> torch.Tensor:
+    """A digit reader's logits (4, classes) for four fixed ramps in [-1, 1]."""
+    return network(torch.linspace(-1, 1, 4 * 28 * 28).reshape(4, 1, 28, 28))

@@ -24,19 +24,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .family import Family, Network
-from .layers import (
-    TrainState,
-    bce_logits,
-    check_positive,
-    dcgan_init,
-    mnist_discriminator_trunk,
-    mnist_generator_layers,
-    normal_noise,
-    two_player_state,
-)
+from ..losses import bce
+from .family import Family, Network, TrainState, check_positive, example_digits, normal_noise, two_player_state
+from .layers import dcgan_init, mnist_discriminator_trunk, mnist_generator_layers
 
-__all__ = ["Config", "Generator", "Discriminator", "make_state", "train_step", "sample", "calibrate", "draw_codes", "FAMILY"]
+__all__ = ["Config", "Training", "Generator", "Discriminator", "make_state", "train_step", "sample", "calibrate", "draw_codes", "FAMILY"]
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +48,6 @@ class Config:
     num_continuous: int = 3
     base_channels: int = 32
     hidden_dim: int = 256
-    continuous_weight: float = 0.5  # lambda of the continuous codes' information term (training only)
     category_digits: tuple[int, ...] | None = None
     slant_code: int | None = None
     slant_sign: int = 1
@@ -69,8 +60,6 @@ class Config:
         check_positive("hidden_dim", self.hidden_dim)
         if self.num_categories < 2:
             raise ValueError(f"num_categories must be >= 2, got {self.num_categories}")
-        if not 0 <= self.continuous_weight <= 10:
-            raise ValueError(f"continuous_weight must be in 0..10, got {self.continuous_weight}")
         if self.num_continuous < 0:
             raise ValueError(f"num_continuous must be >= 0, got {self.num_continuous}")
         if self.category_digits is not None:
@@ -156,9 +145,21 @@ def info_loss(cat_logits, cont_mean, categories, continuous, continuous_weight: 
     return loss
 
 
-def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device) -> TrainState:
+@dataclass(frozen=True)
+class Training:
+    """How the pair is trained: ``continuous_weight`` is lambda of the continuous codes' information term."""
+
+    continuous_weight: float = 0.5
+
+    def __post_init__(self):
+        if not 0 <= self.continuous_weight <= 10:
+            raise ValueError(f"continuous_weight must be in 0..10, got {self.continuous_weight}")
+
+
+def make_state(config: Config, *, training: Training | None = None, lr: float = 2e-4, rng: torch.Generator, device) -> TrainState:
     """Adam for both; G learns 5x faster than D, as in the paper's MNIST recipe (1e-3 / 2e-4)."""
-    return two_player_state(config, Generator(config), Discriminator(config), lr_g=5 * lr, lr_d=lr, rng=rng, device=device)
+    return two_player_state(config, Generator(config), Discriminator(config), lr_g=5 * lr, lr_d=lr, rng=rng, device=device,
+                            training=training or Training())
 
 
 def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
@@ -174,19 +175,19 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     # (1) Discriminator and Q: maximise log D(x) + log(1 - D(G(z, c))) + lambda L_I(c; G(z, c))
     opt_d.zero_grad(set_to_none=True)
     logits_real, _, _ = discriminator(real)
-    loss_d_real = bce_logits(logits_real, 1.0)
+    loss_d_real = bce(logits_real, 1.0)
     loss_d_real.backward()
     logits_fake, cat_logits, cont_mean = discriminator(fake.detach())
-    loss_d_fake = bce_logits(logits_fake, 0.0)
-    loss_info_d = info_loss(cat_logits, cont_mean, categories, continuous, config.continuous_weight)
+    loss_d_fake = bce(logits_fake, 0.0)
+    loss_info_d = info_loss(cat_logits, cont_mean, categories, continuous, state.training.continuous_weight)
     (loss_d_fake + loss_info_d).backward()
     opt_d.step()
 
     # (2) Generator: maximise log D(G(z, c)) + lambda L_I(c; G(z, c))   (non-saturating)
     opt_g.zero_grad(set_to_none=True)
     logits_fake, cat_logits, cont_mean = discriminator(fake)
-    loss_g = bce_logits(logits_fake, 1.0)
-    loss_info = info_loss(cat_logits, cont_mean, categories, continuous, config.continuous_weight)
+    loss_g = bce(logits_fake, 1.0)
+    loss_info = info_loss(cat_logits, cont_mean, categories, continuous, state.training.continuous_weight)
     (loss_g + loss_info).backward()
     opt_g.step()
     return {"loss_d": (loss_d_real + loss_d_fake).detach(), "loss_g": loss_g.detach(), "loss_info": loss_info.detach()}
@@ -262,7 +263,7 @@ def calibrate(generator: Generator, classifier, *, num_per_category: int = 200, 
         slant_code, width_code = max(
             pairs, key=lambda pair: abs(correlations[(pair[0], "slant")]) + abs(correlations[(pair[1], "width")])
         )
-        sign = lambda value: 1 if value >= 0 else -1  # noqa: E731
+        sign = lambda value: 1 if value >= 0 else -1
         return replace(
             config,
             category_digits=tuple(digits),
@@ -280,8 +281,13 @@ def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
     return sample(generator, 8 * k, labels=torch.arange(k).repeat(8), seed=seed, device=device), k
 
 
+def _example_use(generator: Generator) -> torch.Tensor:
+    return sample(generator, 4, seed=0)
+
+
 FAMILY = Family(
     name="infogan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="mnist",
-    preview=preview, sample=sample,
+    preview=preview, sample=sample, training=Training, example_batch=example_digits,
+    example_use=_example_use,
     ddp_find_unused_parameters=True,  # scoring real images leaves the Q head out of the loss
 )

@@ -32,32 +32,28 @@ makes all positions answer a constant area alike (the model card measures all fo
 A denoise control, as Real-ESRGAN's general model has: the same network trained on noise-free
 degradations (``degrade.mild_degradation``) ships beside it, and the two are blended weight by weight.
 
-The perceptual term is the distance between VGG19 features (conv5_4) when torchvision already has
-the ImageNet weights on disk; otherwise it is the distance between the discriminator's own
-intermediate features of the real and the restored image (feature matching, pix2pixHD).
+The perceptual term is chosen by the recipe (``Training.perceptual``): the distance between VGG19
+features (conv5_4), or between the discriminator's own intermediate features of the real and the
+restored image (feature matching, pix2pixHD), which needs no pretrained network.
 """
 
 from __future__ import annotations
 
 import copy
-import logging
 from dataclasses import dataclass
-from functools import partial
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import spectral_norm
 
-from ..metrics import sub_pixel_boundaries, sub_pixel_detail, sub_pixel_pattern
+from ..losses import bce, check_perceptual, feature_matching, sub_pixel_term, vgg19_features
 from . import srgan
-from .family import Family, Network, Restorer
-from .layers import ResidualBlock, TrainState, check_positive, vgg_features
+from .family import Family, Network, Restorer, TrainState, check_positive
+from .layers import ResidualBlock
 
-__all__ = ["Config", "Generator", "Discriminator", "make_state", "train_step", "restore", "preview", "reset_positions",
+__all__ = ["Config", "Training", "Generator", "Discriminator", "make_state", "train_step", "restore", "preview", "reset_positions",
            "equalize_positions", "jitter_offset", "PHASES", "SCALE", "FAMILY"]
-
-log = logging.getLogger(__name__)
 
 PHASES = ("psnr", "gan")
 SCALE = 4
@@ -81,44 +77,11 @@ class Config:
     # mixes neighbours from all 16 sub-pixel positions. It starts as the identity (a model without
     # it, grown, computes what it did).
     hr_conv: bool = False
-    # Training only: the discriminator sees each batch (real and restored alike) cropped at a random
-    # offset of up to this many pixels, so its strided convolutions meet the generator's 4-pixel
-    # sub-pixel grid at every phase, and their phase-dependent gradients average out instead of
-    # pushing the sub-pixel outputs apart. A multiple of 8 (the discriminator's stride); 0: off.
-    d_jitter: int = 0
-    # Training only: the discriminator low-passes what each strided convolution reads ([1, 3, 3, 1]
-    # binomial blur, as StyleGAN2's discriminator does), so its verdict and gradients depend less on
-    # a pixel's phase on its stride grid (anti-aliased downsampling, Zhang 2019).
-    d_blur: bool = False
-    # Training only: the weight of a term that keeps the 16 sub-pixel positions alike in detail (each
-    # position's mean absolute luma Laplacian over the average position's, the output's against the
-    # ground truth's, squared): a pixel shuffle lets each position drift on its own, into dots.
-    position_weight: float = 0.0
-    # Training only: the weight of a term that keeps the 16 positions' mean signed detail (the luma
-    # Laplacian's mean at each position over the mean absolute Laplacian) the ground truth's, squared:
-    # with only the detail held alike, the positions can still take opposite signs, into a 4-pixel mesh.
-    pattern_weight: float = 0.0
-    # Training only, either phase: the weight of a term that keeps the luma gradient at each of the 4
-    # phases of the low-res pixel grid (over the mean at all four) the ground truth's, squared.
-    boundary_weight: float = 0.0
-    # Training only, either phase: the same at each of the 32 phases of the grid of the JPEG's 8x8 blocks
-    # in the output (the training chains' last JPEG is aligned with the crop): the block edges a restored
-    # JPEG keeps.
-    block_weight: float = 0.0
-    # Training only, either phase: ``pattern_weight``'s term with both patterns over the ground truth's
-    # detail instead of each over its own. A smooth output (the PSNR phase's) then has no way to shrink
-    # the term but to lose its mesh: over its own little detail, adding grain would shrink it too.
-    mesh_weight: float = 0.0
 
     def __post_init__(self):
         check_positive("channels", self.channels)
         check_positive("num_blocks", self.num_blocks)
         check_positive("disc_channels", self.disc_channels)
-        if not isinstance(self.d_jitter, int) or self.d_jitter < 0 or self.d_jitter % 8:
-            raise ValueError(f"d_jitter must be 0 or a positive multiple of 8 (the discriminator's stride), got {self.d_jitter!r}")
-        for name in ("position_weight", "pattern_weight", "boundary_weight", "block_weight", "mesh_weight"):
-            if not 0 <= getattr(self, name) < float("inf"):
-                raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)!r}")
 
     @property
     def receptive_radius(self) -> int:
@@ -131,6 +94,56 @@ class Config:
     @classmethod
     def tiny(cls) -> Config:
         return cls(channels=8, num_blocks=1, disc_channels=4)
+
+
+@dataclass(frozen=True)
+class Training:
+    """How the networks are trained, beyond ``TrainConfig``: the discriminator's jitter and blur, the
+    perceptual term, and the weights of the sub-pixel terms (``losses.SUB_PIXEL_TERMS``)."""
+
+    # The discriminator sees each batch (real and restored alike) cropped at a random
+    # offset of up to this many pixels, so its strided convolutions meet the generator's 4-pixel
+    # sub-pixel grid at every phase, and their phase-dependent gradients average out instead of
+    # pushing the sub-pixel outputs apart. A multiple of 8 (the discriminator's stride); 0: off.
+    d_jitter: int = 0
+    # The discriminator low-passes what each strided convolution reads ([1, 3, 3, 1]
+    # binomial blur, as StyleGAN2's discriminator does), so its verdict and gradients depend less on
+    # a pixel's phase on its stride grid (anti-aliased downsampling, Zhang 2019).
+    d_blur: bool = False
+    # The weight of a term that keeps the 16 sub-pixel positions alike in detail (each
+    # position's mean absolute luma Laplacian over the average position's, the output's against the
+    # ground truth's, squared): a pixel shuffle lets each position drift on its own, into dots.
+    position_weight: float = 0.0
+    # The weight of a term that keeps the 16 positions' mean signed detail (the luma
+    # Laplacian's mean at each position over the mean absolute Laplacian) the ground truth's, squared:
+    # with only the detail held alike, the positions can still take opposite signs, into a 4-pixel mesh.
+    pattern_weight: float = 0.0
+    # Either phase: the weight of a term that keeps the luma gradient at each of the 4
+    # phases of the low-res pixel grid (over the mean at all four) the ground truth's, squared.
+    boundary_weight: float = 0.0
+    # Either phase: the same at each of the 32 phases of the grid of the JPEG's 8x8 blocks
+    # in the output (the training chains' last JPEG is aligned with the crop): the block edges a restored
+    # JPEG keeps.
+    block_weight: float = 0.0
+    # Either phase: ``pattern_weight``'s term with both patterns over the ground truth's
+    # detail instead of each over its own. A smooth output (the PSNR phase's) then has no way to shrink
+    # the term but to lose its mesh: over its own little detail, adding grain would shrink it too.
+    mesh_weight: float = 0.0
+    # The perceptual term: "vgg19" (Real-ESRGAN's, conv5_4 features) or "discriminator_features".
+    perceptual: str = "discriminator_features"
+
+    def __post_init__(self):
+        if not isinstance(self.d_jitter, int) or self.d_jitter < 0 or self.d_jitter % 8:
+            raise ValueError(f"d_jitter must be 0 or a positive multiple of 8 (the discriminator's stride), got {self.d_jitter!r}")
+        for name in SUB_PIXEL_WEIGHTS.values():
+            if not 0 <= getattr(self, name) < float("inf"):
+                raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)!r}")
+        check_perceptual(self.perceptual)
+
+
+# Each sub-pixel term (``losses.sub_pixel_term``) by the training option that weighs it.
+SUB_PIXEL_WEIGHTS = {"positions": "position_weight", "pattern": "pattern_weight", "boundaries": "boundary_weight",
+                     "blocks": "block_weight", "mesh": "mesh_weight"}
 
 
 class Generator(nn.Module, Network, library_name="ganapps", tags=["gan", "real-esrgan", "super-resolution"]):
@@ -211,11 +224,13 @@ def binomial_blur(images: torch.Tensor) -> torch.Tensor:
 
 class Discriminator(nn.Module):
     """Real-ESRGAN's U-Net discriminator with spectral norm: images (B, 3, H, W) -> (per-pixel logits
-    (B, 1, H, W), intermediate features for feature matching). H and W must be multiples of 8."""
+    (B, 1, H, W), intermediate features for feature matching). H and W must be multiples of 8.
 
-    def __init__(self, config: Config):
+    ``blur``: each strided convolution reads a low-passed input (``Training.d_blur``)."""
+
+    def __init__(self, config: Config, *, blur: bool = False):
         super().__init__()
-        self.config = config
+        self.config, self.blur = config, blur
         c = config.disc_channels
         sn = spectral_norm
         self.conv0 = nn.Conv2d(3, c, 3, 1, 1)
@@ -231,7 +246,7 @@ class Discriminator(nn.Module):
         h = F.leaky_relu(self.conv0(images * 2 - 1), 0.2)
         skips, features = [h], []
         for conv in self.down:
-            h = F.leaky_relu(conv(binomial_blur(h) if self.config.d_blur else h), 0.2)
+            h = F.leaky_relu(conv(binomial_blur(h) if self.blur else h), 0.2)
             skips.append(h)
             features.append(h)
         skips.pop()  # the bottleneck itself
@@ -242,20 +257,23 @@ class Discriminator(nn.Module):
         return self.refine(h), features
 
 
-def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device, phase: str = "psnr") -> TrainState:
+def make_state(config: Config, *, training: Training | None = None, lr: float = 2e-4, rng: torch.Generator, device,
+               phase: str = "psnr") -> TrainState:
     if phase not in PHASES:
         raise ValueError(f"unknown phase {phase!r}; available: {', '.join(PHASES)}")
+    training = training or Training()
     generator = Generator(config).to(device, memory_format=torch.channels_last)  # faster convolutions on CPUs
     models = {"generator": generator}
     optimizers = {"opt_g": torch.optim.Adam(generator.parameters(), lr=lr, betas=(0.9, 0.99))}
     extra = {"phase": phase}
     if phase == "gan":
-        discriminator = Discriminator(config).to(device, memory_format=torch.channels_last)
+        discriminator = Discriminator(config, blur=training.d_blur).to(device, memory_format=torch.channels_last)
         models["discriminator"] = discriminator
         optimizers["opt_d"] = torch.optim.Adam(discriminator.parameters(), lr=lr * DISCRIMINATOR_LR_RATIO, betas=(0.9, 0.99))
-        extra["vgg"] = vgg_features("conv5_4", device)
-        log.info("perceptual loss: %s", "VGG19 features" if extra["vgg"] else "discriminator feature matching")
-    return TrainState(config=config, models=models, optimizers=optimizers, rng=rng, device=torch.device(device), extra=extra)
+        if training.perceptual == "vgg19":
+            extra["vgg"] = vgg19_features("conv5_4", device)
+    return TrainState(config=config, models=models, optimizers=optimizers, rng=rng, device=torch.device(device), extra=extra,
+                      training=training)
 
 
 def jitter_offset(jitter: int, rng: torch.Generator) -> tuple[int, int]:
@@ -266,18 +284,10 @@ def jitter_offset(jitter: int, rng: torch.Generator) -> tuple[int, int]:
     return top, left
 
 
-def _sub_pixel_losses(config: Config, super_res: torch.Tensor, high_res: torch.Tensor) -> dict[str, tuple[float, torch.Tensor]]:
-    """{log name: (weight, term)} of the terms on the pixel shuffle's grid that ``config`` turns on: each
-    a bench measure made differentiable, the output's against the ground truth's, squared."""
-    terms = (
-        ("loss_positions", config.position_weight, sub_pixel_detail, SCALE),  # the dots: each position's detail
-        ("loss_pattern", config.pattern_weight, sub_pixel_pattern, SCALE),  # the checkerboard: its signed detail
-        ("loss_boundaries", config.boundary_weight, sub_pixel_boundaries, SCALE),  # the pixel grid: gradients by phase
-        ("loss_blocks", config.block_weight, sub_pixel_boundaries, JPEG_BLOCK * SCALE),  # the JPEG's grid
-        ("loss_mesh", config.mesh_weight, partial(sub_pixel_pattern, reference=high_res), SCALE),  # the checkerboard, absolute
-    )
-    return {name: (weight, (measure(super_res, period=period) - measure(high_res, period=period)).square().mean())
-            for name, weight, measure, period in terms if weight}
+def _sub_pixel_losses(training: Training, super_res: torch.Tensor, high_res: torch.Tensor) -> dict[str, tuple[float, torch.Tensor]]:
+    """{log name: (weight, term)} of the sub-pixel terms ``training`` turns on (``losses.sub_pixel_term``)."""
+    return {f"loss_{name}": (getattr(training, option), sub_pixel_term(name, super_res, high_res, scale=SCALE, jpeg_block=JPEG_BLOCK))
+            for name, option in SUB_PIXEL_WEIGHTS.items() if getattr(training, option)}
 
 
 def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
@@ -285,7 +295,7 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     generator, opt_g = state.models["generator"], state.optimizers["opt_g"]
     super_res = generator(low_res)
     loss_pixel = F.l1_loss(super_res, high_res)
-    sub_pixel = _sub_pixel_losses(state.config, super_res, high_res)
+    sub_pixel = _sub_pixel_losses(state.training, super_res, high_res)
     loss_sub_pixel = sum(weight * term for weight, term in sub_pixel.values())
     logged = {name: term.detach() for name, (_, term) in sub_pixel.items()}
 
@@ -296,7 +306,7 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
         return {**logged, "loss_pixel": loss_pixel.detach()}
 
     discriminator, opt_d = state.models["discriminator"], state.optimizers["opt_d"]
-    jitter = state.config.d_jitter
+    jitter = state.training.d_jitter
     if jitter:  # one random crop for this step, the same for real and restored images
         top, left = jitter_offset(jitter, state.rng)
         height, width = high_res.shape[-2] - jitter, high_res.shape[-1] - jitter
@@ -308,9 +318,9 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     discriminator.requires_grad_(False)
     opt_g.zero_grad(set_to_none=True)
     logits_fake, features_fake = discriminator(super_res_d)
-    loss_adversarial = F.binary_cross_entropy_with_logits(logits_fake, torch.ones_like(logits_fake))
-    vgg = state.extra.get("vgg")
-    if vgg is not None:
+    loss_adversarial = bce(logits_fake, 1.0)
+    if state.training.perceptual == "vgg19":
+        vgg = state.extra["vgg"]
         with torch.no_grad():
             target = vgg(high_res)
         loss_perceptual = F.l1_loss(vgg(super_res), target)
@@ -318,7 +328,7 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     else:
         with torch.no_grad():
             features_real = discriminator(high_res_d)[1]
-        loss_perceptual = sum(F.l1_loss(f, r) for f, r in zip(features_fake, features_real)) / len(features_real)
+        loss_perceptual = feature_matching(features_fake, features_real)
         weight = FEATURE_MATCHING_WEIGHT
     loss = loss_pixel + weight * loss_perceptual + ADVERSARIAL_WEIGHT * loss_adversarial + loss_sub_pixel
     loss.backward()
@@ -328,9 +338,9 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     discriminator.requires_grad_(True)
     opt_d.zero_grad(set_to_none=True)
     logits_real = discriminator(high_res_d)[0]
-    loss_d_real = F.binary_cross_entropy_with_logits(logits_real, torch.ones_like(logits_real))
+    loss_d_real = bce(logits_real, 1.0)
     logits_fake = discriminator(super_res_d.detach())[0]
-    loss_d_fake = F.binary_cross_entropy_with_logits(logits_fake, torch.zeros_like(logits_fake))
+    loss_d_fake = bce(logits_fake, 0.0)
     (loss_d_real + loss_d_fake).backward()
     opt_d.step()
     return {
@@ -350,4 +360,5 @@ FAMILY = Family(
     name="realesrgan", config=Config, network=Generator, make_state=make_state, train_step=train_step,
     dataset="degraded-photos", preview=preview, phases=PHASES, restorer=Restorer(restore, scale=SCALE),
     ddp_find_unused_parameters=True,  # the discriminator is frozen during the generator's step
+    training=Training, example_batch=srgan.example_batch, example_use=srgan.example_use,
 )

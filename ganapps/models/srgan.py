@@ -15,28 +15,27 @@ time); 48 channels and 8 blocks instead of 64 and 16 (``Config.paper()`` restore
 network predicts the difference from a bicubic upscale rather than the image itself, which
 trains much faster; L1 instead of L2 as the pixel loss.
 
-The content loss of the paper is a distance between VGG19 features. VGG19's ImageNet weights are
-used when torchvision already has them on disk (never downloaded implicitly); otherwise the
-content loss is L1 on pixels plus discriminator feature matching (Wang et al., pix2pixHD, 2018):
-the distance between the discriminator's intermediate features of the real and the
-super-resolved image, a learned perceptual distance that needs no pretrained network.
+The content loss of the paper is a distance between VGG19 features (``Training(perceptual="vgg19")``,
+which needs torchvision's ImageNet weights on disk). ``perceptual="discriminator_features"`` makes
+it L1 on pixels plus discriminator feature matching (Wang et al., pix2pixHD, 2018): the distance
+between the discriminator's intermediate features of the real and the super-resolved image, a
+learned perceptual distance that needs no pretrained network.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .family import Family, Network, Restorer
-from .layers import ResidualBlock, TrainState, bce_logits, check_positive, vgg_features
+from ..losses import bce, check_perceptual, feature_matching, vgg19_features
+from .family import Family, Network, Restorer, TrainState, check_positive, example_photo
+from .layers import ResidualBlock
 
-__all__ = ["Config", "Generator", "Discriminator", "make_state", "train_step", "restore", "PHASES", "preview", "FAMILY"]
-
-log = logging.getLogger(__name__)
+__all__ = ["Config", "Training", "Generator", "Discriminator", "make_state", "train_step", "restore", "PHASES", "preview",
+           "example_batch", "example_use", "FAMILY"]
 
 PHASES = ("srresnet", "srgan")
 SCALE = 4
@@ -128,9 +127,22 @@ class Discriminator(nn.Module):
         return self.classify(h).squeeze(1), features
 
 
-def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device, phase: str = "srresnet") -> TrainState:
+@dataclass(frozen=True)
+class Training:
+    """How the pair is trained: ``perceptual`` is the content loss's distance, ``"vgg19"`` (the paper's)
+    or ``"discriminator_features"`` (L1 + feature matching; ``losses.PERCEPTUAL``)."""
+
+    perceptual: str = "discriminator_features"
+
+    def __post_init__(self):
+        check_perceptual(self.perceptual)
+
+
+def make_state(config: Config, *, training: Training | None = None, lr: float = 2e-4, rng: torch.Generator, device,
+               phase: str = "srresnet") -> TrainState:
     if phase not in PHASES:
         raise ValueError(f"unknown phase {phase!r}; available: {', '.join(PHASES)}")
+    training = training or Training()
     generator = Generator(config).to(device)
     models = {"generator": generator}
     optimizers = {"opt_g": torch.optim.Adam(generator.parameters(), lr=lr, betas=(0.9, 0.999))}
@@ -139,9 +151,10 @@ def make_state(config: Config, *, lr: float = 2e-4, rng: torch.Generator, device
         discriminator = Discriminator(config).to(device)
         models["discriminator"] = discriminator
         optimizers["opt_d"] = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=(0.9, 0.999))
-        extra["vgg"] = vgg_features("conv5_4", device)
-        log.info("SRGAN content loss: %s", "VGG19 features" if extra["vgg"] else "L1 + discriminator feature matching")
-    return TrainState(config=config, models=models, optimizers=optimizers, rng=rng, device=torch.device(device), extra=extra)
+        if training.perceptual == "vgg19":
+            extra["vgg"] = vgg19_features("conv5_4", device)
+    return TrainState(config=config, models=models, optimizers=optimizers, rng=rng, device=torch.device(device), extra=extra,
+                      training=training)
 
 
 ADVERSARIAL_WEIGHT = 1e-3  # the paper's weight of the adversarial term
@@ -164,28 +177,26 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     discriminator, opt_d = state.models["discriminator"], state.optimizers["opt_d"]
     # (1) Discriminator: maximise log D(high_res) + log(1 - D(G(low_res)))
     opt_d.zero_grad(set_to_none=True)
-    loss_d_real = bce_logits(discriminator(high_res)[0], 1.0)
+    loss_d_real = bce(discriminator(high_res)[0], 1.0)
     loss_d_real.backward()
-    loss_d_fake = bce_logits(discriminator(super_res.detach())[0], 0.0)
+    loss_d_fake = bce(discriminator(super_res.detach())[0], 0.0)
     loss_d_fake.backward()
     opt_d.step()
 
     # (2) Generator: minimise content(G(low_res), high_res) - 1e-3 log D(G(low_res))
     opt_g.zero_grad(set_to_none=True)
     logits_fake, features_fake = discriminator(super_res)
-    loss_adversarial = bce_logits(logits_fake, 1.0)
+    loss_adversarial = bce(logits_fake, 1.0)
     loss_pixel = F.l1_loss(super_res, high_res)
-    vgg = state.extra.get("vgg")
-    if vgg is not None:
+    if state.training.perceptual == "vgg19":
+        vgg = state.extra["vgg"]
         with torch.no_grad():
             target = vgg(high_res)
         loss_content = F.mse_loss(vgg(super_res) / 12.75, target / 12.75)  # VGG54, rescaled as in the paper
     else:
         with torch.no_grad():
             features_real = discriminator(high_res)[1]
-        loss_content = loss_pixel + FEATURE_MATCHING_WEIGHT * sum(
-            F.l1_loss(fake, real) for fake, real in zip(features_fake, features_real)
-        ) / len(features_real)
+        loss_content = loss_pixel + FEATURE_MATCHING_WEIGHT * feature_matching(features_fake, features_real)
     (loss_content + ADVERSARIAL_WEIGHT * loss_adversarial).backward()
     opt_g.step()
     return {
@@ -211,7 +222,17 @@ def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
     return rows * 2 - 1, 3
 
 
+def example_batch(config: Config, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """A small training batch of an x4 family: random low-res crops and high-res targets."""
+    return torch.rand(2, 3, 8, 8, generator=rng), torch.rand(2, 3, 32, 32, generator=rng)
+
+
+def example_use(generator: Generator) -> torch.Tensor:
+    return restore(generator, example_photo())
+
+
 FAMILY = Family(
     name="srgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="photos",
-    preview=preview, phases=PHASES, restorer=Restorer(restore, scale=SCALE),
+    preview=preview, phases=PHASES, restorer=Restorer(restore, scale=SCALE), training=Training,
+    example_batch=example_batch, example_use=example_use,
 )

@@ -11,7 +11,8 @@ Both networks are the paper's MNIST ones: D a 784-1000-500-250-250-250-10 MLP wi
 noise on its input and after every layer and weight-normalised layers; G a 100-500-500-784 MLP
 with batch norm and softplus. The exported network holds both: its forward gives the
 discriminator's ten digit logits (``ganapps.classify``), ``sample`` draws from its generator.
-Its config lists the MNIST training images whose labels it learned from (``labelled_indices``).
+Its config lists the MNIST training images whose labels it learned from (``labelled_indices``) and how
+many it saw without labels (``unlabelled_images``: 0 for the baseline trained on the labels alone).
 """
 
 from __future__ import annotations
@@ -22,47 +23,67 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .family import Family, Network
-from .layers import TrainState, check_positive, two_player_state
+from .family import Family, Network, TrainState, check_positive, example_digits, example_reading, two_player_state
 
-__all__ = ["Config", "SemiSupervisedGAN", "Discriminator", "Generator", "make_state", "unsupervised_loss", "train_step",
-           "sample", "FAMILY"]
+__all__ = ["Config", "Training", "MNIST_TRAIN", "SemiSupervisedGAN", "Discriminator", "Generator", "make_state",
+           "unsupervised_loss", "train_step", "sample", "FAMILY"]
 
 IMAGE_PIXELS = 28 * 28
 
 
 @dataclass(frozen=True)
 class Config:
-    """Images are (1, 28, 28) in [-1, 1].
-
-    ``unlabelled_weight`` 0 trains the classifier on the labelled digits alone (the baseline the
-    GAN is compared with; the generator then does not train).
-    """
+    """Images are (1, 28, 28) in [-1, 1]. The last two fields are set after training: what it learned from."""
 
     noise_dim: int = 100
     d_widths: tuple[int, ...] = (1000, 500, 250, 250, 250)
     g_width: int = 500
     input_noise: float = 0.3
     hidden_noise: float = 0.5
-    unlabelled_weight: float = 1.0
-    g_steps: int = 1  # generator updates per discriminator update
-    labelled_indices: tuple[int, ...] = ()  # set after training: the labels it learned from
+    labelled_indices: tuple[int, ...] = ()  # the MNIST training images whose labels it learned from
+    unlabelled_images: int = 0  # how many training images it saw without their labels
 
     def __post_init__(self):
         object.__setattr__(self, "d_widths", tuple(int(w) for w in self.d_widths))  # config.json gives lists
         object.__setattr__(self, "labelled_indices", tuple(int(i) for i in self.labelled_indices))
         check_positive("noise_dim", self.noise_dim)
         check_positive("g_width", self.g_width)
-        check_positive("g_steps", self.g_steps)
         if not self.d_widths or min(self.d_widths) < 1:
             raise ValueError(f"d_widths must be positive layer widths, got {self.d_widths}")
-        for name in ("input_noise", "hidden_noise", "unlabelled_weight"):
+        for name in ("input_noise", "hidden_noise"):
             if not 0 <= getattr(self, name) < float("inf"):
                 raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)!r}")
+        if int(self.unlabelled_images) != self.unlabelled_images or self.unlabelled_images < 0:
+            raise ValueError(f"unlabelled_images must be a count >= 0, got {self.unlabelled_images!r}")
 
     @classmethod
     def tiny(cls) -> Config:
         return cls(noise_dim=8, d_widths=(32, 16), g_width=32)
+
+
+@dataclass(frozen=True)
+class Training:
+    """How the pair is trained. ``unlabelled_weight`` 0 trains the classifier on the labelled digits alone
+    (the baseline the GAN is compared with; the generator then does not train); ``g_steps``: generator
+    updates per discriminator update."""
+
+    unlabelled_weight: float = 1.0
+    g_steps: int = 1
+
+    def __post_init__(self):
+        check_positive("g_steps", self.g_steps)
+        if not 0 <= self.unlabelled_weight < float("inf"):
+            raise ValueError(f"unlabelled_weight must be a finite number >= 0, got {self.unlabelled_weight!r}")
+
+
+MNIST_TRAIN = 60_000  # the semi-supervised runs see every MNIST training image without its label
+
+
+def migrate(raw: dict) -> dict:
+    """A format-1 config.json: ``unlabelled_weight`` (training) said whether it learned from unlabelled digits."""
+    weight = raw.pop("unlabelled_weight", 1.0)
+    raw.setdefault("unlabelled_images", MNIST_TRAIN if weight else 0)
+    return raw
 
 
 class WeightNormLinear(nn.Module):
@@ -173,9 +194,10 @@ class SemiSupervisedGAN(nn.Module, Network, library_name="ganapps", tags=["gan",
         return self.discriminator(images)[0]
 
 
-def make_state(config: Config, *, lr: float = 3e-3, rng: torch.Generator, device) -> TrainState:
+def make_state(config: Config, *, training: Training | None = None, lr: float = 3e-3, rng: torch.Generator, device) -> TrainState:
     """Adam (beta1 0.5) at the paper's 0.003 for both."""
-    return two_player_state(config, Generator(config), Discriminator(config), lr_g=lr, lr_d=lr, rng=rng, device=device)
+    return two_player_state(config, Generator(config), Discriminator(config), lr_g=lr, lr_d=lr, rng=rng, device=device,
+                            training=training or Training())
 
 
 def initialise(state: TrainState, batch) -> None:
@@ -202,7 +224,7 @@ def unsupervised_loss(logits_real: torch.Tensor, logits_fake: torch.Tensor) -> t
 
 def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     unlabelled, labelled, labels = batch
-    config = state.config
+    config, training = state.config, state.training
     generator, discriminator = state.models["generator"], state.models["discriminator"]
     opt_g, opt_d = state.optimizers["opt_g"], state.optimizers["opt_d"]
 
@@ -212,23 +234,23 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     loss_supervised = F.cross_entropy(logits_labelled, labels)
     loss_d = loss_supervised
     loss_unsupervised = torch.zeros((), device=state.device)
-    if config.unlabelled_weight:
+    if training.unlabelled_weight:
         fake = generator(uniform_noise(len(unlabelled), config, state.rng, state.device))
         logits_real, _ = discriminator(unlabelled)
         logits_fake, _ = discriminator(fake.detach())
         loss_unsupervised = unsupervised_loss(logits_real, logits_fake)
-        loss_d = loss_d + config.unlabelled_weight * loss_unsupervised
+        loss_d = loss_d + training.unlabelled_weight * loss_unsupervised
     loss_d.backward()
     opt_d.step()
     losses = {"loss_supervised": loss_supervised.detach(), "loss_unsupervised": loss_unsupervised.detach()}
-    if not config.unlabelled_weight:
+    if not training.unlabelled_weight:
         return losses
 
     # (2) Generator: feature matching, || E f(x) - E f(G(z)) ||^2 on D's last hidden layer, both
     # through the discriminator as it is now (the real features of step 1 are one update old)
     with torch.no_grad():
         _, features_real = discriminator(unlabelled)
-    for update in range(config.g_steps):  # more than one: a generator that keeps up with D (its loss stays low)
+    for update in range(training.g_steps):  # more than one: a generator that keeps up with D (its loss stays low)
         if update:
             fake = generator(uniform_noise(len(unlabelled), config, state.rng, state.device))
         opt_g.zero_grad(set_to_none=True)
@@ -252,8 +274,15 @@ def preview(network: SemiSupervisedGAN, *, seed: int = 0, device="cpu", data=Non
     return sample(network, 64, seed=seed, device=device), 8
 
 
+def _example_batch(config: Config, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Unlabelled digits, labelled ones, their labels."""
+    return (example_digits(config, rng)[0], *example_digits(config, rng))
+
+
 FAMILY = Family(
     name="ssgan", config=Config, network=SemiSupervisedGAN, make_state=make_state, train_step=train_step,
     dataset="mnist-semi", preview=preview, sample=sample, batch_size=100, assemble=assemble, initialise=initialise,
     ddp_find_unused_parameters=True,  # feature matching leaves out the classifying layer
+    training=Training, migrate=migrate, example_use=example_reading,
+    example_batch=_example_batch,
 )

@@ -18,19 +18,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..distributions import coverage, distribution, js_divergence
-from .family import Family, Network
-from .layers import TrainState, check_positive
+from ..losses import ADVERSARIAL, discriminator_loss, generator_loss, gradient_penalty
+from .family import Family, Network, TrainState, check_positive
 
 __all__ = [
     "Config", "Generator", "Discriminator", "make_state", "train_step", "sample", "LOSSES",
-    "evaluate", "OPTIMIZERS", "NOISES", "ACTIVATIONS", "draw_noise", "generator_loss", "FAMILY",
+    "evaluate", "OPTIMIZERS", "NOISES", "ACTIVATIONS", "draw_noise", "FAMILY",
 ]
 
-LOSSES = ("minimax", "nonsaturating", "least_squares", "hinge", "wgan_gp")
+LOSSES = ADVERSARIAL  # the objectives the lab compares (losses.py)
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 NOISES = ("uniform", "gaussian")
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh, "silu": nn.SiLU, "linear": nn.Identity}
@@ -126,7 +125,7 @@ def _optimizer(name: str, params, lr: float):
     return torch.optim.SGD(params, lr=lr)
 
 
-def make_state(config: Config, *, lr: float | None = None, rng: torch.Generator, device="cpu") -> TrainState:
+def make_state(config: Config, *, training=None, lr: float | None = None, rng: torch.Generator, device="cpu") -> TrainState:
     """``lr`` (from --lr) overrides both players' rates; otherwise the config's lr_g and lr_d."""
     generator, discriminator = Generator(config).to(device), Discriminator(config).to(device)
     return TrainState(
@@ -140,40 +139,6 @@ def make_state(config: Config, *, lr: float | None = None, rng: torch.Generator,
         device=torch.device(device),
         extra={"data": distribution(config.data)},
     )
-
-
-# --- the objectives --------------------------------------------------------------------------------
-
-
-def discriminator_loss(loss: str, real_logits, fake_logits) -> torch.Tensor:
-    if loss in ("minimax", "nonsaturating"):
-        # maximise log D(x) + log(1 - D(G(z)))
-        return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
-    if loss == "least_squares":
-        return 0.5 * ((real_logits - 1) ** 2).mean() + 0.5 * (fake_logits**2).mean()
-    if loss == "hinge":
-        return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
-    return fake_logits.mean() - real_logits.mean()  # WGAN critic; the gradient penalty is added apart
-
-
-def generator_loss(loss: str, fake_logits) -> torch.Tensor:
-    if loss == "minimax":
-        # minimise log(1 - D(G(z))): the original objective, whose gradient vanishes when D wins
-        return -F.softplus(fake_logits).mean()
-    if loss == "nonsaturating":
-        # maximise log D(G(z)) instead (Goodfellow et al. 2014, §3)
-        return F.softplus(-fake_logits).mean()
-    if loss == "least_squares":
-        return 0.5 * ((fake_logits - 1) ** 2).mean()
-    return -fake_logits.mean()  # hinge and WGAN: raise the critic's score of fakes
-
-
-def gradient_penalty(discriminator, real, fake, rng) -> torch.Tensor:
-    """WGAN-GP: (||grad_x D(x_hat)|| - 1)^2 on points between real and fake samples, weight 10."""
-    mix = torch.rand(real.shape[0], 1, generator=rng).to(real.device)
-    points = (mix * real + (1 - mix) * fake).requires_grad_(True)
-    (grad,) = torch.autograd.grad(discriminator(points).sum(), points, create_graph=True)
-    return 10 * ((grad.norm(dim=1) - 1) ** 2).mean()
 
 
 def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
@@ -247,7 +212,16 @@ def evaluate(state: TrainState, *, num: int = 2500, seed: int = 0) -> dict:
     }
 
 
+def _example_use(generator: Generator) -> torch.Tensor:
+    return sample(generator, 4, seed=0)
+
+
+def _example_batch(config: Config, rng: torch.Generator) -> tuple[torch.Tensor]:
+    return (distribution(config.data).sample(32, rng),)
+
+
 FAMILY = Family(
     name="toy", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="toy",
     batch_size=256, threads=1, sample=sample,
+    example_batch=_example_batch, example_use=_example_use,
 )

@@ -15,6 +15,9 @@ import torch
 
 DISPLAY_SCALE = 4  # 28x28 digits are shown 4x larger, nearest-neighbour (pixels stay sharp)
 MIN_DIGIT_SIDE = 64  # pixels: a digit gallery shows as many columns as fit at least this wide
+# A digit tab's "how many" slider goes to this; Gradio refuses more on every call, the API's too
+# (the library's sample_digits takes up to digits.MAX_IMAGES).
+MAX_SHOWN_DIGITS = 64
 
 # Gradio's gallery gives every column at least 100 px, so a fixed six columns overflow the half-width
 # column of a laptop screen and cut the last one; digit galleries fill the width they have instead.

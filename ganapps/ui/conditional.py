@@ -6,7 +6,7 @@ import gradio as gr
 
 from .. import catalog, digits
 from ..imaging import to_pil
-from .common import DISPLAY_SCALE, digit_gallery, required, seed_box, user_errors
+from .common import DISPLAY_SCALE, MAX_SHOWN_DIGITS, digit_gallery, required, seed_box, user_errors
 
 MODEL = catalog.DIGITS["cgan"]
 
@@ -17,7 +17,7 @@ def cgan_sample(digit: int, num_images: int, seed: int):
 
     Args:
         digit: the digit to draw (0-9).
-        num_images: how many (1-64); each is a different hand.
+        num_images: how many, 1 to {max_images}; each is a different hand.
         seed: random seed (0 to 2**32-1); the same seed gives the same digits.
 
     Returns:
@@ -27,6 +27,9 @@ def cgan_sample(digit: int, num_images: int, seed: int):
         MODEL, required("num_images", num_images), seed=required("seed", seed), digit=required("digit", digit)
     )
     return to_pil(images, scale=DISPLAY_SCALE)
+
+
+cgan_sample.__doc__ = cgan_sample.__doc__.format(max_images=MAX_SHOWN_DIGITS)  # the API's description
 
 
 @user_errors
@@ -52,7 +55,7 @@ def build() -> None:
     with gr.Row():
         with gr.Column(scale=1):
             digit = gr.Radio(list(range(10)), value=7, label="Digit")
-            num_images = gr.Slider(1, 64, value=16, step=1, label="How many")
+            num_images = gr.Slider(1, MAX_SHOWN_DIGITS, value=16, step=1, label="How many")
             seed = seed_box(maximum=digits.MAX_SEED)
             go = gr.Button("Generate", variant="primary")
         gallery = digit_gallery()

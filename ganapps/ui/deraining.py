@@ -37,7 +37,7 @@ def derain(image: str, model: str = MODELS[0][1], strength: float = 1.0, progres
     """Remove rain streaks from a photo with an ID-CGAN deraining model.
 
     Args:
-        image: the rainy photo (PNG, JPEG, WebP, BMP, TIFF; grayscale, RGBA and 16-bit kept), up to 16.8 megapixels.
+        image: the rainy photo (PNG, JPEG, WebP, BMP, TIFF; grayscale, RGBA and 16-bit kept), up to {megapixels} megapixels.
         model: one of {models}.
         strength: 0..1, the share of the predicted rain removed (1: all of it; 0.5: half, a little rain kept).
 
@@ -58,7 +58,8 @@ def derain(image: str, model: str = MODELS[0][1], strength: float = 1.0, progres
     return comparison, target, f"{width}x{height} derained with {model}{kept} in {elapsed:.1f} s"
 
 
-derain.__doc__ = derain.__doc__.format(models=catalog.names(catalog.DERAIN))  # the API's description
+derain.__doc__ = derain.__doc__.format(  # the API's description
+    models=catalog.names(catalog.DERAIN), megapixels=f"{photos.MAX_DERAIN_PIXELS / 1e6:.1f}")
 
 
 @photo_handler

@@ -7,11 +7,11 @@ import numpy as np
 
 from .. import catalog, digits, hub, recognition
 from ..imaging import to_pil
-from .common import DISPLAY_SCALE, digit_gallery, required, seed_box, uploaded_path, user_errors
+from ..models import ssgan
+from .common import DISPLAY_SCALE, MAX_SHOWN_DIGITS, digit_gallery, required, seed_box, uploaded_path, user_errors
 
 GAN = "ssgan-mnist"
 READERS = list(catalog.CLASSIFY)  # the GAN's discriminator first, then what it is compared with
-MNIST_TRAIN = 60_000
 
 
 def _error(model: str) -> str:
@@ -20,11 +20,12 @@ def _error(model: str) -> str:
 
 
 def _labels(model: str) -> str:
-    config = hub.load_config(model)
-    if config["family"] != "ssgan":
-        return "60,000"
-    labelled = len(config["labelled_indices"])
-    return f"{labelled} + {MNIST_TRAIN - labelled:,} unlabelled" if config["unlabelled_weight"] else str(labelled)
+    raw = hub.load_config(model)
+    if raw["family"] != "ssgan":
+        return f"{ssgan.MNIST_TRAIN:,}"
+    config = ssgan.FAMILY.config_from(raw)
+    labelled, unlabelled = len(config.labelled_indices), config.unlabelled_images
+    return f"{labelled} + {unlabelled - labelled:,} unlabelled" if unlabelled else str(labelled)
 
 
 def _readings(image) -> tuple[str, object]:
@@ -73,7 +74,7 @@ def ssgan_sample(num_images: int, seed: int):
     """Digits drawn by the semi-supervised GAN's generator (trained to match D's features, not to fool it).
 
     Args:
-        num_images: how many digits (1-64).
+        num_images: how many digits, 1 to {max_images}.
         seed: random seed; the same seed gives the same digits.
 
     Returns:
@@ -81,6 +82,9 @@ def ssgan_sample(num_images: int, seed: int):
     """
     images = digits.sample_digits(GAN, required("num_images", num_images), seed=required("seed", seed))
     return to_pil(images, scale=DISPLAY_SCALE)
+
+
+ssgan_sample.__doc__ = ssgan_sample.__doc__.format(max_images=MAX_SHOWN_DIGITS)  # the API's description
 
 
 def build() -> None:
@@ -112,7 +116,7 @@ def build() -> None:
                 "statistics of real digits. Its digits help D most; they are not the best-looking.")
     with gr.Row():
         with gr.Column(scale=1):
-            num_images = gr.Slider(1, 64, value=16, step=1, label="Number of digits")
+            num_images = gr.Slider(1, MAX_SHOWN_DIGITS, value=16, step=1, label="Number of digits")
             seed = seed_box(maximum=digits.MAX_SEED)
             go = gr.Button("Generate")
         gallery = digit_gallery()

@@ -6,7 +6,7 @@ import gradio as gr
 
 from .. import catalog, digits
 from ..imaging import grid, to_pil
-from .common import DISPLAY_SCALE, digit_gallery, required, seed_box, user_errors
+from .common import DISPLAY_SCALE, MAX_SHOWN_DIGITS, digit_gallery, required, seed_box, user_errors
 
 MODEL = catalog.DIGITS["infogan"]
 LIMIT = digits.CODE_LIMIT
@@ -20,7 +20,7 @@ def infogan_sample(digit: int, slant: float, width: float, num_images: int, seed
         digit: the digit (0-9), mapped to the InfoGAN category measured to draw it.
         slant: -2 (leaning left) to 2 (leaning right); training covered -1..1.
         width: -2 (thin strokes) to 2 (thick strokes); training covered -1..1.
-        num_images: how many (1-64); they differ in the noise only.
+        num_images: how many, 1 to {max_images}; they differ in the noise only.
         seed: random seed (0 to 2**32-1).
 
     Returns:
@@ -35,6 +35,9 @@ def infogan_sample(digit: int, slant: float, width: float, num_images: int, seed
         width=required("width", width),
     )
     return to_pil(images, scale=DISPLAY_SCALE)
+
+
+infogan_sample.__doc__ = infogan_sample.__doc__.format(max_images=MAX_SHOWN_DIGITS)  # the API's description
 
 
 @user_errors
@@ -67,7 +70,7 @@ def build() -> None:
             digit = gr.Radio(list(range(10)), value=3, label="Digit")
             slant = gr.Slider(-LIMIT, LIMIT, value=0.0, step=0.1, label="Slant (left ↔ right)")
             width = gr.Slider(-LIMIT, LIMIT, value=0.0, step=0.1, label="Stroke width (thin ↔ thick)")
-            num_images = gr.Slider(1, 64, value=16, step=1, label="How many")
+            num_images = gr.Slider(1, MAX_SHOWN_DIGITS, value=16, step=1, label="How many")
             seed = seed_box(maximum=digits.MAX_SEED)
             go = gr.Button("Generate", variant="primary")
         gallery = digit_gallery()

@@ -6,7 +6,7 @@ import gradio as gr
 
 from .. import catalog, digits
 from ..imaging import grid, to_pil
-from .common import DISPLAY_SCALE, digit_gallery, required, seed_box, user_errors
+from .common import DISPLAY_SCALE, MAX_SHOWN_DIGITS, digit_gallery, required, seed_box, user_errors
 
 MODEL = catalog.DIGITS["dcgan"]
 
@@ -16,7 +16,7 @@ def dcgan_sample(num_images: int, seed: int):
     """Generate handwritten digits from random noise with the DCGAN.
 
     Args:
-        num_images: how many digits to draw (1-64).
+        num_images: how many digits to draw, 1 to {max_images}.
         seed: random seed (0 to 2**32-1); the same seed gives the same digits.
 
     Returns:
@@ -24,6 +24,9 @@ def dcgan_sample(num_images: int, seed: int):
     """
     images = digits.sample_digits(MODEL, required("num_images", num_images), seed=required("seed", seed))
     return to_pil(images, scale=DISPLAY_SCALE)
+
+
+dcgan_sample.__doc__ = dcgan_sample.__doc__.format(max_images=MAX_SHOWN_DIGITS)  # the API's description
 
 
 @user_errors
@@ -49,7 +52,7 @@ def build() -> None:
     )
     with gr.Row():
         with gr.Column(scale=1):
-            num_images = gr.Slider(1, 64, value=16, step=1, label="Number of digits")
+            num_images = gr.Slider(1, MAX_SHOWN_DIGITS, value=16, step=1, label="Number of digits")
             seed = seed_box(maximum=digits.MAX_SEED)
             go = gr.Button("Generate", variant="primary")
         gallery = digit_gallery()
