@@ -137,23 +137,26 @@ def draw_codes(num: int, config: Config, rng: torch.Generator | None):
     return categories, continuous
 
 
-def info_loss(cat_logits, cont_mean, categories, continuous, continuous_weight: float) -> torch.Tensor:
-    """-L_I: cross-entropy for the category plus ``continuous_weight`` x Gaussian NLL (unit variance) for the rest."""
-    loss = F.cross_entropy(cat_logits, categories)
-    if continuous.shape[1]:
-        loss = loss + continuous_weight * 0.5 * F.mse_loss(cont_mean, continuous, reduction="none").sum(1).mean()
-    return loss
-
-
 @dataclass(frozen=True)
 class Training:
-    """How the pair is trained: ``continuous_weight`` is lambda of the continuous codes' information term."""
+    """How the pair is trained: lambda of the information term for the categorical code and for the continuous ones."""
 
+    category_weight: float = 1.0
     continuous_weight: float = 0.5
 
     def __post_init__(self):
-        if not 0 <= self.continuous_weight <= 10:
-            raise ValueError(f"continuous_weight must be in 0..10, got {self.continuous_weight}")
+        for name in ("category_weight", "continuous_weight"):
+            if not 0 <= getattr(self, name) <= 10:
+                raise ValueError(f"{name} must be in 0..10, got {getattr(self, name)}")
+
+
+def info_loss(cat_logits, cont_mean, categories, continuous, training: Training) -> torch.Tensor:
+    """-L_I: ``category_weight`` x cross-entropy for the category plus ``continuous_weight`` x Gaussian NLL (unit
+    variance) for the continuous codes."""
+    loss = training.category_weight * F.cross_entropy(cat_logits, categories)
+    if continuous.shape[1]:
+        loss = loss + training.continuous_weight * 0.5 * F.mse_loss(cont_mean, continuous, reduction="none").sum(1).mean()
+    return loss
 
 
 def make_state(config: Config, *, training: Training | None = None, lr: float = 2e-4, rng: torch.Generator, device) -> TrainState:
@@ -179,7 +182,7 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     loss_d_real.backward()
     logits_fake, cat_logits, cont_mean = discriminator(fake.detach())
     loss_d_fake = bce(logits_fake, 0.0)
-    loss_info_d = info_loss(cat_logits, cont_mean, categories, continuous, state.training.continuous_weight)
+    loss_info_d = info_loss(cat_logits, cont_mean, categories, continuous, state.training)
     (loss_d_fake + loss_info_d).backward()
     opt_d.step()
 
@@ -187,7 +190,7 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     opt_g.zero_grad(set_to_none=True)
     logits_fake, cat_logits, cont_mean = discriminator(fake)
     loss_g = bce(logits_fake, 1.0)
-    loss_info = info_loss(cat_logits, cont_mean, categories, continuous, state.training.continuous_weight)
+    loss_info = info_loss(cat_logits, cont_mean, categories, continuous, state.training)
     (loss_g + loss_info).backward()
     opt_g.step()
     return {"loss_d": (loss_d_real + loss_d_fake).detach(), "loss_g": loss_g.detach(), "loss_info": loss_info.detach()}
