@@ -13,14 +13,16 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["Distribution", "DISTRIBUTIONS", "distribution", "coverage", "js_divergence"]
+__all__ = ["Distribution", "DISTRIBUTIONS", "distribution", "coverage", "js_divergence", "drawn_name", "DRAWN", "DRAW_RANGE",
+           "MIN_DRAWN_POINTS", "MAX_DRAWN_POINTS", "DRAWN_SPREAD", "STROKE_GAP"]
 
 
 class Distribution:
     """A toy data distribution: a Gaussian mixture (``modes`` with one ``std``), or points near a curve."""
 
-    def __init__(self, name: str, dim: int, modes: np.ndarray | None = None, std: float = 0.0, weights=None, curve=None):
-        self.name, self.dim, self.std = name, dim, std
+    def __init__(self, name: str, dim: int, modes: np.ndarray | None = None, std: float = 0.0, weights=None, curve=None,
+                 bounds: tuple[float, float] | None = None):
+        self.name, self.dim, self.std, self.bounds = name, dim, std, bounds
         self.modes = None if modes is None else np.asarray(modes, np.float64).reshape(-1, dim)
         if self.modes is None:
             self.weights = None
@@ -55,7 +57,9 @@ class Distribution:
 
     @property
     def support(self) -> tuple[float, float]:
-        """A 1-D interval (or the square's half-width in 2-D) holding the data."""
+        """A 1-D interval (or the square's half-width in 2-D) holding the data (a drawing: the square it was drawn in)."""
+        if self.bounds is not None:
+            return self.bounds
         if self.modes is not None:
             low, high = self.modes.min() - 4 * self.std, self.modes.max() + 4 * self.std
         else:
@@ -92,9 +96,90 @@ DISTRIBUTIONS = {
 
 
 def distribution(name: str) -> Distribution:
+    """The toy data called ``name``: one of ``DISTRIBUTIONS``, or a drawing (``drawn_name``)."""
+    if isinstance(name, str) and name.startswith(DRAWN):
+        return _drawn(_parse_drawing(name))
     if name not in DISTRIBUTIONS:
-        raise ValueError(f"unknown toy data {name!r}; available: {', '.join(DISTRIBUTIONS)}")
+        raise ValueError(f"unknown toy data {name!r}; available: {', '.join(DISTRIBUTIONS)}, or a drawing ({DRAWN}x,y;x,y;...)")
     return DISTRIBUTIONS[name]()
+
+
+# --- data a person draws ----------------------------------------------------------------------------
+
+# A drawing is a list of (x, y) points in the plotted square -DRAW_RANGE..DRAW_RANGE, in the order drawn. Consecutive
+# points closer than STROKE_GAP belong to one stroke: samples fall along its segments, uniformly by length; a point
+# with no such neighbour (a click) is a mode of its own. Every sample gets a Gaussian spread of DRAWN_SPREAD.
+DRAWN = "drawn:"  # a drawing's data name: "drawn:x,y;x,y;...", so it travels wherever a data name goes
+DRAW_RANGE = 4.0
+MIN_DRAWN_POINTS = 3
+MAX_DRAWN_POINTS = 600
+DRAWN_SPREAD = 0.08
+STROKE_GAP = 0.6
+CLICK_WEIGHT = 0.1  # a click weighs as much as a stroke this long
+
+
+def drawn_name(points) -> str:
+    """The data name of a drawing: ``points`` a sequence of (x, y) in the plotted square; ValueErrors say what is wrong."""
+    try:
+        array = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("a drawing is a list of (x, y) points, e.g. [[0, 1], [0.5, 1.2], ...]") from None
+    if array.ndim != 2 or array.shape[1] != 2:
+        raise ValueError(f"a drawing is a list of (x, y) points, e.g. [[0, 1], [0.5, 1.2], ...]; got shape {array.shape}")
+    if len(array) < MIN_DRAWN_POINTS:
+        raise ValueError(f"draw at least {MIN_DRAWN_POINTS} points (a stroke or a few clicks); got {len(array)}")
+    if len(array) > MAX_DRAWN_POINTS:
+        raise ValueError(f"a drawing has at most {MAX_DRAWN_POINTS} points; got {len(array)} (thin it out)")
+    if not np.isfinite(array).all():
+        raise ValueError("every point of a drawing must be a finite number")
+    outside = np.abs(array).max(1) > DRAW_RANGE
+    if outside.any():
+        x, y = array[outside.argmax()]
+        raise ValueError(f"point ({x:g}, {y:g}) is outside the plotted range: x and y must be in "
+                         f"-{DRAW_RANGE:g}..{DRAW_RANGE:g} ({int(outside.sum())} of {len(array)} points are outside)")
+    return DRAWN + ";".join(f"{x:.3f},{y:.3f}" for x, y in array)
+
+
+def _parse_drawing(name: str) -> np.ndarray:
+    try:
+        points = [[float(v) for v in pair.split(",")] for pair in name[len(DRAWN):].split(";") if pair]
+    except ValueError:
+        raise ValueError(f"a drawing's data name is {DRAWN}x,y;x,y;...; got {name[:40]!r}...") from None
+    drawn_name(points)  # the same checks as a drawing given as points
+    return np.asarray(points, dtype=np.float64)
+
+
+def _drawn(points: np.ndarray) -> Distribution:
+    """Points along a drawing's strokes (and at its clicks), with a small spread."""
+    starts, ends = [], []
+    for index, point in enumerate(points):
+        joined = False
+        if index + 1 < len(points) and np.linalg.norm(points[index + 1] - point) <= STROKE_GAP:
+            starts.append(point)
+            ends.append(points[index + 1])
+            joined = True
+        if not joined and (index == 0 or np.linalg.norm(points[index - 1] - point) > STROKE_GAP):
+            starts.append(point)  # a click: a piece of no length
+            ends.append(point)
+    return Distribution("drawing", 2, std=DRAWN_SPREAD, curve=_Pieces(np.asarray(starts), np.asarray(ends)),
+                        bounds=(-DRAW_RANGE, DRAW_RANGE))
+
+
+class _Pieces:
+    """t in [0, 1) -> points on straight pieces (a click: a piece of no length), uniformly by length (a click
+    weighs CLICK_WEIGHT). A class, not a closure: labs travel pickled to the processes that train them."""
+
+    def __init__(self, starts: np.ndarray, ends: np.ndarray):
+        self.starts, self.ends = starts, ends
+        weights = np.linalg.norm(ends - starts, axis=1)
+        weights = np.where(weights > 0, weights, CLICK_WEIGHT)
+        self.edges = np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
+
+    def __call__(self, t) -> np.ndarray:
+        t = np.asarray(t, np.float64)
+        piece = np.clip(np.searchsorted(self.edges, t, side="right") - 1, 0, len(self.starts) - 1)
+        along = ((t - self.edges[piece]) / (self.edges[piece + 1] - self.edges[piece]))[:, None]
+        return self.starts[piece] + along * (self.ends[piece] - self.starts[piece])
 
 
 

@@ -10,6 +10,7 @@ numerically; tests and ``bench/theory.py`` run them.
 from __future__ import annotations
 
 import concurrent.futures
+import copy
 import functools
 import math
 import multiprocessing
@@ -24,7 +25,7 @@ import torch
 from PIL import Image
 
 from . import games
-from .distributions import distribution
+from .distributions import DRAW_RANGE, MAX_DRAWN_POINTS, distribution
 from .losses import generator_loss
 from .metrics import rank_correlation
 from .models import toy
@@ -45,6 +46,10 @@ PRESETS: dict[str, tuple[toy.Config, bool]] = {
     "mode collapse fixed": (toy.Config(data="ring8"), False),
 }
 PRESETS["losses vs progress"] = PRESETS["mode collapse fixed"]  # the default recipe, its losses set beside its progress
+# Slow motion: the 1-D game of the optimal-discriminator lesson, with both players free, stepped one at a time.
+PRESETS["slow motion"] = (toy.Config(data="mixture2", noise="uniform", noise_dim=1, loss="nonsaturating", lr_g=2e-3, lr_d=2e-3), False)
+PLAYERS = ("D", "G")
+MAX_UPDATES_PER_PRESS = 1000
 
 # Every PROGRESS_EVERY steps a lab measures its progress (the JS divergence estimate on PROGRESS_SAMPLES
 # samples, the same noise each time) and the mean losses since the last measurement. A stretch in
@@ -70,6 +75,9 @@ class Lab:
                 group["lr"] = 0.0
         self.history: list[dict] = []
         self.progress: list[dict] = []  # every PROGRESS_EVERY steps: step, js_divergence, the stretch's mean losses
+        self.updates = {player: 0 for player in PLAYERS}  # each player's optimiser steps, both kinds of step counted
+        self.last_move: dict | None = None  # the last slow-motion step: which player, how many updates, its network before
+        self.moves: list[dict] = []  # every slow-motion step: the player, both counters after it, its loss, D's gap to D*
         self._steps = None  # the run's training_steps, made when first needed
 
     def __getstate__(self) -> dict:
@@ -90,8 +98,11 @@ class Lab:
         log = {}
         if self._steps is None:
             self._steps = training_steps(self.run)
+        self.last_move = None
         for _ in range(num_steps):
             entry = next(self._steps)
+            self.updates["D"] += self.config.d_steps
+            self.updates["G"] += 1
             losses = {k: v for k, v in entry.items() if k not in ("step", "epoch")}
             log = {"step": entry["step"], "epoch": entry["epoch"], **self.run.read(losses, 1)}  # a tiny CPU model: read every step
             self.history.append(log)
@@ -101,6 +112,48 @@ class Lab:
         del self.progress[:-2000]
         return log
 
+    def step_player(self, player: str, times: int = 1) -> dict:
+        """Slow motion: ``times`` updates of one player (``"D"`` or ``"G"``) while the other stands still.
+
+        The figure then shows what they changed: D's curve (1-D) or its D = 1/2 line (2-D) before and
+        after, with the optimal D* = p_data / (p_data + p_g) of the generator that stood still; or the
+        generated samples before and after. Returns the last update's losses.
+        """
+        if player not in PLAYERS:
+            raise ValueError(f"unknown player {player!r}; available: {', '.join(PLAYERS)}")
+        if isinstance(times, bool) or not float(times).is_integer() or not 1 <= times <= MAX_UPDATES_PER_PRESS:
+            raise ValueError(f"updates per press must be a whole number in 1..{MAX_UPDATES_PER_PRESS}, got {times!r}")
+        if player == "G" and self.frozen:
+            raise ValueError("the generator is frozen in this lab: untick 'Freeze the generator' and Reset to step G")
+        state, network = self.state, self.state.models["discriminator" if player == "D" else "generator"]
+        before = copy.deepcopy(network).requires_grad_(False)
+        for _ in range(int(times)):
+            if player == "D":
+                losses = toy.discriminator_step(state, self.data.sample(BATCH_SIZE, state.rng).to(state.device))
+            else:
+                losses = toy.generator_step(state, BATCH_SIZE)
+        self.updates[player] += int(times)
+        self.last_move = {"player": player, "times": int(times), "before": before}
+        losses = {name: float(value) for name, value in losses.items()}
+        self.moves.append({"player": player, "updates": dict(self.updates), "gap": self.optimal_gap(), **losses})
+        del self.moves[:-500]
+        return losses
+
+    def optimal_gap(self) -> float | None:
+        """For 1-D data: how far D is from its best answer to the generator as it is, D* = p_data / (p_data + p_g)
+        (p_g estimated from G's samples): the mean |D(x) - D*(x)| where the samples are, weighted by
+        (p_data + p_g) / 2, the points D is trained on."""
+        if self.data.dim != 1 or self.data.modes is None:
+            return None
+        low, high = self.data.support
+        xs = np.linspace(low - 1, high + 1, 400)
+        with torch.inference_mode():
+            d = torch.sigmoid(self.state.models["discriminator"](torch.as_tensor(xs, dtype=torch.float32)[:, None])).numpy()
+            samples = toy.sample(self.state.models["generator"], 20_000, seed=0).numpy()[:, 0]
+        p_data, p_g = self.data.density(xs), kde(samples, xs)
+        mass = p_data + p_g
+        return float((np.abs(d - p_data / (mass + 1e-12)) * mass).sum() / mass.sum())
+
     def _measure_progress(self) -> None:
         found = toy.evaluate(self.state, num=PROGRESS_SAMPLES)
         stretch = self.history[-PROGRESS_EVERY:]
@@ -109,7 +162,8 @@ class Lab:
 
     def numbers(self) -> dict:
         last = self.history[-1] if self.history else {}
-        return {"step": self.step, **toy.evaluate(self.state), **{k: last[k] for k in ("loss_d", "loss_g", "grad_norm_g") if k in last}}
+        return {"step": self.step, "updates_d": self.updates["D"], "updates_g": self.updates["G"], "optimal_gap": self.optimal_gap(),
+                **toy.evaluate(self.state), **{k: last[k] for k in ("loss_d", "loss_g", "grad_norm_g") if k in last}}
 
     # --- pictures ---------------------------------------------------------------------------
 
@@ -149,7 +203,14 @@ class Lab:
         ax.plot(xs, p_data, ":", color="black", lw=2, label="p_data")
         ax.plot(xs, p_g, color="green", lw=2, label="p_g")
         ax.plot(xs, d * top, "--", color="tab:blue", lw=2, label="D(x)  (1 at the top)")
-        if self.frozen:  # the lesson's target: the optimal discriminator for this (fixed) generator
+        move = self.last_move
+        if move is not None and move["player"] == "D":  # what the step changed: D before it
+            d_before = torch.sigmoid(move["before"](torch.as_tensor(xs, dtype=torch.float32)[:, None])).numpy()
+            ax.plot(xs, d_before * top, ":", color="tab:blue", lw=1.5, label="D(x) before the step")
+        if move is not None and move["player"] == "G":  # what the step changed: p_g before it
+            before = toy.sample(move["before"], 20_000, seed=0).numpy()[:, 0]
+            ax.plot(xs, kde(before, xs), "--", color="green", lw=1, alpha=0.6, label="p_g before the step")
+        if self.frozen or (move is not None and move["player"] == "D"):  # the optimal discriminator for this (fixed) G
             ax.plot(xs, p_data / (p_data + p_g + 1e-12) * top, color="tab:orange", lw=1, label="D*(x) = p_data / (p_data + p_g)")
         ax.axhline(0.5 * top, color="tab:blue", lw=0.5, alpha=0.4)
         # The map z -> x = G(z): noise on the lower line, where G sends it on the upper one.
@@ -167,7 +228,15 @@ class Lab:
         ax.set_ylim(-0.55 * top, top * 1.05)
         ax.set_yticks([])
         ax.legend(loc="upper right", fontsize=8)
-        ax.set_title(f"step {self.step}: densities, D(x) and the map z -> G(z)", fontsize=10)
+        ax.set_title(self._title("densities, D(x) and the map z -> G(z)"), fontsize=10)
+
+    def _title(self, what: str) -> str:
+        """The main picture's title: the step (or the slow-motion move just made) and what is drawn."""
+        move = self.last_move
+        if move is None:
+            return f"step {self.step}: {what}"
+        other = "G" if move["player"] == "D" else "D"
+        return f"{move['player']} updated {move['times']}x, {other} fixed: {what}"
 
     def _draw_2d(self, ax) -> None:
         data, config = self.data, self.config
@@ -189,6 +258,15 @@ class Lab:
                     z[:, axis] = t
                     lines.append(generator(z).numpy())
         image = ax.imshow(d, extent=(-span, span, -span, span), origin="lower", cmap="RdBu", vmin=0, vmax=1, alpha=0.55)
+        move = self.last_move
+        if move is not None and move["player"] == "D":  # what the step changed: where D said 1/2, before and after
+            with torch.inference_mode():
+                d_before = torch.sigmoid(move["before"](points)).numpy().reshape(gx.shape)
+            for surface, style in ((d_before, "dashed"), (d, "solid")):
+                if surface.min() < 0.5 < surface.max():
+                    ax.contour(gx, gy, surface, levels=[0.5], colors="black", linewidths=1, linestyles=style)
+            ax.plot([], [], "k--", lw=1, label="D = 1/2 before the step")
+            ax.plot([], [], "k-", lw=1, label="D = 1/2 after")
         for line in lines:
             ax.plot(line[:, 0], line[:, 1], color="darkorange", lw=0.4, alpha=0.5)
         ax.scatter(real[:, 0], real[:, 1], s=2, c="black", label="real")
@@ -199,6 +277,12 @@ class Lab:
         fake, grad = fake.detach().numpy(), -grad.numpy()
         ax.scatter(fake[:, 0], fake[:, 1], s=2, c="darkorange", label="generated")
         every = slice(None, None, 8)
+        if move is not None and move["player"] == "G":  # what the step changed: the same noise, mapped before and after
+            before = toy.sample(move["before"], 1000, seed=2).numpy()
+            ax.scatter(before[:, 0], before[:, 1], s=2, c="gray", alpha=0.5, label="generated before the step")
+            shift = fake - before
+            ax.quiver(before[every, 0], before[every, 1], shift[every, 0], shift[every, 1], color="black", width=0.003,
+                      angles="xy", scale_units="xy", scale=1)
         norm = np.linalg.norm(grad, axis=1, keepdims=True).max() + 1e-12
         ax.quiver(fake[every, 0], fake[every, 1], grad[every, 0] / norm, grad[every, 1] / norm, color="darkgreen", width=0.003, scale=8)
         ax.set_xlim(-span, span)
@@ -206,9 +290,12 @@ class Lab:
         ax.set_aspect("equal")
         ax.legend(loc="upper right", fontsize=8, markerscale=4)
         ax.figure.colorbar(image, ax=ax, fraction=0.04, label="D(x)")
-        ax.set_title(f"step {self.step}: D(x), samples, G's pull (arrows), image of a z grid", fontsize=10)
+        ax.set_title(self._title("D(x), samples, G's pull (arrows), image of a z grid"), fontsize=10)
 
     def _draw_history(self, ax) -> None:
+        if self.last_move is not None:
+            _moves_picture(ax, self.moves)
+            return
         if not self.history:
             ax.set_axis_off()
             return
@@ -225,6 +312,21 @@ class Lab:
         ax.legend(fontsize=8)
         ax.set_xlabel("step")
         ax.set_title("losses, D and progress (dotted: log 4)", fontsize=10)
+
+
+def _moves_picture(ax, moves: list[dict]) -> None:
+    """The slow-motion steps, one point per press: the loss of the player that moved, and D's distance from D*."""
+    for player, colour, loss in (("D", "tab:blue", "loss_d"), ("G", "green", "loss_g")):
+        shown = [(k, m[loss]) for k, m in enumerate(moves, 1) if m["player"] == player]
+        if shown:
+            ax.plot(*zip(*shown), "o", color=colour, ms=4, label=f"{loss.replace('_', ' ')} after a {player} press")
+    gaps = [(k, m["gap"]) for k, m in enumerate(moves, 1) if m["gap"] is not None]
+    if gaps:
+        ax.plot(*zip(*gaps), color="tab:orange", lw=1.5, label="mean |D - D*| (0: D is optimal for this G)")
+    ax.axhline(LOG4, color="gray", lw=0.5, ls=":")
+    ax.legend(fontsize=8)
+    ax.set_xlabel("press")
+    ax.set_title("slow motion, press by press (dotted: log 4)", fontsize=10)
 
 
 def losses_vs_progress(points: list[dict], *, tolerance: float = PROGRESS_TOLERANCE) -> dict:
@@ -261,6 +363,41 @@ def frame(lab: Lab, *, seconds: float = 0.0, min_steps: int = 0) -> tuple[Lab, I
         lab.advance(1)
         trained += 1
     return lab, lab.figure(), lab.numbers()
+
+
+def move(lab: Lab, player: str, times: int = 1) -> tuple[Lab, Image.Image, dict]:
+    """Slow motion: ``times`` updates of one player (``Lab.step_player``), then draw and measure, as ``frame`` does."""
+    lab.step_player(player, times)
+    return lab, lab.figure(), lab.numbers()
+
+
+def canvas_picture(size: int = 320) -> Image.Image:
+    """The square a person draws data in: -DRAW_RANGE..DRAW_RANGE on both axes, a line every unit, the axes darker."""
+    picture = np.full((size, size, 3), 255, np.uint8)
+    for value in range(-int(DRAW_RANGE), int(DRAW_RANGE) + 1):
+        pixel = min(size - 1, round((value + DRAW_RANGE) / (2 * DRAW_RANGE) * (size - 1)))
+        shade = 150 if value == 0 else 225
+        picture[:, pixel] = np.minimum(picture[:, pixel], shade)
+        picture[size - 1 - pixel] = np.minimum(picture[size - 1 - pixel], shade)
+    return Image.fromarray(picture)
+
+
+def points_from_sketch(ink: np.ndarray, *, limit: int = MAX_DRAWN_POINTS // 2) -> list[list[float]]:
+    """The (x, y) points of a drawing on ``canvas_picture``: ``ink`` (H, W) is true where the person drew. The
+    pixels are thinned to at most ``limit`` on a grid (a stroke keeps its shape), as points of the plane."""
+    ink = np.asarray(ink, bool)
+    rows, columns = np.nonzero(ink)
+    if len(rows) == 0:
+        raise ValueError("the canvas is empty: draw the data first (strokes or dots)")
+    height, width = ink.shape
+    cell = 1
+    while len(np.unique(np.stack([rows // cell, columns // cell], 1), axis=0)) > limit:
+        cell += 1
+    _, first = np.unique(np.stack([rows // cell, columns // cell], 1), axis=0, return_index=True)
+    first = np.sort(first)
+    xs = columns[first] / (width - 1) * 2 * DRAW_RANGE - DRAW_RANGE
+    ys = DRAW_RANGE - rows[first] / (height - 1) * 2 * DRAW_RANGE
+    return [[round(float(x), 3), round(float(y), 3)] for x, y in zip(xs, ys)]
 
 
 def _start_worker(server: int, niceness: int = 0) -> None:
@@ -310,12 +447,19 @@ class LabProcesses:
 
     def frame(self, lab: Lab, **budget) -> tuple[Lab, Image.Image, dict]:
         """``frame(lab, **budget)`` in one of the processes."""
+        return self._run(frame, lab, **budget)
+
+    def move(self, lab: Lab, player: str, times: int = 1) -> tuple[Lab, Image.Image, dict]:
+        """``move(lab, player, times)`` in one of the processes."""
+        return self._run(move, lab, player, times)
+
+    def _run(self, work, *args, **kwargs):
         pool = self._processes()
         try:
-            return pool.submit(frame, lab, **budget).result()
+            return pool.submit(work, *args, **kwargs).result()
         except concurrent.futures.process.BrokenProcessPool:
             self._forget(pool)
-            return self._processes().submit(frame, lab, **budget).result()
+            return self._processes().submit(work, *args, **kwargs).result()
 
     def _forget(self, broken: concurrent.futures.ProcessPoolExecutor) -> None:
         """Drop broken processes (several frames may find them broken at once: only the first does)."""

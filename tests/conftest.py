@@ -63,11 +63,16 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app():
-    """The launched app, one for the whole test session: (its URL, its process)."""
+def app(tmp_path_factory):
+    """The launched app, one for the whole test session: (its URL, its process).
+
+    Its output goes to a file, not a pipe: a pipe nobody reads fills up, and the server then blocks on its
+    next log line in the middle of a request."""
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tmp_path_factory.mktemp("app") / "app.log"
+    with open(log, "w") as output:
+        process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -76,7 +81,7 @@ def app():
                 break
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError(f"app.py exited: {process.stdout.read()}") from None
+                raise RuntimeError(f"app.py exited: {log.read_text()}") from None
             time.sleep(0.5)
     else:
         process.kill()

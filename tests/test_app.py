@@ -125,10 +125,40 @@ def test_game_lesson_finds_the_equilibria_and_runs_the_dirac_gan(client):
         client.predict("chicken", api_name="/game_equilibrium")
 
 
-def step_shown(numbers: str) -> int:
+def counts_shown(numbers: str) -> tuple[int, int, int]:
+    """(steps, D updates, G updates) from a lab's numbers table."""
     import re
 
-    return int(re.search(r"\| step \| (\d+) \|", numbers).group(1))
+    found = re.search(r"\| step \(D / G updates\) \| (\d+) \((\d+) / (\d+)\) \|", numbers)
+    return tuple(int(v) for v in found.groups())
+
+
+def step_shown(numbers: str) -> int:
+    return counts_shown(numbers)[0]
+
+
+def test_theory_lab_trains_on_a_drawing_and_steps_each_player_alone(app_url):
+    import math
+
+    client = Client(app_url, verbose=False)
+    circle = [[2 * math.cos(k / 40 * 2 * math.pi), 2 * math.sin(k / 40 * 2 * math.pi)] for k in range(41)]
+    picture, numbers, data = client.predict(circle + [[-3, 3], [3, -3]], api_name="/lab_draw")
+    assert Image.open(picture).size == (880, 368) and counts_shown(numbers) == (0, 0, 0)
+    assert data == "your drawing" and "| modes covered | — |" in numbers  # a curve and two dots, not the presets' modes
+    assert counts_shown(client.predict(5, api_name="/lab_step_d")[1]) == (0, 5, 0)  # D alone, five times
+    assert counts_shown(client.predict(2, api_name="/lab_step_g")[1]) == (0, 5, 2)  # then G alone, twice
+    assert counts_shown(client.predict(api_name="/toy_step")[1]) == (1, 6, 3)  # a step of the game: one of each
+    # Reset keeps the drawing: the page's Data menu now says "your drawing" (an API caller says so itself)
+    picture, numbers = client.predict(0, False, "your drawing", api_name="/toy_reset")
+    assert counts_shown(numbers) == (0, 0, 0) and "| modes covered | — |" in numbers
+    for points, message in (([[0, 0], [1, 1]], "draw at least 3 points"),
+                            ([[0, 0], [1, 1], [4.5, 0]], r"point \(4.5, 0\) is outside the plotted range"),
+                            ("not points", "a list of \\(x, y\\) points")):
+        with pytest.raises(Exception, match=message):
+            client.predict(points, api_name="/lab_draw")
+    with pytest.raises(Exception, match="updates per press must be a whole number in 1..1000|maximum"):
+        client.predict(5000, api_name="/lab_step_d")
+    assert counts_shown(client.predict(1, api_name="/lab_step_d")[1]) == (0, 1, 0)  # still serving, the lab kept
 
 
 def test_theory_labs_play_tick_by_tick_one_per_visitor(app_url):

@@ -114,6 +114,20 @@ def test_infogan_config_checks_its_calibration():
     assert infogan.Config(category_digits=list(range(10))).category_digits == tuple(range(10))
 
 
+def test_infogan_information_weights_scale_their_terms():
+    with pytest.raises(ValueError, match="category_weight must be in 0..10, got 11"):
+        infogan.Training(category_weight=11)
+    torch.manual_seed(0)
+    logits, means = torch.randn(6, 10), torch.randn(6, 3)
+    categories, codes = torch.arange(6), torch.rand(6, 3) * 2 - 1
+    parts = {name: infogan.info_loss(logits, means, categories, codes, infogan.Training(**weights)).item()
+             for name, weights in (("category", {"category_weight": 1, "continuous_weight": 0}),
+                                   ("continuous", {"category_weight": 0, "continuous_weight": 1}))}
+    both = infogan.info_loss(logits, means, categories, codes, infogan.Training(category_weight=2, continuous_weight=0.5)).item()
+    assert both == pytest.approx(2 * parts["category"] + 0.5 * parts["continuous"], rel=1e-6)
+    assert parts["category"] == pytest.approx(torch.nn.functional.cross_entropy(logits, categories).item())
+
+
 @pytest.mark.parametrize("name", list(TRAINABLE))
 def test_save_load_round_trip_gives_identical_outputs(name, tmp_path):
     model = make(name)

@@ -166,3 +166,94 @@ def test_a_lab_measures_its_progress_every_stretch_with_the_mean_losses_of_the_s
     stretch = lab.history[toylab.PROGRESS_EVERY : 2 * toylab.PROGRESS_EVERY]
     assert lab.progress[1]["loss_g"] == pytest.approx(sum(h["loss_g"] for h in stretch) / len(stretch))
     assert 0 <= lab.progress[1]["js_divergence"] <= math.log(2) + 1e-9
+
+
+# --- data a person draws, and the game in slow motion ------------------------------------------------
+
+
+def test_a_drawing_is_data_along_its_strokes_and_at_its_dots():
+    stroke = [[x, 1.0] for x in np.linspace(-2, 2, 21)]  # a horizontal line, 4 long
+    name = distributions.drawn_name(stroke + [[3.0, -3.0]])  # and a lone dot
+    data = distributions.distribution(name)
+    points = data.sample(20_000, torch.Generator().manual_seed(0)).numpy()
+    on_dot = np.linalg.norm(points - [3.0, -3.0], axis=1) < 5 * distributions.DRAWN_SPREAD
+    on_line = (np.abs(points[:, 1] - 1.0) < 5 * distributions.DRAWN_SPREAD) & (np.abs(points[:, 0]) < 2.5)
+    assert (on_dot | on_line).all()
+    weight = distributions.CLICK_WEIGHT / (4.0 + distributions.CLICK_WEIGHT)  # a dot weighs as a stroke this long
+    assert on_dot.mean() == pytest.approx(weight, abs=0.005)
+    assert np.histogram(points[on_line, 0], bins=4, range=(-2, 2))[0].min() > 0.2 * on_line.sum()  # even along it
+    assert distributions.coverage(data, points)[1] > 0.98 and distributions.js_divergence(data, points) < 0.05
+    assert data.support == (-distributions.DRAW_RANGE, distributions.DRAW_RANGE)
+    assert distributions.distribution(name).sample(5, torch.Generator().manual_seed(1)).shape == (5, 2)  # from its name
+
+
+@pytest.mark.parametrize("points, message", [
+    ([[0, 0], [1, 1]], "draw at least 3 points"),
+    ([[0, 0], [1, 1], [0, -4.5]], r"point \(0, -4.5\) is outside the plotted range: x and y must be in -4..4"),
+    ([[0, 0], [1, 1], [0, float("nan")]], "finite"),
+    ([[0, 0, 0]] * 3, r"a list of \(x, y\) points"),
+    ("circle", r"a list of \(x, y\) points"),
+    ([[0, 0]] * (distributions.MAX_DRAWN_POINTS + 1), "at most"),
+])
+def test_a_bad_drawing_is_refused_saying_why(points, message):
+    with pytest.raises(ValueError, match=message):
+        distributions.drawn_name(points)
+
+
+def test_points_from_a_sketch_land_where_they_were_drawn():
+    size = 321
+    ink = np.zeros((size, size), bool)
+    ink[0, 0] = ink[-1, -1] = ink[160, 160] = True  # top left, bottom right, the centre
+    assert toylab.points_from_sketch(ink) == [[-4.0, 4.0], [0.0, 0.0], [4.0, -4.0]]
+    ink[100:110, 20:300] = True  # a thick stroke: thinned on a grid, still a stroke
+    points = toylab.points_from_sketch(ink, limit=100)
+    assert len(points) <= 100 and distributions.drawn_name(points)
+    with pytest.raises(ValueError, match="the canvas is empty"):
+        toylab.points_from_sketch(np.zeros((10, 10), bool))
+    assert toylab.canvas_picture(320).size == (320, 320)
+
+
+def test_slow_motion_steps_one_player_while_the_other_stands_still():
+    config, frozen = toylab.PRESETS["slow motion"]
+    lab = toylab.Lab(config, seed=0, freeze_generator=frozen)
+    generator, discriminator = lab.state.models["generator"], lab.state.models["discriminator"]
+    g_before = [p.clone() for p in generator.parameters()]
+    gaps = [lab.optimal_gap()]
+    for _ in range(4):  # fix G, improve D: D closes on D* = p_data / (p_data + p_g)
+        lab.step_player("D", 50)
+        gaps.append(lab.optimal_gap())
+    assert all(torch.equal(a, b) for a, b in zip(g_before, generator.parameters()))
+    assert gaps[0] > 0.3 and gaps[-1] < 0.01 and gaps == sorted(gaps, reverse=True), gaps
+    assert lab.updates == {"D": 200, "G": 0} and lab.step == 0
+    d_before = [p.clone() for p in discriminator.parameters()]
+    fooled = toy.evaluate(lab.state)["mean_d_fake"]
+    lab.step_player("G", 5)  # fix D, improve G: its samples climb D toward the data, and D is optimal no longer
+    assert all(torch.equal(a, b) for a, b in zip(d_before, discriminator.parameters()))
+    assert toy.evaluate(lab.state)["mean_d_fake"] > fooled + 0.1 and lab.optimal_gap() > 10 * gaps[-1]
+    assert lab.updates == {"D": 200, "G": 5} and [m["player"] for m in lab.moves] == ["D"] * 4 + ["G"]
+    assert lab.figure().size == (880, 368)  # G before the step and after
+    lab.advance(2)  # the game's own steps count both players' updates
+    assert lab.updates == {"D": 200 + 2 * config.d_steps, "G": 7} and lab.last_move is None
+    with pytest.raises(ValueError, match="unknown player 'Q'; available: D, G"):
+        lab.step_player("Q")
+    with pytest.raises(ValueError, match="updates per press must be a whole number in 1..1000"):
+        lab.step_player("D", 0)
+    frozen_lab = toylab.Lab(config, seed=0, freeze_generator=True)
+    with pytest.raises(ValueError, match="the generator is frozen"):
+        frozen_lab.step_player("G")
+
+
+def test_slow_motion_on_a_drawing_draws_d_before_and_after():
+    lab = toylab.Lab(toy.Config(data=distributions.drawn_name([[-2, -2], [2, 2], [2, -2]])), seed=0)
+    lab.advance(50)
+    lab.step_player("D", 20)
+    assert lab.optimal_gap() is None and lab.figure().size == (880, 368)  # 2-D: D's 1/2 line before and after
+    lab.step_player("G", 3)
+    assert lab.figure().size == (880, 368)  # each point's move
+    assert pickle_round_trip(lab).updates == lab.updates  # labs travel pickled to the lab processes
+
+
+def pickle_round_trip(lab):
+    import pickle
+
+    return pickle.loads(pickle.dumps(lab))

@@ -28,7 +28,8 @@ from ..losses import bce
 from .family import Family, Network, TrainState, check_positive, example_digits, normal_noise, two_player_state
 from .layers import dcgan_init, mnist_discriminator_trunk, mnist_generator_layers
 
-__all__ = ["Config", "Training", "Generator", "Discriminator", "make_state", "train_step", "sample", "calibrate", "draw_codes", "FAMILY"]
+__all__ = ["Config", "Training", "Generator", "Discriminator", "make_state", "train_step", "sample", "calibrate", "draw_codes",
+           "info_loss", "FAMILY"]
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from ..losses import ADVERSARIAL, discriminator_loss, generator_loss, gradient_p
 from .family import Family, Network, TrainState, check_positive
 
 __all__ = [
-    "Config", "Generator", "Discriminator", "make_state", "train_step", "sample", "LOSSES",
+    "Config", "Generator", "Discriminator", "make_state", "train_step", "discriminator_step", "generator_step", "sample", "LOSSES",
     "evaluate", "OPTIMIZERS", "NOISES", "ACTIVATIONS", "draw_noise", "FAMILY",
 ]
 
@@ -141,42 +141,47 @@ def make_state(config: Config, *, training=None, lr: float | None = None, rng: t
     )
 
 
-def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
-    (real,) = batch
-    config, data = state.config, state.extra["data"]
-    generator, discriminator = state.models["generator"], state.models["discriminator"]
-    opt_g, opt_d = state.optimizers["opt_g"], state.optimizers["opt_d"]
-    n = real.shape[0]
+def discriminator_step(state: TrainState, real: torch.Tensor) -> dict[str, torch.Tensor]:
+    """One update of D alone, G fixed: real samples ``real`` against as many of G's, fresh. D's half of the game."""
+    config, generator, discriminator = state.config, state.models["generator"], state.models["discriminator"]
+    opt_d = state.optimizers["opt_d"]
+    with torch.no_grad():
+        fake = generator(draw_noise(real.shape[0], config, state.rng).to(state.device))
+    opt_d.zero_grad(set_to_none=True)
+    real_logits, fake_logits = discriminator(real), discriminator(fake)
+    loss_d = discriminator_loss(config.loss, real_logits, fake_logits)
+    if config.loss == "wgan_gp":
+        loss_d = loss_d + gradient_penalty(discriminator, real, fake, state.rng)
+    loss_d.backward()
+    opt_d.step()
+    return {"loss_d": loss_d.detach(), "d_real": torch.sigmoid(real_logits).mean().detach()}
 
-    # (1) Discriminator, d_steps times (fresh real samples after the first)
-    for step in range(config.d_steps):
-        if step:
-            real = data.sample(n, state.rng).to(state.device)
-        with torch.no_grad():
-            fake = generator(draw_noise(n, config, state.rng).to(state.device))
-        opt_d.zero_grad(set_to_none=True)
-        real_logits, fake_logits = discriminator(real), discriminator(fake)
-        loss_d = discriminator_loss(config.loss, real_logits, fake_logits)
-        if config.loss == "wgan_gp":
-            loss_d = loss_d + gradient_penalty(discriminator, real, fake, state.rng)
-        loss_d.backward()
-        opt_d.step()
 
-    # (2) Generator
+def generator_step(state: TrainState, num: int) -> dict[str, torch.Tensor]:
+    """One update of G alone, D fixed, on ``num`` fresh samples. G's half of the game."""
+    config, generator, discriminator = state.config, state.models["generator"], state.models["discriminator"]
+    opt_g = state.optimizers["opt_g"]
     opt_g.zero_grad(set_to_none=True)
-    fake = generator(draw_noise(n, config, state.rng).to(state.device))
-    fake_logits = discriminator(fake)
+    fake_logits = discriminator(generator(draw_noise(num, config, state.rng).to(state.device)))
     loss_g = generator_loss(config.loss, fake_logits)
     loss_g.backward()
     grad_norm = torch.sqrt(sum((p.grad**2).sum() for p in generator.parameters() if p.grad is not None))
     opt_g.step()
-    return {
-        "loss_d": loss_d.detach(),
-        "loss_g": loss_g.detach(),
-        "d_real": torch.sigmoid(real_logits).mean().detach(),
-        "d_fake": torch.sigmoid(fake_logits).mean().detach(),
-        "grad_norm_g": grad_norm.detach(),
-    }
+    return {"loss_g": loss_g.detach(), "d_fake": torch.sigmoid(fake_logits).mean().detach(), "grad_norm_g": grad_norm.detach()}
+
+
+def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
+    (real,) = batch
+    n = real.shape[0]
+    # (1) Discriminator, d_steps times (fresh real samples after the first)
+    for step in range(state.config.d_steps):
+        if step:
+            real = state.extra["data"].sample(n, state.rng).to(state.device)
+        d_losses = discriminator_step(state, real)
+    # (2) Generator
+    g_losses = generator_step(state, n)
+    return {"loss_d": d_losses["loss_d"], "loss_g": g_losses["loss_g"], "d_real": d_losses["d_real"],
+            "d_fake": g_losses["d_fake"], "grad_norm_g": g_losses["grad_norm_g"]}
 
 
 @torch.inference_mode()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 
 import gradio as gr
+import numpy as np
 
 from .. import claims, games, toylab
-from ..distributions import DISTRIBUTIONS
+from ..distributions import DISTRIBUTIONS, DRAW_RANGE, MIN_DRAWN_POINTS, drawn_name
 from ..models import toy
 from .common import ALL_CORES, required, seed_box, user_errors
 
@@ -26,12 +27,14 @@ CONTROLS = (
 )
 
 LABS = toylab.LabProcesses(ALL_CORES, niceness=LAB_NICENESS)  # where every visitor's lab trains and draws
+DRAWING = "your drawing"  # the Data menu's entry for the data a visitor drew (kept in the session)
+CANVAS = 320  # pixels of the square the data is drawn in
 
 
 def _numbers(n: dict, lab: toylab.Lab) -> str:
     modes = "—" if n["modes_covered"] is None else f"{n['modes_covered']} of {n['num_modes']}"
     rows = [
-        ("step", n["step"]),
+        ("step (D / G updates)", f"{n['step']} ({n['updates_d']} / {n['updates_g']})"),
         ("loss D / loss G", f"{n.get('loss_d', float('nan')):.3f} / {n.get('loss_g', float('nan')):.3f}"),
         ("mean D(real) / D(fake)", f"{n['mean_d_real']:.3f} / {n['mean_d_fake']:.3f}"),
         ("V(D, G)  (optimum: -log 4 = -1.386)", f"{n['value']:.3f}"),
@@ -41,6 +44,8 @@ def _numbers(n: dict, lab: toylab.Lab) -> str:
         ("JS divergence estimate (max log 2 = 0.693)", f"{n['js_divergence']:.3f}"),
         ("losses moving the way progress did, G / D", _agreement(lab)),
     ]
+    if n.get("optimal_gap") is not None:
+        rows.insert(4, ("mean abs(D - D*) where the samples are (0: D is optimal for this G)", f"{n['optimal_gap']:.4f}"))
     note = "  \n*Generator frozen: only D learns.*" if lab.frozen else ""
     return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows) + note
 
@@ -53,56 +58,136 @@ def _agreement(lab: toylab.Lab) -> str:
     return f"{found['agree_g'] / n:.0%} / {found['agree_d'] / n:.0%} of {n} stretches of {toylab.PROGRESS_EVERY} steps (a coin flip: 50%)"
 
 
-def _new_lab(seed, freeze, *values) -> toylab.Lab:
-    config = toylab.config_from(**dict(zip(CONTROLS, values)))
+def _new_lab(seed, freeze, drawing, *values) -> toylab.Lab:
+    fields = dict(zip(CONTROLS, values))
+    if fields["data"] == DRAWING:
+        if not drawing:
+            raise ValueError("there is no drawing yet: draw the data under 'Draw the data' first, or pick other data")
+        fields["data"] = drawing
+    config = toylab.config_from(**fields)
     if seed is None or isinstance(seed, bool) or not float(seed).is_integer() or not 0 <= seed < 2**32:
         raise ValueError(f"seed must be a whole number in 0..4294967295, got {seed!r}")
     return toylab.Lab(config, seed=int(seed), freeze_generator=bool(freeze))
 
 
 @user_errors
-def reset(seed: int, freeze: bool, *values):
+def reset(seed: int, freeze: bool, drawing: str | None, *values):
     """Build a new toy GAN from the controls (untrained) and show it.
 
     Args:
         seed: random seed of the networks and the data.
         freeze: train only the discriminator (the generator stays as it is).
+        drawing: the session's drawn data (Data "your drawing" trains on it); None if nothing was drawn.
         values: data, noise, noise_dim, loss, optimizer, lr_g, lr_d, d_steps, g_width, g_depth, g_activation, d_width, d_depth.
 
     Returns:
         The picture, the live numbers, and the session's lab.
     """
-    lab, picture, numbers = LABS.frame(_new_lab(seed, freeze, *values))
+    lab, picture, numbers = LABS.frame(_new_lab(seed, freeze, drawing, *values))
     return picture, _numbers(numbers, lab), lab
 
 
 @user_errors
-def step(lab, seed: int, freeze: bool, *values):
-    """Take one training step (a new lab from the controls if there is none) and show it."""
-    lab, picture, numbers = LABS.frame(lab or _new_lab(seed, freeze, *values), min_steps=1)
+def step(lab, seed: int, freeze: bool, drawing: str | None, *values):
+    """Take one training step, D then G (a new lab from the controls if there is none), and show it."""
+    lab, picture, numbers = LABS.frame(lab or _new_lab(seed, freeze, drawing, *values), min_steps=1)
+    return picture, _numbers(numbers, lab), lab
+
+
+def _slow_motion(player: str, lab, times, seed, freeze, drawing, values):
+    lab, picture, numbers = LABS.move(lab or _new_lab(seed, freeze, drawing, *values), player, required("updates per press", times))
     return picture, _numbers(numbers, lab), lab
 
 
 @user_errors
-def play(lab, seed: int, freeze: bool, *values):
+def step_d(lab, times: int, seed: int, freeze: bool, drawing: str | None, *values):
+    """Slow motion: update only the discriminator, ``times`` times (1..{most}), the generator fixed, and show what changed.
+
+    Args:
+        lab: the session's lab (a new one from the controls if there is none).
+        times: how many updates of D this press makes.
+
+    Returns:
+        The picture (D before the step dotted, D after dashed, and for 1-D data the optimal D* = p_data / (p_data + p_g)
+        for the fixed G), the numbers (each player's update count, D's distance from D*), and the lab.
+    """
+    return _slow_motion("D", lab, times, seed, freeze, drawing, values)
+
+
+@user_errors
+def step_g(lab, times: int, seed: int, freeze: bool, drawing: str | None, *values):
+    """Slow motion: update only the generator, ``times`` times (1..{most}), the discriminator fixed, and show what changed.
+
+    Args:
+        lab: the session's lab (a new one from the controls if there is none).
+        times: how many updates of G this press makes.
+
+    Returns:
+        The picture (p_g or the generated points before the step, and where each moved), the numbers, and the lab.
+    """
+    return _slow_motion("G", lab, times, seed, freeze, drawing, values)
+
+
+@user_errors
+def play(lab, seed: int, freeze: bool, drawing: str | None, *values):
     """Start training continuously (a new lab from the controls if there is none); Pause stops it.
 
     In the page a timer then calls ``toy_tick`` every {tick} s. API callers call ``/toy_tick``
     themselves, as often as they want frames.
     """
-    lab = lab or _new_lab(seed, freeze, *values)
+    lab = lab or _new_lab(seed, freeze, drawing, *values)
     return lab, gr.Timer(active=True)
 
 
 @user_errors
-def tick(lab, seed: int, freeze: bool, *values):
+def tick(lab, seed: int, freeze: bool, drawing: str | None, *values):
     """Train for {seconds} s of CPU time (at least {steps} steps) and show the result: one frame of Play."""
-    lab, picture, numbers = LABS.frame(lab or _new_lab(seed, freeze, *values), seconds=TRAIN_SECONDS, min_steps=MIN_STEPS)
+    lab, picture, numbers = LABS.frame(lab or _new_lab(seed, freeze, drawing, *values), seconds=TRAIN_SECONDS, min_steps=MIN_STEPS)
     return picture, _numbers(numbers, lab), lab
+
+
+@user_errors
+def draw(points, seed: int, freeze: bool, *values):
+    """Train on data you drew: a new lab whose data is sampled along your strokes (and at your dots), with a small spread.
+
+    Args:
+        points: the drawing, a list of at least {fewest} (x, y) points in the plotted square, x and y in
+            -{reach}..{reach}, in the order drawn: consecutive points close together make a stroke, a lone point a dot.
+        seed: random seed of the networks and the data.
+        freeze: train only the discriminator.
+        values: the other controls (their data is replaced by the drawing).
+
+    Returns:
+        The picture, the numbers, the lab, the drawing (kept for Reset) and the Data menu set to "{drawing}".
+    """
+    drawing = drawn_name(required("points", points))
+    fields = dict(zip(CONTROLS, values)) | {"data": DRAWING}
+    lab, picture, numbers = LABS.frame(_new_lab(seed, freeze, drawing, *fields.values()))
+    return picture, _numbers(numbers, lab), lab, drawing, DRAWING
+
+
+@user_errors
+def sketch_points(sketch) -> list[list[float]]:
+    """The points of what was drawn on the canvas (its stroke layers, or what differs from the empty canvas)."""
+    if not isinstance(sketch, dict):
+        raise ValueError("draw the data on the canvas first")
+    layers = [np.asarray(layer) for layer in sketch.get("layers") or [] if layer is not None]
+    if layers:
+        ink = np.any([layer[..., 3] > 0 if layer.ndim == 3 and layer.shape[-1] == 4 else layer.any(-1) for layer in layers], axis=0)
+    elif sketch.get("composite") is not None:
+        composite = np.asarray(sketch["composite"])[..., :3].astype(int)
+        empty = np.asarray(toylab.canvas_picture(composite.shape[1]).resize(composite.shape[1::-1]))[..., :3].astype(int)
+        ink = np.abs(composite - empty).sum(-1) > 60
+    else:
+        raise ValueError("draw the data on the canvas first")
+    return toylab.points_from_sketch(ink)
 
 
 # the settings these docstrings (the API's and MCP tools' descriptions) state, from the settings themselves
 play.__doc__ = play.__doc__.format(tick=TICK_SECONDS)
+step_d.__doc__ = step_d.__doc__.format(most=toylab.MAX_UPDATES_PER_PRESS)
+step_g.__doc__ = step_g.__doc__.format(most=toylab.MAX_UPDATES_PER_PRESS)
+draw.__doc__ = draw.__doc__.format(fewest=MIN_DRAWN_POINTS, reach=f"{DRAW_RANGE:g}", drawing=DRAWING)
 tick.__doc__ = tick.__doc__.format(seconds=TRAIN_SECONDS, steps=MIN_STEPS)
 
 
@@ -195,7 +280,20 @@ LESSONS = {
         "Over the run the losses drift with it, but from one stretch to the next neither says whether G got better: "
         "the table counts how often each moved the way the divergence did."
     ),
+    "slow motion": "Two bumps of data and an untrained G, both players free: step them one at a time (below).",
 }
+
+SLOW_MOTION = (
+    "**Slow motion: the game one half at a time.** Press the *Slow motion* lesson, set *updates per press* to 50 and "
+    "press **Step D** a few times. G stands still, so D has one best answer, `D*` = p_data / (p_data + p_g) (orange): "
+    "the dashed D(x) closes on it press by press, near 1 where there is only data, near 0 on G's samples, 1/2 where "
+    "both are as likely; the table's *mean abs(D - `D*`)* falls toward 0 (the right panel draws it per press). That "
+    "is the first half of the proof: for a fixed G the optimal D is `D*`. Now set *updates per press* to 1 and press "
+    "**Step G**: D stands still, and G's samples (green) climb D's slope, away from where D says 'generated' and "
+    "toward the data; the dashed green line is where they were. D is no longer optimal for the new G, and "
+    "abs(D - `D*`) jumps. Fix G, improve D; fix D, improve G: a GAN's training alternates the two, and in 2-D "
+    "(or on your drawing) Step D redraws D's 1/2 line (dashed before, solid after) and Step G shows each point's move."
+)
 
 
 def build() -> None:
@@ -206,11 +304,12 @@ def build() -> None:
     )
     threading.Thread(target=LABS.start, daemon=True).start()  # the first Play need not wait
     lab = gr.State(None)
+    drawing = gr.State(None)  # the data name of what this visitor drew (distributions.drawn_name)
     default = toy.Config()  # the controls start on the default recipe
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             with gr.Row():
-                data = gr.Dropdown(list(DISTRIBUTIONS), value=default.data, label="Data")
+                data = gr.Dropdown([*DISTRIBUTIONS, DRAWING], value=default.data, label="Data")
                 noise = gr.Dropdown(list(toy.NOISES), value=default.noise, label="Noise")
                 noise_dim = gr.Radio([1, 2], value=default.noise_dim, label="Noise dimensions")
             with gr.Row():
@@ -234,17 +333,35 @@ def build() -> None:
                 pause_button = gr.Button("⏸ Pause")
                 step_button = gr.Button("Step")
                 reset_button = gr.Button("Reset")
+            with gr.Row():
+                step_d_button = gr.Button("Step D")
+                step_g_button = gr.Button("Step G")
+                times = gr.Slider(1, toylab.MAX_UPDATES_PER_PRESS, value=1, step=1, label="Updates per press (Step D / Step G)")
+            with gr.Accordion("Draw the data", open=False):
+                gr.Markdown(f"Draw strokes or dots in the square (-{DRAW_RANGE:g}..{DRAW_RANGE:g} on both axes, a line "
+                            "every unit), then train on it: the data is sampled along your strokes with a small spread. "
+                            f"Reset keeps the drawing (Data: *{DRAWING}*).")
+                sketch = gr.Sketchpad(value=toylab.canvas_picture(CANVAS), canvas_size=(CANVAS, CANVAS), type="numpy",
+                                      image_mode="RGBA", label="Your data", brush=gr.Brush(default_size=6, colors=["#1f77b4"],
+                                                                                          color_mode="fixed"))
+                draw_button = gr.Button("Train on my drawing", variant="primary")
+                points = gr.JSON(visible=False)
             gr.Markdown("**Lessons** — each sets the controls; then press Reset or Play.")
             lesson_buttons = {name: gr.Button(name.capitalize(), size="sm") for name in toylab.PRESETS}
             gr.Markdown("\n".join(f"- *{name}*: {text}" for name, text in LESSONS.items()))
+            gr.Markdown(SLOW_MOTION)
         with gr.Column(scale=2):
             picture = gr.Image(label="The game", type="pil", format="png", interactive=False)
             numbers = gr.Markdown()
     controls = [data, noise, noise_dim, loss, optimizer, lr_g, lr_d, d_steps, g_width, g_depth, g_activation, d_width, d_depth]
-    inputs = [seed, freeze, *controls]
+    inputs = [seed, freeze, drawing, *controls]
     outputs = [picture, numbers, lab]
     reset_button.click(reset, inputs, outputs, api_name="toy_reset")
     step_button.click(step, [lab, *inputs], outputs, api_name="toy_step")
+    step_d_button.click(step_d, [lab, times, *inputs], outputs, api_name="lab_step_d")
+    step_g_button.click(step_g, [lab, times, *inputs], outputs, api_name="lab_step_g")
+    draw_button.click(sketch_points, sketch, points, api_name=False).success(
+        draw, [points, seed, freeze, *controls], [*outputs, drawing, data], api_name="lab_draw")
     timer = gr.Timer(TICK_SECONDS, active=False)
     play_button.click(play, [lab, *inputs], [lab, timer], api_name="toy_play")
     pause_button.click(lambda: gr.Timer(active=False), None, timer, api_name="toy_pause")
