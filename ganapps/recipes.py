@@ -30,7 +30,8 @@ A recipe is a TOML file (``recipes/<model>.toml``, read with ``tomllib``)::
 
 Other kinds: ``pair`` (model, mild, default_denoise), ``interpolate`` (first, second, weight) and
 ``command`` (argv, result: work after training done by a script, e.g. a benchmark that picks a blend).
-A train step's result is ``<out>/<name>/model``; a pair's or an interpolation's ``<out>/<name>``.
+A train step's result is ``<out>/<name>/model``; a pair's or an interpolation's ``<out>/<name>``. ``"@name/path"``
+is a file or folder in a step's folder (a train step's: its run, e.g. ``"@sharpen/snapshots/step_004000"``).
 Running a recipe again goes on where it stopped: every train step resumes its own state.
 """
 
@@ -42,7 +43,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 try:
@@ -142,7 +143,7 @@ class Step:
     values: dict
     result: Path
     config: TrainConfig | None = None  # a train step's run
-
+    needs: set[str] = field(default_factory=set)  # the earlier steps it refers to
 
 @dataclass
 class Recipe:
@@ -177,7 +178,7 @@ class Recipe:
     def needed(self) -> list[Step]:
         """The steps to run, in order: those the shipped result depends on, back to the train steps that have a
         state to go on from (a run resumed from a committed state needs nothing that came before it)."""
-        by_result = {str(step.result): step for step in self.steps}
+        by_name = {step.name: step for step in self.steps}
         needed, wanted = set(), [self.ship]
         while wanted:
             step = wanted.pop()
@@ -186,10 +187,7 @@ class Recipe:
             needed.add(step.name)
             if step.config is not None and (Path(step.config.out) / STATE_FILE).exists():
                 continue  # it goes on from its own state
-            refs = [v for value in step.values.values() for v in (value if isinstance(value, list) else [value])]
-            wanted += [by_result[str(ref)] for ref in refs if isinstance(ref, str) and str(ref) in by_result]
-            if "resume_from" in step.values:
-                wanted.append(by_result[str(step.values["resume_from"])])
+            wanted += [by_name[name] for name in step.needs]
         return [step for step in self.steps if step.name in needed]
 
     def run(self, *, progress: bool = True) -> Path:
@@ -262,15 +260,20 @@ def load_recipe(path: str | Path, *, data_root: str | None = None, out: str | Pa
         if unknown:
             raise ValueError(f"{where}: unknown keys {unknown}; a {kind} step takes {', '.join(allowed)}")
         result = work / name / "model" if kind == "train" else work / name
+        needs: set[str] = set()
 
-        def resolve(value, *, own=result, where=where):
+        def resolve(value, *, own=result, where=where, needs=needs):
             if isinstance(value, str) and value.startswith("@"):
-                ref = value[1:]
+                ref, _, inside = value[1:].partition("/")  # "@step/path": a file or folder in that step's folder
                 if ref == "out":
                     return str(own)
                 if ref not in steps:
                     raise ValueError(f"{where}: {value} is not an earlier step; earlier: {', '.join(steps) or '(none)'}")
-                return str(steps[ref].result)
+                needs.add(ref)
+                earlier = steps[ref]
+                if not inside:
+                    return str(earlier.result)
+                return str((earlier.result.parent if earlier.kind == "train" else earlier.result) / inside)
             if isinstance(value, str):
                 return value.replace("{data}", data_root)
             if isinstance(value, list):
@@ -287,7 +290,7 @@ def load_recipe(path: str | Path, *, data_root: str | None = None, out: str | Pa
             missing = [k for k in KINDS[kind] if k not in values]
             if missing:
                 raise ValueError(f"{where}: a step of kind {kind} needs {', '.join(missing)}")
-        step = Step(name, kind, values, result)
+        step = Step(name, kind, values, result, needs=needs)
         if kind == "train":
             options = {k: v for k, v in values.items() if k not in ("resume_from", "classifier")}
             options.setdefault("family", raw["family"])
