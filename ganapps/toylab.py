@@ -162,6 +162,8 @@ class Lab:
 
     def numbers(self) -> dict:
         last = self.history[-1] if self.history else {}
+        if self.last_move is not None:  # the slow-motion step's own loss, beside the last step of the game's
+            last = {**last, **self.moves[-1]}
         return {"step": self.step, "updates_d": self.updates["D"], "updates_g": self.updates["G"], "optimal_gap": self.optimal_gap(),
                 **toy.evaluate(self.state), **{k: last[k] for k in ("loss_d", "loss_g", "grad_norm_g") if k in last}}
 

@@ -135,9 +135,38 @@ def test_a_digit_drawn_with_the_mouse_is_read(page, tmp_path):
 
 
 STEP_SHOWN = """() => {
-    const cell = [...document.querySelectorAll('td')].find(td => td.innerText.trim() === 'step');
-    return cell ? Number(cell.nextElementSibling.innerText) : -1;
+    const cell = [...document.querySelectorAll('td')].find(td => td.innerText.trim().startsWith('step (D / G updates)'));
+    return cell ? parseInt(cell.nextElementSibling.innerText) : -1;
 }"""
+UPDATES_SHOWN = """() => {
+    const cell = [...document.querySelectorAll('td')].find(td => td.innerText.trim().startsWith('step (D / G updates)'));
+    return cell ? cell.nextElementSibling.innerText.trim() : '';
+}"""
+
+
+def test_theory_lab_trains_on_a_drawing_and_steps_each_player_by_hand(page, tmp_path):
+    open_tab(page, "Theory lab")
+    page.get_by_text("Draw the data").click(timeout=60_000)
+    page.get_by_role("button", name="Brush").last.click(timeout=60_000)
+    canvas = page.locator("canvas").last
+    canvas.wait_for(timeout=60_000)
+    box = canvas.bounding_box()
+    left, right, y = box["x"] + box["width"] * 0.25, box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.5
+    page.mouse.move(left, y)
+    page.mouse.down()
+    for i in range(1, 21):  # a horizontal stroke across the middle: data along y = 0
+        page.mouse.move(left + (right - left) * i / 20, y)
+    page.mouse.up()
+    page.get_by_role("button", name="Train on my drawing").click(timeout=60_000)
+    page.wait_for_function(f"() => ({UPDATES_SHOWN})() === '0 (0 / 0)'", timeout=60_000)
+    page.get_by_role("button", name="Step D").click(timeout=60_000)
+    page.wait_for_function(f"() => ({UPDATES_SHOWN})() === '0 (1 / 0)'", timeout=60_000)
+    page.get_by_role("button", name="Step G").click(timeout=60_000)
+    page.wait_for_function(f"() => ({UPDATES_SHOWN})() === '0 (1 / 1)'", timeout=60_000)
+    page.screenshot(path=str(tmp_path.parent / "theory-lab-drawing.png"), full_page=True)
+    page.get_by_role("button", name="Reset", exact=True).click(timeout=60_000)  # keeps the drawing: no error, counters at 0
+    page.wait_for_function(f"() => ({UPDATES_SHOWN})() === '0 (0 / 0)'", timeout=60_000)
+    assert "there is no drawing yet" not in page.inner_text("body")
 
 
 def test_theory_lab_plays_frame_by_frame_until_paused(page):
