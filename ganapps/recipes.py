@@ -52,6 +52,8 @@ except ModuleNotFoundError:  # Python 3.10: the same parser as a package
     import tomli as tomllib
 
 from . import hub, toylab
+from .data import SIDE_BY_SIDE
+from .distributions import DISTRIBUTIONS, DRAWN
 from .models import infogan
 from .recognition import EVALUATION_FILE
 from .training import STATE_FILE, Run, TrainConfig, process_group
@@ -200,9 +202,10 @@ class Recipe:
 
 
 def _data_path(item: str) -> Path | None:
-    """The folder a --data item names (None: a toy distribution's name)."""
-    folder = item.partition(":")[2] if ":" in item else item
-    return Path(folder) if ("/" in folder or Path(folder).exists()) else None
+    """The folder a --data item names (None: a toy distribution's name, or a drawing's)."""
+    if item in DISTRIBUTIONS or item.startswith(DRAWN):
+        return None
+    return Path(item.removeprefix(SIDE_BY_SIDE))
 
 
 def _describe(step: Step) -> str:

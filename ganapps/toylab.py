@@ -164,7 +164,10 @@ class Lab:
         last = self.history[-1] if self.history else {}
         if self.last_move is not None:  # the slow-motion step's own loss, beside the last step of the game's
             last = {**last, **self.moves[-1]}
-        return {"step": self.step, "updates_d": self.updates["D"], "updates_g": self.updates["G"], "optimal_gap": self.optimal_gap(),
+        # D's distance from D* where the lesson is about it (a slow-motion step, measured once then; a frozen G):
+        # off the hot path of every other Play frame, where it would cost a tenth of the frame
+        gap = self.moves[-1]["gap"] if self.last_move is not None else self.optimal_gap() if self.frozen else None
+        return {"step": self.step, "updates_d": self.updates["D"], "updates_g": self.updates["G"], "optimal_gap": gap,
                 **toy.evaluate(self.state), **{k: last[k] for k in ("loss_d", "loss_g", "grad_norm_g") if k in last}}
 
     # --- pictures ---------------------------------------------------------------------------

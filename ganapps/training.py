@@ -253,7 +253,7 @@ class Run:
         # The exported network's moving average (Karras et al. 2018; Yazici et al. 2019): the weights
         # a GAN oscillates around, which give cleaner samples than the latest ones.
         self.ema = copy.deepcopy(self.live).requires_grad_(False) if cfg.ema else None
-        if resume and (self.out / STATE_FILE).is_file():
+        if resuming:
             self._load(self.out / STATE_FILE)
         self.step_state = self.state
         if self.world_size > 1:
