@@ -195,42 +195,45 @@ def _evaluate(args) -> None:
                   f"| {scores['texture']:.2f} | {scores['grid']:.2f} | {scores['checkerboard']:.3f} | {scores['dots']:.2f} |")
 
 
-def _restore(args) -> None:
-    """upscale / derain: one output PNG per input, same stem; a bad input is reported and skipped."""
-    from pathlib import Path
-
+def _restore(args) -> int:
+    """upscale / derain: photos and folder trees in, the same names and layout out (``photos.restore_files``)."""
     from tqdm import tqdm
 
     from . import photos
 
     if args.command == "upscale":
+        photos.check_size(args.scale, args.width, args.height)  # before the model loads, as any bad argument
         model = photos.load_upscaler(args.model, denoise=args.denoise, mild=args.mild, device=args.device)  # once, for all inputs
-        work = lambda path, progress: photos.upscale(
-            path, model=model, scale=args.scale, tile=args.tile, device=args.device, progress=progress,
+        verb = lambda path, progress: photos.upscale(
+            path, model=model, scale=args.scale, width=args.width, height=args.height, tile=args.tile,
+            device=args.device, progress=progress, metadata=args.metadata,
         )
     else:
-        work = lambda path, progress: photos.derain(
-            path, model=args.model, strength=args.strength, tile=args.tile, device=args.device, progress=progress
+        verb = lambda path, progress: photos.derain(
+            path, model=args.model, strength=args.strength, tile=args.tile, device=args.device, progress=progress,
+            metadata=args.metadata,
         )
-    out = Path(args.out)
-    failures = 0
-    for path in map(Path, args.inputs):
+
+    def restore(path):
         with tqdm(total=1, desc=path.name, unit="tile", leave=False) as bar:
             def progress(done, total):
                 bar.total = total
                 bar.n = done
                 bar.refresh()
 
-            try:
-                result = work(path, progress)
-            except ValueError as err:
-                print(f"error: {path}: {err}", file=sys.stderr)
-                failures += 1
-                continue
-        target = result.save(out / f"{path.stem}.png")
-        print(f"{path} -> {target} ({result.size[0]}x{result.size[1]})")
-    if failures:
-        raise SystemExit(1)
+            return verb(path, progress)
+
+    counts = {"done": 0, "skipped": 0, "failed": 0}
+    for result in photos.restore_files(args.inputs, args.out, restore, format=args.format, quality=args.quality,
+                                       lossless=args.lossless, skip_existing=args.skip_existing):
+        counts[result.status] += 1
+        if result.status == "failed":
+            print(f"error: {result.source}: {result.detail}", file=sys.stderr, flush=True)
+        else:
+            print(f"{result.source} -> {result.target} ({result.detail})", flush=True)
+    summary = ", ".join(f"{count} {status}" for status, count in counts.items() if count or status == "done")
+    print(f"{summary} (of {sum(counts.values())} photos)", file=sys.stderr if counts["failed"] else sys.stdout)
+    return 1 if counts["failed"] else 0
 
 
 def _interpolate(args) -> None:
@@ -259,12 +262,23 @@ def _space(args) -> None:
 
 
 def _photo_command(sub, name: str, what: str, *, model: str, model_help: str, tile: int):
-    """A photos-in, PNGs-out subcommand (upscale, derain): inputs, --out, --model, --tile, --device."""
-    p = sub.add_parser(name, help=f"{what}; writes <out>/<stem>.png for each input")
-    p.add_argument("inputs", nargs="+", help="image files")
-    p.add_argument("--out", required=True)
+    """A photos-in, photos-out subcommand (upscale, derain): inputs (files and folders), --out, the model, the tiling,
+    the output format and what metadata the results keep."""
+    from .imaging import DEFAULT_QUALITY, METADATA_CHOICES, METADATA_HELP, OUTPUT_FORMATS, READABLE
+
+    p = sub.add_parser(name, help=f"{what}; a file gives <out>/<stem>.<format>, a folder the same tree under <out>")
+    p.add_argument("inputs", nargs="+", help=f"photo files ({READABLE}) and folders (walked recursively)")
+    p.add_argument("--out", required=True, help="the folder to write the results to")
     p.add_argument("--model", default=model, help=model_help)
     p.add_argument("--tile", type=int, default=tile, help="tile side in input pixels (bounds memory; same result)")
+    p.add_argument("--format", default="png", choices=list(OUTPUT_FORMATS),
+                   help="the results' file format (default png; png and tiff keep 16 bits)")
+    p.add_argument("--quality", type=int, metavar="1..100",
+                   help="for jpeg, webp and avif (default " + ", ".join(f"{f} {q}" for f, q in DEFAULT_QUALITY.items()) + ")")
+    p.add_argument("--lossless", action="store_true", help="webp: lossless")
+    p.add_argument("--metadata", default="keep", choices=METADATA_CHOICES, help=METADATA_HELP + " (default keep)")
+    p.add_argument("--skip-existing", action="store_true",
+                   help="keep results already in --out (a stopped run continues where it was; results are written whole)")
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=_restore)
     return p
@@ -328,9 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
                    f"folder or Hub repo id (org/name[@revision]); or another project's upscaler: a .pth/.pt/.ckpt/.safetensors "
                    f"file, or a Hub file {HUB_FORM}",
     )
-    p.add_argument("--scale", type=float, default=4,
+    p.add_argument("--scale", type=float,
                    help=f"any number from {MIN_SCALE} to {MAX_SCALE}, e.g. 2.5: the result is round(width x scale) by "
-                        "round(height x scale) pixels (default 4)")
+                        "round(height x scale) pixels (default 4, unless --width or --height is given)")
+    p.add_argument("--width", type=int, help="the result's width in pixels, the aspect kept (instead of --scale)")
+    p.add_argument("--height", type=int, help="the result's height in pixels; with --width, the result fits inside both")
     p.add_argument("--denoise", type=float, metavar="STRENGTH",
                    help="0..1, for models with a denoise twin: 0 keeps noise and grain, 1 removes them "
                         "(default: the model's own, in its model card; 0.5 for another project's pair)")
