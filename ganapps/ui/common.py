@@ -13,6 +13,9 @@ from pathlib import Path
 import gradio as gr
 import torch
 
+from .. import photos
+from ..imaging import DEFAULT_QUALITY, OUTPUT_FORMATS, READABLE, read_image
+
 DISPLAY_SCALE = 4  # 28x28 digits are shown 4x larger, nearest-neighbour (pixels stay sharp)
 MIN_DIGIT_SIDE = 64  # pixels: a digit gallery shows as many columns as fit at least this wide
 # A digit tab's "how many" slider goes to this; Gradio refuses more on every call, the API's too
@@ -122,24 +125,82 @@ def preview_png(image, folder) -> str:
     load, encoding previews had become the busiest thing the server did.
     """
     path = tempfile.NamedTemporaryFile(suffix=".png", dir=folder, delete=False).name
-    image.save(path, compress_level=1)
+    image.save(path, compress_level=1, icc_profile=image.info.get("icc_profile"))  # the browser shows the photo's colours
     return path
 
 
-PREVIEW_SIDE = 2048  # the comparison slider shows at most this many pixels a side; the PNG is full size
+PREVIEW_SIDE = 2048  # the comparison slider shows at most this many pixels a side; the download is full size
+# What the photo uploads accept: every image type the browser knows, and by name the ones it may not (HEIC above all).
+PHOTO_TYPES = ["image", ".heic", ".heif", ".avif", ".tif", ".tiff", ".webp"]
+FORMAT_CHOICES = [("PNG (lossless, keeps 16 bits)", "png"), ("JPEG", "jpeg"), ("WebP", "webp"),
+                  ("TIFF (lossless, keeps 16 bits)", "tiff"), ("AVIF", "avif")]
 
 
-def photo_outputs(before, after, upload: str, suffix: str) -> tuple[tuple[str, str], str]:
-    """What a photo tab returns for ``before`` and ``after`` (``imaging.Picture``): the comparison
-    slider's two previews and the full-size result as a PNG named after the upload (``<stem>-<suffix>.png``)."""
+def photo_input(label: str):
+    """A photo upload that takes every format read here (HEIC too), with a preview the server draws: a browser
+    cannot show a HEIC or a TIFF itself. Returns (the file input, the preview)."""
+    with gr.Group():
+        upload = gr.File(label=f"{label} ({READABLE})", file_types=PHOTO_TYPES, type="filepath", height=110)
+        preview = gr.Image(label="Preview", interactive=False, format="png", height=240)
+    upload.change(show_photo, upload, preview, api_name=False)
+    return upload, preview
+
+
+@user_errors
+def show_photo(upload):
+    """The preview of an uploaded photo: decoded here (any format, upright), at most PREVIEW_SIDE // 2 a side."""
+    if not upload:
+        return None
+    image = read_image(uploaded_path(upload), max_pixels=MAX_PHOTO_PIXELS).to_pil()
+    image.thumbnail((PREVIEW_SIDE // 2, PREVIEW_SIDE // 2))
+    return preview_png(image, output_folder())
+
+
+MAX_PHOTO_PIXELS = max(photos.MAX_UPSCALE_PIXELS, photos.MAX_DERAIN_PIXELS)  # larger: the upload is refused at once
+
+
+def output_options():
+    """The output choices of a photo tab: (format, quality, remove location)."""
+    with gr.Row():
+        format = gr.Dropdown(FORMAT_CHOICES, value="png", label="File format")
+        quality = gr.Slider(1, 100, value=DEFAULT_QUALITY["jpeg"], step=1, label="Quality (JPEG, WebP, AVIF)")
+    remove_gps = gr.Checkbox(True, label="Remove location (GPS)",
+                             info="The colour profile, camera, lens and date stay with the result either way")
+    return format, quality, remove_gps
+
+
+def save_choices(format, quality, remove_gps) -> tuple[str, int | None, str]:
+    """(format, quality, metadata choice) for the library from a tab's output options. The quality goes to the lossy
+    formats only: PNG and TIFF are lossless, and the slider is sent whatever the format."""
+    format = format or "png"
+    if format not in OUTPUT_FORMATS:
+        raise ValueError(f"unknown file format {format!r}; available: {', '.join(OUTPUT_FORMATS)}")
+    lossy = format in DEFAULT_QUALITY
+    return format, quality if lossy else None, "keep" if remove_gps is False else "drop-gps"
+
+
+def write_result(picture, folder: Path, stem: str, format: str, quality: int | None) -> tuple[Path, list[str]]:
+    """Write ``picture`` as ``folder/<stem>.<ext>`` in ``format``: its path and what the format changed (stated)."""
+    notes = picture.conversions(format)
+    if quality is not None and quality % 1:
+        raise ValueError(f"quality must be a whole number in 1..100, got {quality!r}")
+    path = picture.save(folder / f"{stem}{OUTPUT_FORMATS[format]}", format=format,
+                        quality=None if quality is None else int(quality))
+    return path, notes
+
+
+def photo_outputs(before, after, upload: str, suffix: str, format: str = "png", quality: int | None = None):
+    """What a photo tab returns for ``before`` and ``after`` (``imaging.Picture``): the comparison slider's two
+    previews, the full-size result in ``format`` named after the upload (``<stem>-<suffix>.<ext>``), and what the
+    format changed (sentences, often none)."""
     folder = output_folder()
-    target = after.save(folder / f"{Path(upload).stem}-{suffix}.png")
+    target, notes = write_result(after, folder, f"{Path(upload).stem}-{suffix}", format, quality)
     previews = []
     for picture in (before, after):
         image = picture.to_pil()
         image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
         previews.append(preview_png(image, folder))
-    return tuple(previews), str(target)
+    return tuple(previews), str(target), notes
 
 
 MAX_BATCH = 32  # photos in one batch request: each is a full restoration on a shared 2-core server
@@ -158,41 +219,45 @@ def batch_block(photos_label: str, button_label: str):
     """The "Several photos at once" accordion of a photo tab: (uploads, button, gallery, zip, summary)."""
     with gr.Accordion("Several photos at once", open=False), gr.Row():
         with gr.Column(scale=1):
-            many = gr.File(label=photos_label, file_count="multiple", file_types=["image"])
+            many = gr.File(label=photos_label, file_count="multiple", file_types=PHOTO_TYPES)
             go_many = gr.Button(button_label)
         with gr.Column(scale=2):
             gallery = gr.Gallery(label="Results", format="png", height="auto")
-            archive = gr.File(label="All full-resolution PNGs (zip)")
+            archive = gr.File(label="All full-resolution results (zip, named as uploaded)")
             summary = gr.Markdown()
     return many, go_many, gallery, archive, summary
 
 
-def batch_outputs(uploads: list[str], work, suffix: str, progress=None) -> tuple[list, str | None, str]:
-    """Run ``work(path) -> imaging.Picture`` on each upload: a gallery of previews, one zip of the full-size PNGs
-    (``<stem>-<suffix>.png``), and a summary line per photo. A photo that fails gets its error and the rest are done."""
+def batch_outputs(uploads: list[str], work, suffix: str, progress=None, format: str = "png",
+                  quality: int | None = None) -> tuple[list, str | None, str]:
+    """Run ``work(path) -> imaging.Picture`` on each upload: a gallery of previews, one zip of the full-size results in
+    ``format`` (``<uploaded stem>-<suffix>.<ext>``), and a summary line per photo. A photo that fails gets its error
+    and the rest are done."""
     folder = output_folder()
+    extension = OUTPUT_FORMATS[format]
     gallery, written, lines = [], [], []
     for index, upload in enumerate(uploads):
         name = Path(upload).name
         if progress is not None:
             progress((index, len(uploads)), desc=name)
+        stem = f"{Path(upload).stem}-{suffix}"
+        if any(path.name == f"{stem}{extension}" for path in written):  # two uploads of one name keep both results
+            stem = f"{Path(upload).stem}-{index + 1}-{suffix}"
         try:
             result = work(upload)
+            path, notes = write_result(result, folder, stem, format, quality)
         except ValueError as err:
             lines.append(f"- **{name}**: error: {err}")
             continue
-        stem = Path(upload).stem
-        if any(path.name == f"{stem}-{suffix}.png" for path in written):  # two uploads of one name keep both results
-            stem = f"{stem}-{index + 1}"
-        written.append(result.save(folder / f"{stem}-{suffix}.png"))
+        written.append(path)
         preview = result.to_pil()
         preview.thumbnail((PREVIEW_SIDE // 4, PREVIEW_SIDE // 4))
         gallery.append((preview_png(preview, folder), name))
-        lines.append(f"- {name}: {result.size[0]}x{result.size[1]}")
+        lines.append(f"- {name}: {result.size[0]}x{result.size[1]}" + "".join(f"; {note}" for note in notes))
     archive = None
     if written:
         archive = folder / f"{suffix}.zip"
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as bundle:  # PNGs are compressed already
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as bundle:  # the photos are compressed already
             for path in written:
                 bundle.write(path, path.name)
         archive = str(archive)

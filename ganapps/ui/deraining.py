@@ -8,15 +8,18 @@ import gradio as gr
 
 from .. import catalog, evaluation, hub, photos
 from ..examples import clean_examples, rainy_examples
-from ..imaging import read_image
+from ..imaging import OUTPUT_FORMATS, READABLE, read_image
 from .common import (
     ALL_CORES,
     MAX_BATCH,
     batch_block,
     batch_outputs,
+    output_options,
     photo_handler,
+    photo_input,
     photo_outputs,
     required,
+    save_choices,
     seed_box,
     uploaded_path,
     uploaded_paths,
@@ -33,52 +36,65 @@ HONESTY = (
 
 @photo_handler
 @user_errors(threads=ALL_CORES)
-def derain(image: str, model: str = MODELS[0][1], strength: float = 1.0, progress=gr.Progress()):
+def derain(image: str, model: str = MODELS[0][1], strength: float = 1.0, format: str = "png", quality: int = 95,
+           remove_gps: bool = True, progress=gr.Progress()):
     """Remove rain streaks from a photo with an ID-CGAN deraining model.
 
     Args:
-        image: the rainy photo (PNG, JPEG, WebP, BMP, TIFF; grayscale, RGBA and 16-bit kept), up to {megapixels} megapixels.
+        image: the rainy photo ({readable}; grayscale, RGBA and 16-bit kept), up to {megapixels} megapixels.
         model: one of {models}.
         strength: 0..1, the share of the predicted rain removed (1: all of it; 0.5: half, a little rain kept).
+        format: the result's file format: {formats}.
+        quality: 1..100, for jpeg, webp and avif (png and tiff are lossless and take none).
+        remove_gps: leave the location out of the result's EXIF and XMP; its colour profile, camera, lens and date
+            stay either way.
 
     Returns:
-        A (rainy, derained) pair for comparison, the full-size result as a PNG file, and a summary.
+        A (rainy, derained) pair for comparison, the full-size result file, and a summary.
     """
     path = uploaded_path(required("image", image))
+    format, quality, metadata = save_choices(format, quality, remove_gps)
     picture = read_image(path, max_pixels=photos.MAX_DERAIN_PIXELS)  # decoded once: derained and shown
     started = time.perf_counter()
     model = required("model", model)
     strength = required("strength", strength)
-    result = photos.derain(picture, model=model, strength=strength,
+    result = photos.derain(picture, model=model, strength=strength, metadata=metadata,
                            progress=lambda done, total: progress((done, total), desc="tiles"))
     elapsed = time.perf_counter() - started
-    comparison, target = photo_outputs(picture, result, path, "derained")
+    comparison, target, notes = photo_outputs(picture, result, path, "derained", format, quality)
     width, height = result.size
     kept = f" (strength {strength:g})" if strength != 1 else ""
-    return comparison, target, f"{width}x{height} derained with {model}{kept} in {elapsed:.1f} s"
+    return comparison, target, "\n\n".join([f"{width}x{height} derained with {model}{kept} in {elapsed:.1f} s", *notes])
 
 
 derain.__doc__ = derain.__doc__.format(  # the API's description
-    models=catalog.names(catalog.DERAIN), megapixels=f"{photos.MAX_DERAIN_PIXELS / 1e6:.1f}")
+    models=catalog.names(catalog.DERAIN), megapixels=f"{photos.MAX_DERAIN_PIXELS / 1e6:.1f}", readable=READABLE,
+    formats=", ".join(OUTPUT_FORMATS))
 
 
 @photo_handler
 @user_errors(threads=ALL_CORES)
-def derain_batch(images: list, model: str = MODELS[0][1], strength: float = 1.0, progress=gr.Progress()):
+def derain_batch(images: list, model: str = MODELS[0][1], strength: float = 1.0, format: str = "png", quality: int = 95,
+                 remove_gps: bool = True, progress=gr.Progress()):
     """Derain several photos at once, as derain does one; a photo that fails gets its error and the rest are done.
 
     Args:
         images: the rainy photos, up to {batch}.
         model: as for derain.
         strength: as for derain.
+        format: as for derain.
+        quality: as for derain.
+        remove_gps: as for derain.
 
     Returns:
-        A gallery of the results, one zip of the full-size PNGs (null if none succeeded), and a summary per photo.
+        A gallery of the results, one zip of the full-size results named as uploaded (null if none succeeded), and a
+        summary per photo.
     """
     uploads = uploaded_paths(images)
     model, strength = required("model", model), required("strength", strength)
-    work = lambda path: photos.derain(path, model=model, strength=strength)
-    return batch_outputs(uploads, work, "derained", progress)
+    format, quality, metadata = save_choices(format, quality, remove_gps)
+    work = lambda path: photos.derain(path, model=model, strength=strength, metadata=metadata)
+    return batch_outputs(uploads, work, "derained", progress, format, quality)
 
 
 derain_batch.__doc__ = derain_batch.__doc__.format(batch=MAX_BATCH)
@@ -125,7 +141,7 @@ def build() -> None:
     )
     with gr.Row():
         with gr.Column(scale=1):
-            image = gr.Image(type="filepath", image_mode=None, label="Rainy photo", sources=["upload", "clipboard"])
+            image, _ = photo_input("Rainy photo")
             shipped = [(label, name) for label, name in MODELS if name in hub.available()]
             model = gr.Radio(shipped, value=shipped[0][1], label="Model")
             strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength",
@@ -134,17 +150,18 @@ def build() -> None:
             gr.Examples(rainy_examples(), inputs=image, label="Synthetic rain on scikit-image photos")
         with gr.Column(scale=2):
             comparison = gr.ImageSlider(label="Rainy ↔ derained", type="pil", format="png")
-            download = gr.File(label="Full-resolution PNG")
+            download = gr.File(label="Full-resolution result")
+            output = output_options()
             summary = gr.Markdown()
-    go.click(derain, [image, model, strength], [comparison, download, summary], api_name="derain", preprocess=False)
-    many, go_many, gallery, archive, batch_summary = batch_block("Rainy photos", "Derain them all (model and strength as above)")
-    go_many.click(derain_batch, [many, model, strength], [gallery, archive, batch_summary], api_name="derain_batch",
+    go.click(derain, [image, model, strength, *output], [comparison, download, summary], api_name="derain", preprocess=False)
+    many, go_many, gallery, archive, batch_summary = batch_block("Rainy photos", "Derain them all (model, strength and file as above)")
+    go_many.click(derain_batch, [many, model, strength, *output], [gallery, archive, batch_summary], api_name="derain_batch",
                   preprocess=False)
 
     gr.Markdown("### Make it rain\nAdd synthetic rain to a clean photo, derain it, and see what was recovered.")
     with gr.Row():
         with gr.Column(scale=1):
-            clean = gr.Image(type="filepath", image_mode=None, label="Clean photo", sources=["upload", "clipboard"])
+            clean, _ = photo_input("Clean photo")
             amount = gr.Slider(0, 1, value=0.5, step=0.05, label="Amount")
             angle = gr.Slider(-60, 60, value=10, step=1, label="Angle (degrees from vertical)")
             length = gr.Slider(4, 100, value=30, step=1, label="Streak length (pixels)")

@@ -10,14 +10,18 @@ import gradio as gr
 from .. import catalog, hub, photos
 from ..examples import sr_examples
 from ..foreign import HUB_FORM
+from ..imaging import OUTPUT_FORMATS, READABLE
 from .common import (
     ALL_CORES,
     MAX_BATCH,
     batch_block,
     batch_outputs,
+    output_options,
     photo_handler,
+    photo_input,
     photo_outputs,
     required,
+    save_choices,
     uploaded_path,
     uploaded_paths,
     user_errors,
@@ -49,10 +53,18 @@ def _denoise_control(model, checkpoint=None, twin=None):
     return gr.update(**_denoise_slider(model, checkpoint, twin))
 
 
-def _load(model, scale, denoise, checkpoint, twin):
+def _size(scale, width, height) -> tuple[float | None, int | None, int | None]:
+    """(scale, width, height) for the library: a width or height given (not empty, not 0) decides the size, and the
+    scale slider, which is sent whatever is typed, is not used."""
+    width, height = (None if side in (None, 0) else side for side in (width, height))
+    if width is None and height is None:
+        return required("scale", scale), None, None
+    return photos.check_size(None, width, height)
+
+
+def _load(model, denoise, checkpoint, twin):
     """The upscaler a request asks for, loaded (or taken from the cache) once for all its photos."""
     name, mild = _chosen(model, checkpoint, twin)
-    photos.check_scale(required("scale", scale))
     if denoise is not None:
         hub.check_denoise(denoise)
         if photos.denoise_strength(name, mild) is None:
@@ -63,11 +75,12 @@ def _load(model, scale, denoise, checkpoint, twin):
 @photo_handler
 @user_errors(threads=ALL_CORES)
 def upscale(image: str, model: str = MODELS[0][1], scale: float = 4, denoise: float | None = None, checkpoint=None,
-            twin=None, progress=gr.Progress(track_tqdm=True)):
-    """Upscale a photo 1 to 8 times with a model of this project, a GAN upscaler from the Hub, or bicubic interpolation.
+            twin=None, width: int | None = None, height: int | None = None, format: str = "png", quality: int = 95,
+            remove_gps: bool = True, progress=gr.Progress(track_tqdm=True)):
+    """Upscale a photo 1 to 8 times, or to a size, with a model of this project, a GAN upscaler from the Hub, or bicubic.
 
     Args:
-        image: the photo (PNG, JPEG, WebP, BMP, TIFF; grayscale, RGBA and 16-bit kept), up to {megapixels} megapixels.
+        image: the photo ({readable}; grayscale, RGBA and 16-bit kept), up to {megapixels} megapixels.
         model: one of {models}; or from the Hub: {hub_models}; or any file {hub_form}
             (an ESRGAN, Real-ESRGAN Compact, SPAN, SwinIR, ... upscaler; downloaded on first use).
         scale: any number from 1 to 8, e.g. 2.5: the result is round(width x scale) by round(height x scale).
@@ -75,21 +88,34 @@ def upscale(image: str, model: str = MODELS[0][1], scale: float = 4, denoise: fl
             default. Models without a denoise twin ignore it.
         checkpoint: an upscaler's checkpoint file (.pth, .pt, .ckpt, .safetensors), used instead of model.
         twin: with checkpoint, its denoise twin (the same architecture trained to keep noise).
+        width: the result's width in pixels, the aspect kept; given (not null or 0), width and height decide the size
+            and scale is not used.
+        height: the result's height in pixels; with width, the result fits inside both.
+        format: the result's file format: {formats}.
+        quality: 1..100, for jpeg, webp and avif (png and tiff are lossless and take none).
+        remove_gps: leave the location out of the result's EXIF and XMP; its colour profile, camera, lens and date
+            stay either way.
 
     Returns:
-        A (bicubic, result) pair for comparison, the full-size result as a PNG file, and a summary.
+        A (bicubic, result) pair for comparison, the full-size result file, and a summary.
     """
     image = uploaded_path(required("image", image))
-    name, denoise, network = _load(model, scale, denoise, checkpoint, twin)
+    scale, width, height = _size(scale, width, height)
+    format, quality, metadata = save_choices(format, quality, remove_gps)
+    name, denoise, network = _load(model, denoise, checkpoint, twin)
     picture = photos.read_image(image, max_pixels=photos.MAX_UPSCALE_PIXELS)  # decoded once, for both upscales
+    size = {"scale": scale, "width": width, "height": height}
     started = time.perf_counter()
-    result = photos.upscale(picture, model=network, scale=scale,
+    result = photos.upscale(picture, model=network, **size, metadata=metadata,
                             progress=lambda done, total: progress((done, total), desc="tiles"))
     elapsed = time.perf_counter() - started
-    bicubic = photos.upscale(picture, model="bicubic", scale=scale)
-    comparison, target = photo_outputs(bicubic, result, image, f"x{scale:g}")
-    (width, height), (out_width, out_height) = picture.size, result.size
-    return comparison, target, f"{width}x{height} → **{out_width}x{out_height}** with {_what(name, network, denoise)} in {elapsed:.1f} s"
+    bicubic = photos.upscale(picture, model="bicubic", **size)
+    scale = photos.target_size(picture.size, **size)[0]
+    comparison, target, notes = photo_outputs(bicubic, result, image, f"x{scale:.3g}", format, quality)
+    (in_width, in_height), (out_width, out_height) = picture.size, result.size
+    return comparison, target, "\n\n".join([
+        f"{in_width}x{in_height} → **{out_width}x{out_height}** (x{scale:.3g}) with {_what(name, network, denoise)} "
+        f"in {elapsed:.1f} s", *notes])
 
 
 def _what(name: str, network, denoise) -> str:
@@ -101,7 +127,8 @@ def _what(name: str, network, denoise) -> str:
 @photo_handler
 @user_errors(threads=ALL_CORES)
 def upscale_batch(images: list, model: str = MODELS[0][1], scale: float = 4, denoise: float | None = None,
-                  checkpoint=None, twin=None, progress=gr.Progress(track_tqdm=True)):
+                  checkpoint=None, twin=None, width: int | None = None, height: int | None = None, format: str = "png",
+                  quality: int = 95, remove_gps: bool = True, progress=gr.Progress(track_tqdm=True)):
     """Upscale several photos at once, as upscale does one; a photo that fails gets its error and the rest are done.
 
     Args:
@@ -111,17 +138,28 @@ def upscale_batch(images: list, model: str = MODELS[0][1], scale: float = 4, den
         denoise: as for upscale.
         checkpoint: as for upscale.
         twin: as for upscale.
+        width: as for upscale (each photo fits the size, its own aspect kept).
+        height: as for upscale.
+        format: as for upscale.
+        quality: as for upscale.
+        remove_gps: as for upscale.
 
     Returns:
-        A gallery of the results, one zip of the full-size PNGs (null if none succeeded), and a summary per photo.
+        A gallery of the results, one zip of the full-size results named as uploaded (null if none succeeded), and a
+        summary per photo.
     """
     uploads = uploaded_paths(images)
-    _, _, network = _load(model, scale, denoise, checkpoint, twin)
-    return batch_outputs(uploads, lambda path: photos.upscale(path, model=network, scale=scale), f"x{scale:g}", progress)
+    scale, width, height = _size(scale, width, height)
+    format, quality, metadata = save_choices(format, quality, remove_gps)
+    _, _, network = _load(model, denoise, checkpoint, twin)
+    work = lambda path: photos.upscale(path, model=network, scale=scale, width=width, height=height, metadata=metadata)
+    suffix = f"x{scale:g}" if scale is not None else "x".join(str(side) for side in (width, height) if side)
+    return batch_outputs(uploads, work, suffix, progress, format, quality)
 
 
 _FORMAT = {"models": catalog.names(catalog.UPSCALE), "hub_models": ", ".join(catalog.HUB_UPSCALE), "hub_form": HUB_FORM,
-           "megapixels": f"{photos.MAX_UPSCALE_PIXELS / 1e6:.1f}", "batch": MAX_BATCH}
+           "megapixels": f"{photos.MAX_UPSCALE_PIXELS / 1e6:.1f}", "batch": MAX_BATCH, "readable": READABLE,
+           "formats": ", ".join(OUTPUT_FORMATS)}
 upscale.__doc__ = upscale.__doc__.format(**_FORMAT)  # the API's description
 upscale_batch.__doc__ = upscale_batch.__doc__.format(**_FORMAT)
 
@@ -139,7 +177,7 @@ def build() -> None:
     )
     with gr.Row():
         with gr.Column(scale=1):
-            image = gr.Image(type="filepath", image_mode=None, label="Photo", sources=["upload", "clipboard"])
+            image, _ = photo_input("Photo")
             shipped = [(label, name) for label, name in MODELS if name == "bicubic" or name in hub.available()]
             model = gr.Dropdown(shipped + HUB_MODELS, value=shipped[0][1], label="Model", allow_custom_value=True,
                                 info=f"or type a Hub file: {HUB_FORM}")
@@ -150,6 +188,10 @@ def build() -> None:
                                file_types=[".pth", ".pt", ".ckpt", ".safetensors"])
             scale = gr.Slider(photos.MIN_SCALE, photos.MAX_SCALE, value=4, step=0.1, label="Scale",
                               info="any size: the model runs at its own scale, then the result is resized (Lanczos)")
+            with gr.Row():
+                width = gr.Number(None, precision=0, minimum=0, label="Width (pixels)",
+                                  info="or a size instead of the scale (aspect kept)")
+                height = gr.Number(None, precision=0, minimum=0, label="Height (pixels)", info="both: fits inside")
             denoise = gr.Slider(
                 0, 1, step=0.05, label="Denoise strength", **_denoise_slider(shipped[0][1]),
                 info="0 keeps the photo's noise and grain, 1 removes them (a blend of two networks, as Real-ESRGAN's)",
@@ -158,14 +200,14 @@ def build() -> None:
             gr.Examples(sr_examples(), inputs=image)
         with gr.Column(scale=2):
             comparison = gr.ImageSlider(label="Bicubic ↔ result", type="pil", format="png")
-            download = gr.File(label="Full-resolution PNG")
+            download = gr.File(label="Full-resolution result")
+            output = output_options()
             summary = gr.Markdown()
-    many, go_many, gallery, archive, batch_summary = batch_block("Photos", "Upscale them all (model, scale and denoise as above)")
-    # preprocess=False: the handler gets the uploaded file untouched (Gradio would decode it with
-    # Pillow first, dropping 16-bit depth and failing with an unclear message on a non-image).
+    many, go_many, gallery, archive, batch_summary = batch_block("Photos", "Upscale them all (model, size and file as above)")
+    # preprocess=False: the handlers get the uploads' file payloads as sent, and check every value themselves.
     for trigger in (model.change, checkpoint.change, twin.change):
         trigger(_denoise_control, [model, checkpoint, twin], denoise, api_name=False)
-    inputs = [model, scale, denoise, checkpoint, twin]
+    inputs = [model, scale, denoise, checkpoint, twin, width, height, *output]
     go.click(upscale, [image, *inputs], [comparison, download, summary], api_name="upscale", preprocess=False)
     go_many.click(upscale_batch, [many, *inputs], [gallery, archive, batch_summary], api_name="upscale_batch",
                   preprocess=False)
