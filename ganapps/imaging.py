@@ -463,7 +463,10 @@ def read_image(source, *, max_pixels: int) -> Picture:
                 f"the image declares more than {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels, too many to open "
                 f"safely; the limit is {max_pixels / 1e6:.1f} megapixels — crop or downscale it first"
             ) from None
-        except (Image.UnidentifiedImageError, OSError, ValueError):
+        except (Image.UnidentifiedImageError, OSError, ValueError) as err:
+            kind = _signature(data)
+            if kind is not None:  # the start of a photo file, cut short or damaged before its pixels
+                raise ValueError(f"the image file is truncated or corrupt: it starts as a {kind} but cannot be opened ({err})") from None
             raise ValueError(f"not an image: the file is none of the formats read here ({READABLE})") from None
     _check_pixels(*image.size, max_pixels)
     try:
@@ -490,6 +493,16 @@ def read_image(source, *, max_pixels: int) -> Picture:
 
 
 READABLE = "PNG, JPEG, HEIC, AVIF, WebP, TIFF, BMP, GIF, ..."
+
+
+def _signature(data: bytes) -> str | None:
+    """The format a file's first bytes announce, or None."""
+    if data[4:8] == b"ftyp":
+        return "AVIF" if data[8:12] in (b"avif", b"avis") else "HEIF" if data[8:12] in (b"heic", b"heix", b"mif1", b"msf1") else None
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    starts = {b"\xff\xd8\xff": "JPEG", PNG_SIGNATURE: "PNG", b"GIF8": "GIF", b"II*\0": "TIFF", b"MM\0*": "TIFF", b"BM": "BMP"}
+    return next((kind for start, kind in starts.items() if data.startswith(start)), None)
 
 
 def _sixteen_bit_color(image: Image.Image, data: bytes) -> bool:
