@@ -414,3 +414,50 @@ def test_photo_handlers_run_under_spaces_gpu_where_spaces_is_importable(monkeypa
     fake.GPU = lambda fn: lent.append(fn) or (lambda *args: ("on gpu", fn(*args)))
     monkeypatch.setitem(sys.modules, "spaces", fake)
     assert photo_handler(handler)(1) == ("on gpu", 2) and lent == [handler]
+
+
+def test_an_iphone_photo_comes_back_whole_in_the_format_asked(client, tmp_path):
+    """HEIC in, JPEG out at quality 90: upright, the profile byte for byte, camera tags kept, the location removed (the
+    tab's default), the width asked; the same file through /derain as WebP, the location kept when asked."""
+    from gradio_client import handle_file
+
+    from .photo_files import CAMERA, XMP, heic_photo, rgb_profile
+    from .test_photo_files import assert_camera_tags_kept, exif_of, xmp_of
+
+    upload = write_upload(tmp_path, "IMG_0001.HEIC", heic_photo())
+    (before, after), result, summary = client.predict(
+        handle_file(upload), "photo-x4", 4, None, None, None, 96, None, "jpeg", 90, api_name="/upscale")
+    image = Image.open(result)
+    assert result.endswith("IMG_0001-x2.jpg") and image.format == "JPEG" and image.size == (96, 64)
+    assert Image.open(after).size == Image.open(before).size == (96, 64)
+    assert image.info["icc_profile"] == rgb_profile() and not exif_of(image)["gps"] and b"GPS" not in xmp_of(image)
+    assert_camera_tags_kept(image)
+    assert "48x32 → **96x64** (x2)" in summary
+    _, result, summary = client.predict(handle_file(upload), "derain-idcgan", 1.0, "webp", 80, False, api_name="/derain")
+    image = Image.open(result)
+    assert image.format == "WEBP" and image.size == (48, 32) and exif_of(image)["gps"] and xmp_of(image) == XMP
+    assert {tag: exif_of(image)["ifd0"][tag] for tag in CAMERA} == CAMERA
+
+
+def test_the_photo_tabs_refuse_what_a_format_or_size_cannot_do_and_keep_serving(client, tmp_path):
+    import zipfile
+
+    import numpy as np
+    from gradio_client import handle_file
+
+    from .photo_files import soft_logo
+
+    logo = write_upload(tmp_path, "logo.png", Image.fromarray(soft_logo(16)))
+    with pytest.raises(Exception, match="JPEG cannot hold transparency"):
+        client.predict(handle_file(logo), "bicubic", 2, None, None, None, None, None, "jpeg", api_name="/upscale")
+    with pytest.raises(Exception, match="width 1000 is 62.5 times this 16x16 photo"):
+        client.predict(handle_file(logo), "bicubic", 2, None, None, None, 1000, api_name="/upscale")
+    with pytest.raises(Exception, match="unknown file format 'gif'"):
+        client.predict(handle_file(logo), "derain-idcgan", 1.0, "gif", api_name="/derain")
+    photo = write_upload(tmp_path, "photo.png", Image.fromarray(np.full((8, 12, 3), 90, np.uint8)))
+    gallery, archive, summary = client.predict([handle_file(photo), handle_file(logo)], "bicubic", 2, None, None, None,
+                                               None, 20, "jpeg", 90, api_name="/upscale_batch")
+    assert "1 of 2 done" in summary and "logo.png**: error: JPEG cannot hold transparency" in summary
+    assert zipfile.ZipFile(archive).namelist() == ["photo-20h.jpg"]
+    _, png, _ = client.predict(handle_file(logo), "bicubic", 2, api_name="/upscale")  # PNG keeps the alpha
+    assert Image.open(png).mode == "RGBA"

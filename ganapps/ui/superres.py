@@ -153,7 +153,7 @@ def upscale_batch(images: list, model: str = MODELS[0][1], scale: float = 4, den
     format, quality, metadata = save_choices(format, quality, remove_gps)
     _, _, network = _load(model, denoise, checkpoint, twin)
     work = lambda path: photos.upscale(path, model=network, scale=scale, width=width, height=height, metadata=metadata)
-    suffix = f"x{scale:g}" if scale is not None else "x".join(str(side) for side in (width, height) if side)
+    suffix = f"x{scale:g}" if scale is not None else f"{width}x{height}" if width and height else f"{width}w" if width else f"{height}h"
     return batch_outputs(uploads, work, suffix, progress, format, quality)
 
 
