@@ -165,7 +165,8 @@ class Metadata:
         exif = _exif(self.exif)
         if ORIENTATION in exif:
             exif[ORIENTATION] = 1
-        for width_tag, height_tag, ifd in ((IMAGE_WIDTH, IMAGE_LENGTH, exif), (PIXEL_X, PIXEL_Y, exif.get_ifd(EXIF_IFD))):
+        blocks = [(IMAGE_WIDTH, IMAGE_LENGTH, exif)] + ([(PIXEL_X, PIXEL_Y, exif.get_ifd(EXIF_IFD))] if EXIF_IFD in exif else [])
+        for width_tag, height_tag, ifd in blocks:  # get_ifd of a block that is not there would add an empty one
             if width_tag in ifd:
                 ifd[width_tag] = size[0]
             if height_tag in ifd:
@@ -250,12 +251,19 @@ class Picture:
             image.info["icc_profile"] = self.metadata.icc_profile
         return image
 
+    @property
+    def opaque(self) -> bool:
+        """No pixel is transparent at all (no alpha channel, or one that is 1 everywhere)."""
+        return self.alpha is None or bool((self.alpha >= 1).all())
+
     def conversions(self, format: str) -> list[str]:
         """What writing this picture as ``format`` changes, each said in a sentence (empty: nothing); a ValueError
         if the format cannot hold it (transparency in a JPEG)."""
         format = check_format(format)
         notes = []
-        if self.alpha is not None and format == "jpeg":
+        if self.alpha is not None and format == "jpeg" and self.opaque:
+            notes.append("the alpha channel, opaque everywhere, is left out: JPEG has none")
+        elif self.alpha is not None and format == "jpeg":
             raise ValueError("JPEG cannot hold transparency and this photo has an alpha channel; "
                              f"write one of {', '.join(f for f in OUTPUT_FORMATS if f != 'jpeg')}")
         if self.bit_depth == 16 and format not in SIXTEEN_BIT_FORMATS:
@@ -275,15 +283,16 @@ class Picture:
         self.conversions(format)  # refuses what the format cannot hold
         icc, xmp = self.metadata.icc_profile, self.metadata.xmp
         exif = self.metadata.exif_for(self.size)
+        alpha = None if format == "jpeg" else self.alpha  # an opaque one: stated in conversions()
         if format in SIXTEEN_BIT_FORMATS:
             picture = self
             if self.bit_depth == 16 and self.grayscale and self.alpha is not None:  # stated in conversions()
                 picture = Picture(self.rgb(), self.alpha, 16)
             encode = _png if format == "png" else _tiff
             return encode(picture.to_array(), icc, None if exif is None else exif.tobytes(), xmp)
-        image = Picture(self.color, self.alpha, 8).to_pil()
+        image = Picture(self.color, alpha, 8).to_pil()
         if self.grayscale and format in RGB_ONLY_FORMATS:
-            image, icc = image.convert("RGBA" if self.alpha is not None else "RGB"), None  # stated in conversions()
+            image, icc = image.convert("RGBA" if alpha is not None else "RGB"), None  # stated in conversions()
         options = {"quality": quality, "icc_profile": icc, "exif": exif, "xmp": xmp}
         if format == "jpeg":
             options.update(optimize=True, subsampling=0 if quality >= 90 else 2)  # 4:4:4 keeps fine colour edges

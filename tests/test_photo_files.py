@@ -185,6 +185,9 @@ def test_what_a_format_cannot_do_is_refused_or_stated(tmp_path):
     rgba = read_image(soft_logo(), max_pixels=10**6)
     with pytest.raises(ValueError, match="JPEG cannot hold transparency.*write one of png, webp, tiff, avif"):
         rgba.save(tmp_path / "logo.jpg")
+    opaque = Picture(torch.rand(1, 3, 4, 4), torch.ones(1, 1, 4, 4))
+    assert opaque.conversions("jpeg") == ["the alpha channel, opaque everywhere, is left out: JPEG has none"]
+    assert opaque.conversions("png") == [] and read_image(opaque.encode("jpeg"), max_pixels=100).alpha is None
     picture = Picture(torch.rand(1, 3, 4, 4))
     for call, message in [
         (lambda: picture.save(tmp_path / "a.png", quality=90), "quality is for the lossy formats"),

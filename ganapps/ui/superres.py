@@ -190,8 +190,9 @@ def build() -> None:
                               info="any size: the model runs at its own scale, then the result is resized (Lanczos)")
             with gr.Row():
                 width = gr.Number(None, precision=0, minimum=0, label="Width (pixels)",
-                                  info="or a size instead of the scale (aspect kept)")
-                height = gr.Number(None, precision=0, minimum=0, label="Height (pixels)", info="both: fits inside")
+                                  info="0: the scale decides; else this size does, the aspect kept")
+                height = gr.Number(None, precision=0, minimum=0, label="Height (pixels)",
+                                   info="with a width too: the result fits inside both")
             denoise = gr.Slider(
                 0, 1, step=0.05, label="Denoise strength", **_denoise_slider(shipped[0][1]),
                 info="0 keeps the photo's noise and grain, 1 removes them (a blend of two networks, as Real-ESRGAN's)",
