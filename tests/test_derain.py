@@ -243,7 +243,8 @@ def test_every_kind_of_input(rain_model):
 
 @pytest.mark.parametrize(
     "payload, message",
-    [(b"GIF89a-not-really", "truncated or corrupt: it starts as a GIF"), (b"plain text", "not an image"), ("truncated", "truncated"), ("huge", "the limit is 16.8 megapixels")],
+    [(b"GIF89a-not-really", "truncated or corrupt: it starts as a GIF"), (b"plain text", "not an image"),
+     ("truncated", "truncated"), ("huge", "the limit is 16.8 megapixels")],
 )
 def test_bad_inputs_get_clear_errors(rain_model, payload, message):
     if payload == "truncated":
