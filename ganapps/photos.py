@@ -5,7 +5,7 @@
 (``hub.ImageModel``) tile by tile so memory stays bounded, treat alpha and grayscale apart,
 and return a ``Picture`` of the same kind, carrying the photo's ICC profile, EXIF and XMP (or what the user chose
 to keep of them): ``.save(path)`` writes it in the format the suffix names (PNG, JPEG, WebP, TIFF, AVIF),
-``.to_pil()`` gives an 8-bit image for display. ``restore_folder`` does a whole folder tree.
+``.to_pil()`` gives an 8-bit image for display. ``restore_files`` does files and whole folder trees.
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ def upscale(
     else:
         network = load_upscaler(model, denoise=denoise, mild=mild, device=device)
     picture = read_image(image, max_pixels=max_pixels)
-    scale, size = target_size(picture.size, scale=scale, width=width, height=height)
+    _, size = target_size(picture.size, scale=scale, width=width, height=height)
     if network == "bicubic":
         _check_output(size, picture.size, 1)
         color = resize(visible_colour(picture)[:, : picture.color.shape[1]], size)
