@@ -51,6 +51,35 @@ def fake_mnist(tmp_path_factory) -> Path:
     return make_fake_mnist(tmp_path_factory.mktemp("data"))
 
 
+def random_weights(generator: torch.nn.Module, folder: Path) -> str:
+    """A tiny generator with random (non-zero) weights, saved as a model folder: its path."""
+    from ganapps import hub
+
+    for parameter in generator.parameters():
+        torch.nn.init.normal_(parameter, 0.0, 0.05)
+    hub.save(generator, folder)
+    return str(folder)
+
+
+@pytest.fixture(scope="session")
+def sr_model(tmp_path_factory) -> str:
+    """A tiny SRGAN upscaler (x4) with random weights, as a model folder."""
+    from ganapps.models import srgan
+
+    torch.manual_seed(0)
+    return random_weights(srgan.Generator(srgan.Config(channels=8, num_blocks=2)), tmp_path_factory.mktemp("models") / "sr-tiny")
+
+
+@pytest.fixture(scope="session")
+def rain_model(tmp_path_factory) -> str:
+    """A tiny ID-CGAN derainer with random weights, as a model folder."""
+    from ganapps.models import derain
+
+    torch.manual_seed(0)
+    generator = derain.Generator(derain.Config(channels=8, growth=4, layers_per_block=2))
+    return random_weights(generator, tmp_path_factory.mktemp("models") / "derain-tiny")
+
+
 @pytest.fixture(autouse=True)
 def _deterministic():
     torch.manual_seed(0)

@@ -144,17 +144,6 @@ def test_training_pairs_read_side_by_side_folders(tmp_path):
     assert (rainy[:, 0] == 0).all() and (rainy[:, 1] > 0).all() and (clean[:, 1] == 0).all()
 
 
-@pytest.fixture(scope="module")
-def rain_model(tmp_path_factory):
-    torch.manual_seed(0)
-    generator = derain_family.Generator(derain_family.Config(channels=8, growth=4, layers_per_block=2))
-    for parameter in generator.parameters():
-        torch.nn.init.normal_(parameter, 0.0, 0.05)
-    folder = tmp_path_factory.mktemp("models") / "derain-tiny"
-    hub.save(generator, folder)
-    return str(folder)
-
-
 def test_tiled_equals_untiled_within_tolerance(rain_model):
     generator = hub.load(rain_model)
     image = torch.from_numpy(skdata.astronaut()[::4, ::4][:70, :90] / 255).float().permute(2, 0, 1)[None]

@@ -12,10 +12,7 @@ import pytest
 import torch
 from PIL import ExifTags, Image, ImageCms
 
-from ganapps import hub
 from ganapps.imaging import METADATA_CHOICES, Picture, read_image
-from ganapps.models import derain as derain_family
-from ganapps.models import srgan
 from ganapps.photos import derain, upscale
 
 from .conftest import ROOT
@@ -42,22 +39,6 @@ from .photo_files import (
     upright,
     warm_cmyk,
 )
-
-
-@pytest.fixture(scope="module")
-def sr_model(tmp_path_factory):
-    torch.manual_seed(0)
-    generator = srgan.Generator(srgan.Config(channels=8, num_blocks=2))
-    for parameter in generator.parameters():
-        torch.nn.init.normal_(parameter, 0.0, 0.05)
-    return str(hub.save(generator, tmp_path_factory.mktemp("models") / "sr-tiny"))
-
-
-@pytest.fixture(scope="module")
-def rain_model(tmp_path_factory):
-    torch.manual_seed(0)
-    generator = derain_family.Generator(derain_family.Config(channels=8, growth=4, layers_per_block=2))
-    return str(hub.save(generator, tmp_path_factory.mktemp("models") / "derain-tiny"))
 
 
 def opened(data: bytes) -> Image.Image:

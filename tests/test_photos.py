@@ -32,18 +32,6 @@ from ganapps.tiling import tiled_apply
 from .conftest import ROOT
 
 
-@pytest.fixture(scope="module")
-def sr_model(tmp_path_factory):
-    """A tiny SR generator with random (non-zero) weights, saved as a model folder."""
-    torch.manual_seed(0)
-    generator = srgan.Generator(srgan.Config(channels=8, num_blocks=2))
-    for parameter in generator.parameters():
-        torch.nn.init.normal_(parameter, 0.0, 0.05)
-    folder = tmp_path_factory.mktemp("models") / "sr-tiny"
-    hub.save(generator, folder)
-    return str(folder)
-
-
 def png_bytes(image: Image.Image, **kwargs) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=kwargs.pop("format", "PNG"), **kwargs)
