@@ -461,3 +461,33 @@ def test_the_photo_tabs_refuse_what_a_format_or_size_cannot_do_and_keep_serving(
     assert zipfile.ZipFile(archive).namelist() == ["photo-20h.jpg"]
     _, png, _ = client.predict(handle_file(logo), "bicubic", 2, api_name="/upscale")  # PNG keeps the alpha
     assert Image.open(png).mode == "RGBA"
+
+
+def test_a_batch_of_every_kind_of_file_comes_back_in_a_zip_named_as_uploaded(client, tmp_path):
+    """A camera JPEG, a CMYK JPEG with its profile, a 16-bit TIFF and a broken file, as TIFF: the broken one named, the
+    rest whole (16 bits kept, the CMYK converted through its profile, EXIF with the location removed)."""
+    import io
+    import zipfile
+
+    import cv2
+    import numpy as np
+    from gradio_client import handle_file
+
+    from .photo_files import camera_photo, cmyk_photo, rgb_profile, sixteen_bit
+    from .test_photo_files import assert_camera_tags_kept, exif_of
+
+    uploads = [write_upload(tmp_path, "IMG_0002.JPG", camera_photo()),
+               write_upload(tmp_path, "print.jpg", cmyk_photo()[0]),
+               write_upload(tmp_path, "scan.tif", cv2.imencode(".tif", sixteen_bit())[1].tobytes()),
+               write_upload(tmp_path, "broken.jpg", camera_photo()[:500])]
+    gallery, archive, summary = client.predict([handle_file(u) for u in uploads], "derain-idcgan", 1.0, "tiff",
+                                               api_name="/derain_batch")
+    assert "3 of 4 done" in summary and "broken.jpg**: error: the image file is truncated or corrupt" in summary
+    bundle = zipfile.ZipFile(archive)
+    assert bundle.namelist() == ["IMG_0002-derained.tif", "print-derained.tif", "scan-derained.tif"]
+    camera = Image.open(io.BytesIO(bundle.read("IMG_0002-derained.tif")))
+    assert camera.size == (48, 32) and camera.info["icc_profile"] == rgb_profile() and not exif_of(camera)["gps"]
+    assert_camera_tags_kept(camera)
+    scan = cv2.imdecode(np.frombuffer(bundle.read("scan-derained.tif"), np.uint8), cv2.IMREAD_UNCHANGED)
+    assert scan.dtype == np.uint16 and scan.shape == (14, 20, 3)
+    assert Image.open(io.BytesIO(bundle.read("print-derained.tif"))).mode == "RGB"
