@@ -12,7 +12,7 @@ from .digits import interpolate, sample_batches, sample_digits, traversal, write
 from .hub import available, load, push, save
 from .imaging import Picture, grid, read_image, to_pil
 from .models import FAMILIES
-from .photos import derain, load_upscaler, restore_files, upscale
+from .photos import derain, load_derainer, load_upscaler, restore_files, upscale
 from .rain import RainParams, add_rain
 from .recipes import train
 from .recognition import classify
@@ -30,6 +30,7 @@ __all__ = [
     "grid",
     "interpolate",
     "load",
+    "load_derainer",
     "push",
     "read_image",
     "restore_files",

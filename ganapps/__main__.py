@@ -143,7 +143,7 @@ def _classify(args) -> int:
             print(json.dumps({"path": path, "digit": reading.digit, "confidence": round(reading.confidence, 4), "ink": reading.ink}))
         else:
             print(f"{path}: {reading.digit} (confidence {reading.confidence:.3f}, {reading.ink})")
-    return 2 if failed else 0
+    return 1 if failed else 0  # EXIT_STATUS
 
 
 def _lab(args) -> int:
@@ -209,8 +209,9 @@ def _restore(args) -> int:
             device=args.device, progress=progress, metadata=args.metadata,
         )
     else:
+        model = photos.load_derainer(args.model, device=args.device)  # once, for all inputs
         verb = lambda path, progress: photos.derain(
-            path, model=args.model, strength=args.strength, tile=args.tile, device=args.device, progress=progress,
+            path, model=model, strength=args.strength, tile=args.tile, device=args.device, progress=progress,
             metadata=args.metadata,
         )
 
@@ -284,8 +285,13 @@ def _photo_command(sub, name: str, what: str, *, model: str, model_help: str, ti
     return p
 
 
+EXIT_STATUS = ("exit status: 0 when all went well; 1 when the command ran but some of its work did not succeed (an input "
+               "photo or image that failed, a lab claim that did not hold); 2 when an error stopped it (a bad argument, "
+               "a model that cannot load)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ganapps", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m ganapps", description=__doc__, epilog=EXIT_STATUS)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train a family, or a shipped model from its recipe (resumable; works under torchrun for DDP)")

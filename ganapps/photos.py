@@ -217,10 +217,15 @@ def denoise_strength(model: str, mild: str | None = None) -> float | None:
         return None
 
 
+def load_derainer(model: str = DERAIN_MODELS[0], *, device="cpu") -> hub.ImageModel:
+    """Deraining model ``model`` loaded once (``hub.ImageModel``), to pass to ``derain`` for many photos."""
+    return hub.image_model_cached(model, families=DERAIN_FAMILIES, device=str(device), needs=f"one of: {', '.join(DERAIN_MODELS)}")
+
+
 def derain(
     image,
     *,
-    model: str = DERAIN_MODELS[0],
+    model: str | hub.ImageModel = DERAIN_MODELS[0],
     strength: float = 1.0,
     tile: int = 512,
     device="cpu",
@@ -232,7 +237,7 @@ def derain(
 
     ``image``: a path, bytes, PIL image or numpy array (grayscale, RGBA with alpha kept as is,
     16-bit kept 16-bit). ``model``: one of ``catalog.DERAIN`` (the first is the default), or any
-    deraining checkpoint name, folder or Hub repo id.
+    deraining checkpoint name, folder or Hub repo id; or a model ``load_derainer`` loaded.
     ``strength`` (0..1): the share of the predicted rain layer (photo minus derained) that is taken
     away; 1 removes it all, 0.5 half of it (a little rain kept where the full result looks too smooth).
     ``tile`` bounds memory (pixels per tile side, any size); each tile gets the network's whole
@@ -243,7 +248,7 @@ def derain(
     _check_tile(tile)
     if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
         raise ValueError(f"strength must be in 0..1 (the share of the rain removed), got {strength!r}")
-    network = hub.image_model_cached(model, families=DERAIN_FAMILIES, device=str(device), needs=f"one of: {', '.join(DERAIN_MODELS)}")
+    network = model if isinstance(model, hub.ImageModel) else load_derainer(model, device=device)
     picture = read_image(image, max_pixels=max_pixels)
     rgb = visible_colour(picture)
     color = network.restore(rgb, tile=tile, progress=progress)

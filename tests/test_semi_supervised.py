@@ -131,7 +131,7 @@ def test_cli_reads_each_image_and_reports_the_bad_ones(tmp_path):
     command = [sys.executable, "-m", "ganapps", "classify", str(tmp_path / "seven.jpg"), str(tmp_path / "notes.txt"),
                "--model", "mnist-classifier"]
     result = subprocess.run([*command, "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == 1, result.stderr  # ran, one image failed
     first, second = map(json.loads, result.stdout.splitlines())
     assert (first["path"], first["digit"], first["ink"]) == (str(tmp_path / "seven.jpg"), 7, BLACK_ON_WHITE)
     assert second["path"] == str(tmp_path / "notes.txt") and second["error"].startswith("not an image")
