@@ -18,10 +18,10 @@ hyperparameters in the state dict (unwrapping ``params_ema`` / ``params`` / ``st
 
 Tiling: ``overlap`` is the context a tile needs for the tiled result to equal the whole-image one. For
 architectures built of convolutions alone (ESRGAN's RRDB, Real-ESRGAN's compact SRVGG, SPAN) it is the receptive
-radius, the convolutions' reach added up (``receptive_radius``); deep ones reach further than any influence they keep
-(RRDB with 23 blocks: 350 input pixels), so the overlap is never more than ``EFFECTIVE_RADIUS`` pixels of the resolution
-the network's body runs at: the distance beyond which Real-ESRGAN's release weights change no output by a tenth of a
-level of 255 (``bench/foreign.py`` measures it). Other architectures (attention windows) get that cap too.
+radius, the convolutions' reach added up (``receptive_radius``); deep ones reach further than any influence they keep,
+so the overlap is never more than ``EFFECTIVE_RADIUS`` pixels of the resolution the network's body runs at: the
+distance beyond which Real-ESRGAN's release weights change no output by a tenth of a level of 255 (``bench/foreign.py``
+measures the reach; the README shows its table). Other architectures (attention windows) get that cap too.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ HUB_FORM = "hf://<org>/<repo>[@<revision>]/<path/to/file>"
 # spandrel's architectures whose only spatial operations are convolutions, nearest/bilinear resampling and pixel
 # (un)shuffles, so that their convolutions' reach is their receptive radius
 CONVOLUTIONAL = frozenset({"ESRGAN", "Compact", "SPAN"})
-EFFECTIVE_RADIUS = 112  # input pixels; bench/foreign_overlap.py
+EFFECTIVE_RADIUS = 112  # input pixels: the reach bench/foreign.py measures (README, "Reach")
 _NOT_UPSCALERS = {
     "FaceSR": "a face restoration model (it restores aligned faces, not whole photos)",
     "Inpainting": "an inpainting model (it fills masked holes)",
