@@ -11,6 +11,8 @@ from ganapps.hub import load
 
 from .conftest import lab_processes
 
+pytestmark = pytest.mark.slow  # the launched app: `pytest -m "not slow"` leaves it out while you work
+
 API_NAMES = {
     "/dcgan_sample", "/dcgan_interpolate", "/cgan_sample", "/cgan_write_number", "/cgan_write_number_submit",
     "/infogan_sample", "/infogan_traversal", "/upscale", "/derain", "/make_rain", "/game_equilibrium", "/dirac_gan",

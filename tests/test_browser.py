@@ -8,6 +8,7 @@ import pytest
 import ganapps
 from ganapps.ui.theory import TICK_SECONDS
 
+pytestmark = pytest.mark.slow  # the launched app in Chromium: `pytest -m "not slow"` leaves it out while you work
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]

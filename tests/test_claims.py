@@ -32,6 +32,7 @@ def test_cli_prints_the_table_and_one_json_line():
     assert len(table) == 2 + len(FAST) and all(line.count(" | ") == 4 for line in table[2:])  # pipes in the text escaped
 
 
+@pytest.mark.slow
 def test_a_claim_measured_where_it_should_not_hold_fails_and_says_so():
     # one training step cannot cover a ring of eight modes: the recipe's claim must come out false
     assert claims.measure("mode_collapse_fixed", steps=1)["holds"] is False

@@ -238,6 +238,7 @@ def test_a_catalog_upscaler_without_network_names_its_repo_and_the_shipped_model
     assert upscale(photo(), model="photo-x4", scale=2).size == (46, 34)
 
 
+@pytest.mark.slow
 def test_the_command_line_takes_a_checkpoint_file_a_scale_and_a_tile(tmp_path):
     model = network("ESRGAN")
     path = save(model, tmp_path / "RealESRGAN_tiny.pth", "params_ema")

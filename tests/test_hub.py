@@ -197,6 +197,7 @@ def test_denoise_twin_blends_the_weights_and_is_refused_where_there_is_none(tmp_
         hub.save(strong, tmp_path / "bad", mild=realesrgan.Generator(realesrgan.Config(channels=4, num_blocks=1)), default_denoise=0.5)
 
 
+@pytest.mark.slow
 def test_cli_pair_writes_a_model_with_a_denoise_control(tmp_path):
     import subprocess
     import sys

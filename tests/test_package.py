@@ -6,11 +6,13 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from PIL import Image
 
 from .conftest import ROOT
 
 
+@pytest.mark.slow  # builds and installs the wheel
 def test_the_installed_command_works_from_any_folder_with_the_shipped_models(tmp_path):
     clone, wheels, target = tmp_path / "clone", tmp_path / "wheels", tmp_path / "site"
     # what a clone holds (the build writes into the folder it builds, so not into this one)

@@ -120,6 +120,7 @@ def test_a_wrong_recipe_is_refused_naming_what_is_wrong(tmp_path, old, new, mess
         load_recipe(write(tmp_path, TINY.replace(old, new, 1)))
 
 
+@pytest.mark.slow
 def test_the_train_command_is_made_from_trainconfig():
     help_text = run_cli("train", "--help").stdout
     for field in TrainConfig.__dataclass_fields__:

@@ -83,6 +83,7 @@ def must_be_lfs(folder: Path) -> list[str]:
                   if p.is_file() and (p.stat().st_size > LARGE_FILE or is_binary(p)))
 
 
+@pytest.mark.slow  # launches the exported app
 def test_the_exported_folder_alone_serves_the_app(space, tmp_path):
     alone = tmp_path / "elsewhere" / "space"
     shutil.copytree(space, alone)

@@ -71,6 +71,7 @@ def test_bad_recipes_are_refused(field, value, message):
         toylab.config_from(**{field: value})
 
 
+@pytest.mark.slow
 def test_the_discriminator_approaches_the_optimal_one():
     # a shorter schedule than bench/theory.py's (steps 1,500 / 750 / 375 of batch 2,048): 0.027-0.031 over seeds 0-2
     assert toylab.check_optimal_discriminator(d_steps=600, batch_size=1024) <= 0.05
@@ -108,6 +109,7 @@ def test_a_lab_sent_to_another_process_trains_on_exactly_as_it_would_have():
     assert [h["loss_d"] for h in straight.history] == [h["loss_d"] for h in travelled.history]
 
 
+@pytest.mark.slow
 def test_lab_processes_make_frames_and_replace_a_process_that_died():
     import os
     import signal
@@ -124,6 +126,7 @@ def test_lab_processes_make_frames_and_replace_a_process_that_died():
         processes._pool.shutdown()
 
 
+@pytest.mark.slow
 def test_cli_trains_a_toy_gan_and_writes_its_report(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "ganapps", "train", "toy", "--data", "mixture2", "--loss", "hinge", "--steps", "40",
@@ -171,6 +174,7 @@ def test_a_lab_measures_its_progress_every_stretch_with_the_mean_losses_of_the_s
 # --- data a person draws, and the game in slow motion ------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_drawing_is_data_along_its_strokes_and_at_its_dots():
     stroke = [[x, 1.0] for x in np.linspace(-2, 2, 21)]  # a horizontal line, 4 long
     name = distributions.drawn_name(stroke + [[3.0, -3.0]])  # and a lone dot

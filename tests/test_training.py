@@ -165,6 +165,7 @@ def run_cli(*args, **kwargs):
     return subprocess.run([sys.executable, "-m", "ganapps", *args], cwd=ROOT, capture_output=True, text=True, timeout=300, **kwargs)
 
 
+@pytest.mark.slow
 def test_cli_trains_and_resumes(fake_mnist, tmp_path):
     common = ["train", "cgan", "--data", str(fake_mnist), "--out", str(tmp_path), "--tiny", "--batch-size", "8",
               "--checkpoint-every", "2", "--sample-every", "2", "--threads", "1"]
@@ -220,6 +221,7 @@ def torchrun(out, runs, *extra):
     )
 
 
+@pytest.mark.slow  # torchrun
 def test_a_nan_on_one_rank_stops_every_rank_with_the_same_message(fake_mnist, tmp_path):
     runs = {"dcgan": {"family": "dcgan", "data": [str(fake_mnist)], "steps": 3, "batch_size": 2}}
     result = torchrun(tmp_path, runs, "nan")
@@ -229,6 +231,7 @@ def test_a_nan_on_one_rank_stops_every_rank_with_the_same_message(fake_mnist, tm
     assert not (tmp_path / "nan" / STATE_FILE).exists()
 
 
+@pytest.mark.slow  # torchrun
 @pytest.mark.parametrize("name", list(TORCHRUN_RUNS))
 def test_train_under_torchrun_finishes_with_identical_weights(torchrun_runs, name):
     out = torchrun_runs / name
