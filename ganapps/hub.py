@@ -9,9 +9,8 @@ with safetensors only (never pickle) and strictly: every tensor must match. Name
 2. ``<checkpoints_dir>/<name>`` (default ``checkpoints/`` beside the package);
 3. a Hub repo id ``org/name``, optionally pinned: ``org/name@<revision>``.
 
-Photo models are also loaded as ``ImageModel``s, ready to run on a photo tile by tile: this project's
-own (by the names above) and other projects' upscalers (a checkpoint file, an ``hf://`` Hub file or a
-``catalog.HUB_UPSCALE`` name; ``foreign.py``) alike.
+A name is resolved once (``resolve``): where its files are and its config.json, read once; ``load``
+takes the name or what ``resolve`` made of it. Photo models are run through ``photo_models``.
 """
 
 from __future__ import annotations
@@ -22,17 +21,12 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import safetensors.torch
-import torch
-from torch import nn
 
-from . import catalog, foreign
 from .models import family_of, get_family
-from .tiling import tiled_apply
 from .weights import (
     CARD_FILE,
     CONFIG_FILE,
@@ -67,9 +61,29 @@ def _where(checkpoints_dir, cache_dir) -> dict:
     return {"root": checkpoints_dir or CHECKPOINTS, "cache_dir": cache_dir}
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """A model name resolved once: its raw config.json (with its ``family``) and where its files are (``where``:
+    ``weights.fetch``'s root and cache_dir), so that nothing after it reads the config again."""
+
+    name: str
+    config: dict = field(repr=False)
+    where: dict = field(repr=False)
+
+    @property
+    def family(self) -> str:
+        return family_in(self.name, self.config, None)
+
+
+def resolve(name: str, *, checkpoints_dir=None, cache_dir=None) -> Resolved:
+    """Model ``name`` (a folder, a shipped model's name or a Hub repo id) resolved: its config.json read once."""
+    where = _where(checkpoints_dir, cache_dir)
+    return Resolved(name, read_config(name, **where), where)
+
+
 def load_config(name: str, *, checkpoints_dir=None, cache_dir=None) -> dict:
     """The raw ``config.json`` of a model, including its ``family``."""
-    return read_config(name, **_where(checkpoints_dir, cache_dir))
+    return resolve(name, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir).config
 
 
 def check_family(name: str, families: str | tuple[str, ...], *, needs: str | None = None, **fetch_options) -> str:
@@ -87,28 +101,28 @@ def has_denoise(name: str, **fetch_options) -> bool:
 
 
 def load(
-    name: str, *, device="cpu", checkpoints_dir=None, cache_dir=None, family: str | tuple[str, ...] | None = None,
+    name: str | Resolved, *, device="cpu", checkpoints_dir=None, cache_dir=None, family: str | tuple[str, ...] | None = None,
     denoise: float | None = None,
 ):
-    """Load a model by name, folder or Hub repo id, in eval mode on ``device``.
+    """Load a model by name, folder or Hub repo id (or as ``resolve`` found it), in eval mode on ``device``.
 
     ``family`` (optional: one name or several) is checked against the checkpoint's own before any
     weights are read, so a CGAN cannot be loaded where a DCGAN is expected. ``denoise`` (0..1), for
     a model with a denoise control: every weight is ``(1 - denoise) * mild + denoise * model``
     (Real-ESRGAN's denoise strength), 0 keeping noise and grain, 1 removing them.
     """
-    raw = load_config(name, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir)
-    found = family_in(name, raw, family)
-    module = get_family(found)
+    resolved = name if isinstance(name, Resolved) else resolve(name, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir)
+    name, raw = resolved.name, resolved.config
+    module = get_family(family_in(name, raw, family))
     model = module.network(module.config_from(raw))
-    read_weights(model, name, WEIGHTS_FILE, **_where(checkpoints_dir, cache_dir))
+    read_weights(model, name, WEIGHTS_FILE, **resolved.where)
     if denoise is not None:
         check_denoise(denoise)
         if raw.get("default_denoise") is None:
             raise ValueError(f"model {name!r} has no denoise control (no mild twin); leave denoise unset")
         mild = module.network(model.config)
-        read_weights(mild, name, MILD_WEIGHTS_FILE, **_where(checkpoints_dir, cache_dir))
-        model.load_state_dict(_blend(mild, model, denoise))
+        read_weights(mild, name, MILD_WEIGHTS_FILE, **resolved.where)
+        model.load_state_dict(blend_state(mild, model, denoise))
     return model.to(device).eval().requires_grad_(False)
 
 
@@ -129,7 +143,7 @@ def same_architecture(first, second) -> bool:
     return type(first) is type(second) and shapes[0] == shapes[1]
 
 
-def _blend(first, second, weight: float) -> dict:
+def blend_state(first, second, weight: float) -> dict:
     """The state dict ``(1 - weight) * first + weight * second`` (integer buffers: ``first``'s)."""
     other = second.state_dict()
     return {k: v.lerp(other[k], weight) if v.is_floating_point() else v for k, v in first.state_dict().items()}
@@ -141,7 +155,7 @@ def blend(first, second, weight: float):
     if not same_architecture(first, second):
         raise ValueError("only networks of the same architecture can be blended")
     out = copy.deepcopy(first).eval()
-    out.load_state_dict(_blend(first, second, weight))
+    out.load_state_dict(blend_state(first, second, weight))
     return out
 
 
@@ -158,136 +172,6 @@ def load_cached(name: str, device: str = "cpu", family: str | tuple[str, ...] | 
 @functools.lru_cache(maxsize=16)
 def _load_once(name: str, device: str, denoise: float | None):
     return load(name, device=device, denoise=denoise)
-
-
-FOREIGN_DEFAULT_DENOISE = 0.5  # a foreign pair's default strength: Real-ESRGAN's --denoise_strength
-
-
-@dataclass(frozen=True)
-class ImageModel:
-    """An image-to-image model loaded to run on photos, this project's own or another project's: the network and
-    everything inference needs, resolved from its name once.
-
-    ``run(piece, **context)``: (1, 3, h, w) in [0, 1] on ``device`` -> (1, 3, scale*h, scale*w) in [0, 1];
-    ``overlap``: the context (input pixels) a tile needs so that tiling changes nothing; ``grid``: tiles start
-    on its multiples; ``context(photo)``: computed once on the whole photo and passed to every tile.
-    """
-
-    name: str
-    network: nn.Module
-    run: Callable[..., torch.Tensor]
-    scale: int
-    overlap: int
-    grid: int = 1
-    context: Callable[[torch.Tensor], dict] | None = None
-    device: str = "cpu"
-    description: str = ""
-
-    def restore(self, photo: torch.Tensor, *, tile: int, progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
-        """``photo`` (1, 3, H, W) in [0, 1] on the CPU, tile by tile in bounded memory -> (1, 3, scale*H, scale*W)."""
-        context = self.context(photo) if self.context is not None else {}
-
-        def run(piece: torch.Tensor) -> torch.Tensor:
-            piece = piece.to(self.device).contiguous(memory_format=torch.channels_last)
-            return self.run(piece, **context).float().cpu()
-
-        with torch.inference_mode():
-            return tiled_apply(run, photo, scale=self.scale, tile=tile, overlap=self.overlap, align=self.grid, progress=progress)
-
-
-def _foreign_names(name: str, mild: str | None) -> tuple[str, str | None]:
-    """A catalog Hub upscaler's files (its own twin unless ``mild`` names another), or ``name`` and ``mild`` as given."""
-    entry = catalog.HUB_UPSCALE.get(name)
-    return (entry.file, mild or entry.mild) if entry is not None else (name, mild)
-
-
-def is_foreign(name: str) -> bool:
-    """Whether ``name`` is another project's upscaler: a checkpoint file, an ``hf://`` Hub file or a Hub catalog name."""
-    return name in catalog.HUB_UPSCALE or foreign.is_foreign(name)
-
-
-def default_denoise(name: str, mild: str | None = None, **fetch_options) -> float | None:
-    """The denoise strength model ``name`` uses unless told otherwise, or None if it has no denoise twin."""
-    if is_foreign(name):
-        return FOREIGN_DEFAULT_DENOISE if _foreign_names(name, mild)[1] is not None else None
-    if mild is not None:
-        raise ValueError(f"{name!r} is a ganapps model; its denoise twin is in its folder (mild= is for foreign checkpoints)")
-    return load_config(name, **fetch_options).get("default_denoise")
-
-
-def load_image_model(
-    name: str, *, families: tuple[str, ...], device="cpu", denoise: float | None = None, mild: str | None = None,
-    allow_foreign: bool = False, needs: str | None = None, checkpoints_dir=None, cache_dir=None,
-) -> ImageModel:
-    """Load a photo model by name as an ``ImageModel`` on ``device``.
-
-    ``families``: the ganapps families accepted (checked before any weights are read; ``needs`` says what is needed
-    when the model is not one of them). ``allow_foreign``: also another project's upscaler (a checkpoint file, an
-    ``hf://`` file or a ``catalog.HUB_UPSCALE`` name).
-    ``denoise`` (0..1), for a model with a denoise twin: every weight is ``(1 - denoise) * twin + denoise * model``;
-    None: the model's default (``default_denoise``). ``mild``: a foreign model's twin (a catalog entry has its own).
-    """
-    if is_foreign(name) and not allow_foreign:
-        raise ValueError(f"{name}: other projects' checkpoints are loaded as upscalers only; this needs "
-                         f"{needs or 'a ' + ' or '.join(families) + ' model'}")
-    default = default_denoise(name, mild, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir)
-    if denoise is not None:
-        check_denoise(denoise)
-        if default is None:
-            raise ValueError(f"{name} has no denoise control (no denoise twin); leave denoise unset")
-    strength = default if denoise is None else denoise
-    if is_foreign(name):
-        return _load_foreign(name, mild, strength, device, cache_dir)
-    family = get_family(check_family(name, families, needs=needs, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir))
-    network = load(name, device=device, denoise=strength, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir)
-    restorer = family.restorer
-    return ImageModel(
-        name, network, lambda piece, **context: restorer.restore(network, piece, device=device, **context),
-        restorer.scale, network.config.receptive_radius, restorer.grid, restorer.context, str(device), family.name,
-    )
-
-
-def _load_foreign(name: str, mild: str | None, strength: float | None, device, cache_dir) -> ImageModel:
-    file, mild = _foreign_names(name, mild)
-    descriptor = foreign.load(file, cache_dir=cache_dir)
-    if mild is not None:
-        twin = foreign.load(mild, cache_dir=cache_dir)
-        if not same_architecture(twin.model, descriptor.model):
-            raise ValueError(f"{name} ({foreign.describe(descriptor)}) and its denoise twin {mild} ({foreign.describe(twin)}) "
-                             "differ in architecture; only the same network can be blended")
-        descriptor.model.load_state_dict(_blend(twin.model, descriptor.model, strength))
-    descriptor = descriptor.to(torch.device(device))
-    descriptor.model.to(memory_format=torch.channels_last)
-    return ImageModel(
-        name, descriptor.model, descriptor, descriptor.scale, foreign.overlap(descriptor),
-        descriptor.size_requirements.multiple_of, None, str(device), foreign.describe(descriptor),
-    )
-
-
-def image_model_cached(name: str, *, families: tuple[str, ...], device="cpu", denoise: float | None = None,
-                       mild: str | None = None, allow_foreign: bool = False, needs: str | None = None) -> ImageModel:
-    """``load_image_model`` for serving: loaded once per (name, device, denoise, twin) and shared read-only.
-
-    A ganapps model's family is checked on every call (config.json only; ``needs`` says what is needed when it is
-    not one of ``families``); a local checkpoint file is loaded again when it changes on disk."""
-    if not is_foreign(name):
-        check_family(name, families, needs=needs)
-    stamp = tuple(_file_stamp(n) for n in (name, mild))
-    return _image_model_once(name, families, str(device), denoise, mild, allow_foreign, needs, stamp)
-
-
-def _file_stamp(name: str | None):
-    path = Path(name) if name and foreign.is_foreign(name) and not name.startswith(foreign.HUB_PREFIX) else None
-    if path is None or not path.is_file():
-        return None
-    stat = path.stat()
-    return stat.st_mtime_ns, stat.st_size
-
-
-@functools.lru_cache(maxsize=8)
-def _image_model_once(name, families, device, denoise, mild, allow_foreign, needs, stamp):
-    return load_image_model(name, families=families, device=device, denoise=denoise, mild=mild, allow_foreign=allow_foreign,
-                            needs=needs)
 
 
 def save(model, directory: str | Path, *, card: str | None = None, mild=None, default_denoise: float | None = None) -> Path:

@@ -2,7 +2,7 @@
 (ID-CGAN), any size and kind of image.
 
 ``upscale`` and ``derain`` decode whatever the user has (see ``imaging.read_image``), run the model
-(``hub.ImageModel``) tile by tile so memory stays bounded, treat alpha and grayscale apart,
+(``photo_models.ImageModel``) tile by tile so memory stays bounded, treat alpha and grayscale apart,
 and return a ``Picture`` of the same kind, carrying the photo's ICC profile, EXIF and XMP (or what the user chose
 to keep of them): ``.save(path)`` writes it in the format the suffix names (PNG, JPEG, WebP, TIFF, AVIF),
 ``.to_pil()`` gives an 8-bit image for display. ``restore_files`` does files and whole folder trees.
@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import catalog, hub
+from . import catalog, photo_models
 from .imaging import IMAGE_SUFFIXES, OUTPUT_FORMATS, Picture, check_format, check_metadata, check_quality, read_image
 from .imaging import resize as resize_array
 from .models import TRAINABLE
+from .photo_models import BICUBIC, ImageModel
 
 log = logging.getLogger(__name__)
 
@@ -125,21 +126,22 @@ def visible_colour(picture: Picture) -> torch.Tensor:
     return rgb[:, :, torch.from_numpy(rows), torch.from_numpy(cols)]
 
 
-def load_upscaler(model: str = SR_MODELS[0], *, denoise: float | None = None, mild: str | None = None, device="cpu"):
-    """Upscaling model ``model`` loaded once (``hub.ImageModel``; "bicubic" stays a name), to pass to ``upscale`` for
+def load_upscaler(model: str = SR_MODELS[0], *, denoise: float | None = None, mild: str | None = None,
+                  device="cpu") -> ImageModel:
+    """Upscaling model ``model`` loaded once (an ``ImageModel``, bicubic interpolation too), to pass to ``upscale`` for
     many photos: its name, denoise strength and twin are checked here, before the first photo."""
-    if model == "bicubic":
+    if model == BICUBIC.name:
         if denoise is not None or mild is not None:
             raise ValueError("bicubic has no denoise control; leave denoise and mild unset")
-        return model
-    return hub.image_model_cached(model, families=SR_FAMILIES, device=str(device), denoise=denoise, mild=mild,
-                                  allow_foreign=True, needs=f"one of: {', '.join(SR_MODELS + HUB_SR_MODELS)}")
+        return BICUBIC
+    return photo_models.cached(model, families=SR_FAMILIES, device=str(device), denoise=denoise, mild=mild,
+                               allow_foreign=True, needs=f"one of: {', '.join(SR_MODELS + HUB_SR_MODELS)}")
 
 
 def upscale(
     image,
     *,
-    model: str | hub.ImageModel = SR_MODELS[0],
+    model: str | ImageModel = SR_MODELS[0],
     scale: float | None = None,
     width: int | None = None,
     height: int | None = None,
@@ -173,7 +175,7 @@ def upscale(
     check_size(scale, width, height)
     check_metadata(metadata)
     _check_tile(tile)
-    if isinstance(model, hub.ImageModel):
+    if isinstance(model, ImageModel):
         if denoise is not None or mild is not None:
             raise ValueError("give denoise and mild to load_upscaler, which loaded this model")
         network = model
@@ -181,18 +183,12 @@ def upscale(
         network = load_upscaler(model, denoise=denoise, mild=mild, device=device)
     picture = read_image(image, max_pixels=max_pixels)
     _, size = target_size(picture.size, scale=scale, width=width, height=height)
-    if network == "bicubic":
-        _check_output(size, picture.size, 1)
-        color = resize(visible_colour(picture)[:, : picture.color.shape[1]], size)
-        if progress is not None:
-            progress(1, 1)
-    else:
-        _check_output(size, picture.size, network.scale)
-        color = network.restore(visible_colour(picture), tile=tile, progress=progress)
-        if picture.grayscale:
-            color = color.mean(dim=1, keepdim=True)
-        if color.shape[-1] != size[0] or color.shape[-2] != size[1]:
-            color = resize(color, size, "lanczos")
+    _check_output(size, picture.size, network.scale)
+    color = network.restore(visible_colour(picture), tile=tile, progress=progress)
+    if picture.grayscale:
+        color = color.mean(dim=1, keepdim=True)
+    if color.shape[-1] != size[0] or color.shape[-2] != size[1]:
+        color = resize(color, size, network.resample)
     alpha = None if picture.alpha is None else resize(picture.alpha, size).clamp(0, 1)
     return Picture(color.clamp(0, 1), alpha, picture.bit_depth, picture.metadata.choose(metadata))
 
@@ -209,23 +205,23 @@ def _check_output(size: tuple[int, int], source: tuple[int, int], model_scale: i
 
 def denoise_strength(model: str, mild: str | None = None) -> float | None:
     """The default denoise strength of an upscaling model, or None if it has no denoise twin (bicubic, srgan-x4)."""
-    if model == "bicubic":
+    if model == BICUBIC.name:
         return None
     try:
-        return hub.default_denoise(model, mild)
+        return photo_models.default_denoise(model, mild)
     except ValueError:  # unknown here: upscale reports it
         return None
 
 
-def load_derainer(model: str = DERAIN_MODELS[0], *, device="cpu") -> hub.ImageModel:
-    """Deraining model ``model`` loaded once (``hub.ImageModel``), to pass to ``derain`` for many photos."""
-    return hub.image_model_cached(model, families=DERAIN_FAMILIES, device=str(device), needs=f"one of: {', '.join(DERAIN_MODELS)}")
+def load_derainer(model: str = DERAIN_MODELS[0], *, device="cpu") -> ImageModel:
+    """Deraining model ``model`` loaded once (an ``ImageModel``), to pass to ``derain`` for many photos."""
+    return photo_models.cached(model, families=DERAIN_FAMILIES, device=str(device), needs=f"one of: {', '.join(DERAIN_MODELS)}")
 
 
 def derain(
     image,
     *,
-    model: str | hub.ImageModel = DERAIN_MODELS[0],
+    model: str | ImageModel = DERAIN_MODELS[0],
     strength: float = 1.0,
     tile: int = 512,
     device="cpu",
@@ -248,7 +244,7 @@ def derain(
     _check_tile(tile)
     if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
         raise ValueError(f"strength must be in 0..1 (the share of the rain removed), got {strength!r}")
-    network = model if isinstance(model, hub.ImageModel) else load_derainer(model, device=device)
+    network = model if isinstance(model, ImageModel) else load_derainer(model, device=device)
     picture = read_image(image, max_pixels=max_pixels)
     rgb = visible_colour(picture)
     color = network.restore(rgb, tile=tile, progress=progress)

@@ -17,7 +17,7 @@ from spandrel.architectures.Compact import Compact
 from spandrel.architectures.ESRGAN import ESRGAN
 from spandrel.architectures.SPAN import SPAN
 
-from ganapps import foreign, hub
+from ganapps import foreign, photo_models
 from ganapps.photos import denoise_strength, derain, upscale
 from ganapps.tiling import tiled_apply
 
@@ -66,7 +66,7 @@ def forward(model, image: np.ndarray) -> torch.Tensor:
 def test_every_format_loads_and_upscales_as_its_own_forward_pass(tmp_path, architecture, form):
     model = network(architecture)
     path = save(model, tmp_path / form, form.split(".")[0] if form.split(".")[0] in WRAPPERS else "plain")
-    loaded = hub.load_image_model(path, families=(), allow_foreign=True)
+    loaded = photo_models.load(path, families=(), allow_foreign=True)
     assert loaded.scale == SCALES[architecture] and loaded.description.startswith(
         {"Compact": "RealESRGAN Compact", "ESRGAN": "ESRGAN", "SPAN": "SPAN"}[architecture])
     image = photo()
@@ -79,7 +79,7 @@ def test_every_format_loads_and_upscales_as_its_own_forward_pass(tmp_path, archi
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_tiled_equals_untiled_with_the_chosen_overlap_and_not_with_less(tmp_path, architecture):
     path = save(network(architecture), tmp_path / "model.pth")
-    loaded = hub.load_image_model(path, families=(), allow_foreign=True)
+    loaded = photo_models.load(path, families=(), allow_foreign=True)
     radius = foreign.receptive_radius(foreign.load(path))
     assert loaded.overlap == radius < foreign.EFFECTIVE_RADIUS  # tiny networks: their whole receptive field
     image = torch.from_numpy(photo((3 * 16 + 2 * radius + 5, 2 * 16 + 2 * radius + 3))).permute(2, 0, 1)[None].float() / 255
@@ -142,7 +142,7 @@ def test_progress_is_reported_tile_by_tile(tmp_path):
 def test_a_pair_blends_weight_by_weight_through_denoise(tmp_path):
     strong, mild = network("Compact", seed=1), network("Compact", seed=2)
     strong_path, mild_path = save(strong, tmp_path / "x4v3.pth"), save(mild, tmp_path / "wdn-x4v3.pth", "params")
-    assert denoise_strength(strong_path, mild_path) == hub.FOREIGN_DEFAULT_DENOISE and denoise_strength(strong_path) is None
+    assert denoise_strength(strong_path, mild_path) == photo_models.FOREIGN_DEFAULT_DENOISE and denoise_strength(strong_path) is None
     image = photo()
     assert torch.allclose(upscale(image, model=strong_path, mild=mild_path, denoise=1.0).color, forward(strong, image), atol=1e-5)
     assert torch.allclose(upscale(image, model=strong_path, mild=mild_path, denoise=0.0).color, forward(mild, image), atol=1e-5)
@@ -234,7 +234,7 @@ def test_a_catalog_upscaler_without_network_names_its_repo_and_the_shipped_model
         needs_network = f"from the Hub repo {repo} is not in the Hugging Face cache yet, and downloading it needs the network"
         with pytest.raises(ValueError, match=needs_network):
             upscale(photo(), model=name)
-    assert denoise_strength("realesr-general-x4v3") == hub.FOREIGN_DEFAULT_DENOISE  # a pair: the slider shows
+    assert denoise_strength("realesr-general-x4v3") == photo_models.FOREIGN_DEFAULT_DENOISE  # a pair: the slider shows
     assert upscale(photo(), model="photo-x4", scale=2).size == (46, 34)
 
 

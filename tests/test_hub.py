@@ -223,3 +223,26 @@ def test_cli_pair_writes_a_model_with_a_denoise_control(tmp_path):
          "--out", str(tmp_path / "bad")], cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert refused.returncode == 2 and "denoise must be a strength in 0..1" in refused.stderr
+
+
+def test_a_photo_verb_reads_its_model_s_config_once_and_a_served_model_not_again(monkeypatch):
+    from pathlib import Path
+
+    import numpy as np
+
+    from ganapps import photo_models
+    from ganapps.photos import derain, upscale
+
+    reads = []
+    read_text = Path.read_text
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: (reads.append(self.parent.name) if self.name == "config.json"
+                                                                     else None) or read_text(self, *a, **k))
+    photo_models._load_once.cache_clear()
+    photo = np.full((8, 8, 3), 120, np.uint8)
+    upscale(photo, model="photo-x4", scale=2)
+    derain(photo, model="derain-idcgan")
+    assert reads == ["photo-x4", "derain-idcgan"]  # once each: resolved into one object, which everything after uses
+    upscale(photo, model="photo-x4", scale=2, denoise=0.2)  # another blend: loaded anew, its config read once more
+    upscale(photo, model="photo-x4", scale=2)
+    derain(photo, model="derain-idcgan")
+    assert reads == ["photo-x4", "derain-idcgan", "photo-x4"]  # served from the cache: not looked up again

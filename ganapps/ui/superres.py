@@ -119,9 +119,9 @@ def upscale(image: str, model: str = MODELS[0][1], scale: float = 4, denoise: fl
 
 
 def _what(name: str, network, denoise) -> str:
-    described = f" ({network.description})" if hub.is_foreign(name) else ""
+    described = f" ({network.description})" if network.foreign else ""
     strength = f" (denoise {denoise:g})" if denoise is not None else ""
-    return f"{name.rsplit('/', 1)[-1] if hub.is_foreign(name) else name}{described}{strength}"
+    return f"{name.rsplit('/', 1)[-1] if network.foreign else name}{described}{strength}"
 
 
 @photo_handler
