@@ -1,5 +1,5 @@
-"""Command line: python -m ganapps sample | classify | lab | upscale | derain | train | calibrate | evaluate | interpolate | pair
-| push | space."""
+"""Command line: python -m ganapps sample | classify | lab | upscale | derain | models | train | calibrate | evaluate |
+interpolate | pair | push | space."""
 
 from __future__ import annotations
 
@@ -237,6 +237,25 @@ def _restore(args) -> int:
     return 1 if counts["failed"] else 0
 
 
+def _models(args) -> None:
+    """Every model the photo and digit commands take by name: the shipped ones by task, and the Hub's upscalers."""
+    from .hub import available
+
+    shipped = set(available())
+    print("| task | name | what | here |\n|---|---|---|---|")
+    tasks = {"upscale": catalog.UPSCALE, "derain": catalog.DERAIN, "classify": catalog.CLASSIFY,
+             "sample": {name: f"{family} digits (MNIST)" for family, name in catalog.DIGITS.items()}}
+    for task, models in tasks.items():
+        for name, what in models.items():
+            here = "interpolation" if name == "bicubic" else "shipped" if name in shipped else "missing"
+            print(f"| {task} | `{name}` | {what} | {here} |")
+    print("\nUpscalers from the Hugging Face Hub, downloaded on first use (`--model NAME`):\n")
+    print("| name | file | architecture | size | licence |\n|---|---|---|---|---|")
+    for name, entry in catalog.HUB_UPSCALE.items():
+        twin = " + twin" if entry.mild else ""
+        print(f"| `{name}` | `{entry.file}`{twin} | {entry.architecture} x{entry.scale} | {entry.megabytes:g} MB | {entry.licence} |")
+
+
 def _interpolate(args) -> None:
     from .recipes import interpolate
 
@@ -377,6 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clean", help="derain: folder of clean images with the same file names")
     p.add_argument("--model", default=next(iter(catalog.DERAIN)), help="derain: the model")
     p.set_defaults(func=_evaluate)
+
+    p = sub.add_parser("models", help="list the models the commands take by name: shipped ones by task, the Hub's upscalers")
+    p.set_defaults(func=_models)
 
     p = sub.add_parser("interpolate", help="blend the weights of two models of one architecture (e.g. PSNR and GAN)")
     p.add_argument("first", help="checkpoint name, folder or Hub repo id (weight 0)")

@@ -246,3 +246,14 @@ def test_a_photo_verb_reads_its_model_s_config_once_and_a_served_model_not_again
     upscale(photo, model="photo-x4", scale=2)
     derain(photo, model="derain-idcgan")
     assert reads == ["photo-x4", "derain-idcgan", "photo-x4"]  # served from the cache: not looked up again
+
+
+def test_the_models_command_lists_every_catalog_model(capsys):
+    from ganapps import catalog
+    from ganapps.__main__ import main
+
+    assert main(["models"]) == 0
+    listed = capsys.readouterr().out
+    names = [*catalog.UPSCALE, *catalog.DERAIN, *catalog.CLASSIFY, *catalog.DIGITS.values()]
+    assert all(f"`{name}` |" in listed for name in names) and "missing" not in listed  # every one shipped here
+    assert all(f"| `{name}` | `{entry.file}`" in listed for name, entry in catalog.HUB_UPSCALE.items())
