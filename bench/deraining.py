@@ -34,10 +34,10 @@ from ganapps.evaluation import (  # noqa: E402
     evaluate_derain_on_photos,
     evaluate_derain_side_by_side,
     evaluate_derain_synthetic,
+    validation_photos,
 )
 from ganapps.photos import DERAIN_MODELS, derain  # noqa: E402
 
-VALIDATION_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera", "brick", "grass", "gravel")
 STRENGTHS = ("light", "medium", "heavy")
 
 PEAK_MEMORY = """
@@ -48,20 +48,6 @@ photo = np.random.default_rng(0).integers(0, 256, (3000, 4000, 3), dtype=np.uint
 assert derain(photo, model={model!r}).size == (4000, 3000)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
-
-
-def validation_photos(side: int = 384) -> list[np.ndarray]:
-    """Centre crops of scikit-image photos, gray ones as three equal channels (uint8 (side, side, 3))."""
-    from skimage import data as skdata
-
-    crops = []
-    for name in VALIDATION_PHOTOS:
-        image = getattr(skdata, name)()
-        if image.ndim == 2:
-            image = np.repeat(image[..., None], 3, axis=2)
-        top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
-        crops.append(np.ascontiguousarray(image[top : top + side, left : left + side, :3]))
-    return crops
 
 
 def score_cell(scores: dict, rainy: dict) -> str:

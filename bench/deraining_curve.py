@@ -28,11 +28,11 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from deraining import STRENGTHS, validation_photos  # noqa: E402  (bench/deraining.py)
+from deraining import STRENGTHS  # noqa: E402  (bench/deraining.py)
 from superres_curve import run_seconds  # noqa: E402
 from tables import curve_plot, table  # noqa: E402
 
-from ganapps.evaluation import evaluate_derain_on_photos, evaluate_derain_side_by_side  # noqa: E402
+from ganapps.evaluation import evaluate_derain_on_photos, evaluate_derain_side_by_side, validation_photos  # noqa: E402
 
 
 def step_costs(runs: list[Path], rounds: int = 6) -> dict[Path, float]:

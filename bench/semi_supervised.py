@@ -27,7 +27,8 @@ from tables import curve_plot, table
 
 from ganapps import catalog, hub
 from ganapps.data import mnist
-from ganapps.recognition import EVALUATION_FILE, classify
+from ganapps.finishing import record_test_error
+from ganapps.recognition import classify
 
 PAPER = ("Salimans et al. 2016, feature matching (their MNIST MLP)", "100", "0.93 ± 0.065")
 
@@ -66,14 +67,9 @@ def main() -> None:
     images, labels = mnist(args.data, train=False)
 
     rows = []
-    for model in args.models:
-        wrong = test_errors(model, images, labels)
+    for model in args.models:  # --record: the recipes' record step (ganapps.finishing), which writes evaluation.json
+        wrong = record_test_error(model, args.data)["wrong"] if args.record else test_errors(model, images, labels)
         rows.append((model, labels_used(model), f"{wrong / 100:.2f} ({wrong} of 10,000)"))
-        if args.record:
-            record = {"test_error_percent": wrong / 100, "wrong": wrong, "of": len(images),
-                      "command": f"python bench/semi_supervised.py --data {args.data} --record"}
-            folder = Path(model) if Path(model).is_dir() else hub.CHECKPOINTS / model
-            (folder / EVALUATION_FILE).write_text(json.dumps(record, indent=2) + "\n")
     table("MNIST test error", ["model", "labels", "test error %"], [*rows, PAPER])
 
     if args.models:

@@ -115,14 +115,11 @@ def _sample(args) -> None:
 
 
 def _calibrate(args) -> None:
-    from .hub import load, save
-    from .models import infogan
+    from .finishing import calibrate
+    from .hub import load_config
 
-    generator = load(args.model, family="infogan")
-    classifier = load(args.classifier, family="classifier")
-    generator.config = infogan.calibrate(generator, classifier)
-    save(generator, args.model)
-    print(json.dumps(dataclasses.asdict(generator.config)))
+    calibrate(args.model, args.classifier)
+    print(json.dumps({k: v for k, v in load_config(args.model).items() if k not in ("family", "format_version")}))
 
 
 def _classify(args) -> int:

@@ -151,3 +151,21 @@ def rain_check(image, *, amount: float, angle: float, length: float, seed: int, 
     reference = (clean * 255).round().astype(np.uint8)
     return {"rainy": rainy, "derained": derained,
             "rainy_scores": psnr_ssim_y(rainy, reference), "derained_scores": psnr_ssim_y(derained, reference)}
+
+
+# scikit-image's photos that judge a derainer on rain it was not trained on, and whether it leaves dry photos alone
+VALIDATION_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera", "brick", "grass", "gravel")
+
+
+def validation_photos(side: int = 384) -> list[np.ndarray]:
+    """Centre crops of scikit-image photos, gray ones as three equal channels (uint8 (side, side, 3))."""
+    from skimage import data as skdata
+
+    crops = []
+    for name in VALIDATION_PHOTOS:
+        image = getattr(skdata, name)()
+        if image.ndim == 2:
+            image = np.repeat(image[..., None], 3, axis=2)
+        top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
+        crops.append(np.ascontiguousarray(image[top : top + side, left : left + side, :3]))
+    return crops

@@ -28,9 +28,11 @@ A recipe is a TOML file (``recipes/<model>.toml``, read with ``tomllib``)::
     init = "@parent"               # an earlier step's result (or a model name); resume_from = "@x": its state
     ...
 
-Other kinds: ``pair`` (model, mild, default_denoise), ``interpolate`` (first, second, weight) and
-``command`` (argv, result: work after training done by a script, e.g. a benchmark that picks a blend).
-A train step's result is ``<out>/<name>/model``; a pair's or an interpolation's ``<out>/<name>``. ``"@name/path"``
+Other kinds (``KINDS``): ``pair`` (model, mild, default_denoise), ``interpolate`` (first, second, weight), and the
+work after training that ``finishing`` does: ``calibrate`` (model, classifier), ``record`` (model, data),
+``repair_and_blend`` (gan, start, validation, weights, dots, jpeg, denoise) and ``dry_blend`` (run, start, weights,
+min_dry). A train step's result is ``<out>/<name>/model``; a calibrate or record step's the model folder it changes;
+the others' ``<out>/<name>``. ``"@name/path"``
 is a file or folder in a step's folder (a train step's: its run, e.g. ``"@sharpen/snapshots/step_004000"``).
 Running a recipe again goes on where it stopped: every train step resumes its own state.
 """
@@ -40,8 +42,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -51,7 +51,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10: the same parser as a package
     import tomli as tomllib
 
-from . import hub, toylab
+from . import finishing, hub, toylab
 from .data import SIDE_BY_SIDE
 from .distributions import DISTRIBUTIONS, DRAWN
 from .models import infogan
@@ -127,11 +127,18 @@ def pair(model: str, mild: str, default_denoise: float, out: str | Path) -> Path
 # --- recipes -------------------------------------------------------------------------------------------
 
 DATA_ROOT = "../shared/data"  # where {data} points unless --data-root says otherwise
-KINDS = {  # each kind of step: its keys beside name and kind
-    "pair": ("model", "mild", "default_denoise"),
-    "interpolate": ("first", "second", "weight"),
-    "command": ("argv", "result"),
+# Each kind of step beside train: its keys (beside name and kind, every one stated in the recipe), and what it does
+# with their values and its result folder.
+KINDS: dict[str, tuple[tuple[str, ...], Callable[[dict, Path], object]]] = {
+    "pair": (("model", "mild", "default_denoise"), lambda v, out: pair(out=out, **v)),
+    "interpolate": (("first", "second", "weight"), lambda v, out: interpolate(out=out, **v)),
+    "calibrate": (("model", "classifier"), lambda v, out: finishing.calibrate(**v)),
+    "record": (("model", "data"), lambda v, out: finishing.record_test_error(**v)),
+    "repair_and_blend": (("gan", "start", "validation", "weights", "dots", "jpeg", "denoise"),
+                         lambda v, out: finishing.repair_and_blend(out=out, **v)),
+    "dry_blend": (("run", "start", "weights", "min_dry"), lambda v, out: finishing.dry_blend(out=out, **v)),
 }
+IN_PLACE = ("calibrate", "record")  # kinds that change the model folder they name: their result is that folder
 TRAIN_KEYS = tuple(f.name for f in fields(TrainConfig) if f.name != "out") + ("resume_from", "classifier")
 RECIPE_KEYS = ("model", "family", "out", "ship", "steps")
 
@@ -258,7 +265,7 @@ def load_recipe(path: str | Path, *, data_root: str | None = None, out: str | Pa
             raise ValueError(f"{where}: every step needs a name of its own")
         if kind != "train" and kind not in KINDS:
             raise ValueError(f"{where}: unknown kind {kind!r}; available: train, {', '.join(KINDS)}")
-        allowed = TRAIN_KEYS if kind == "train" else KINDS[kind]
+        allowed = TRAIN_KEYS if kind == "train" else KINDS[kind][0]
         unknown = sorted(set(values) - set(allowed))
         if unknown:
             raise ValueError(f"{where}: unknown keys {unknown}; a {kind} step takes {', '.join(allowed)}")
@@ -283,16 +290,13 @@ def load_recipe(path: str | Path, *, data_root: str | None = None, out: str | Pa
                 return [resolve(v, own=own, where=where) for v in value]
             return value
 
-        if kind == "command" and "result" in values:
-            result = Path(resolve(values["result"]))
         values = {k: (v if isinstance(v, dict) else resolve(v)) for k, v in values.items()}  # tables: architecture, options
-        if kind == "command":
-            if not isinstance(values.get("argv"), list) or not values["argv"]:
-                raise ValueError(f"{where}: a command step needs argv, a list of strings")
-        elif kind != "train":
-            missing = [k for k in KINDS[kind] if k not in values]
+        if kind != "train":
+            missing = [k for k in KINDS[kind][0] if k not in values]
             if missing:
                 raise ValueError(f"{where}: a step of kind {kind} needs {', '.join(missing)}")
+            if kind in IN_PLACE:
+                result = Path(values["model"])
         step = Step(name, kind, values, result, needs=needs)
         if kind == "train":
             options = {k: v for k, v in values.items() if k not in ("resume_from", "classifier")}
@@ -319,13 +323,8 @@ def _run_step(step: Step, *, progress: bool) -> None:
             shutil.copy2(Path(values["resume_from"]).parent / STATE_FILE, state)
         classifier = values.get("classifier", DEFAULT_CLASSIFIER)
         train(cfg, resume=True, progress=progress, classifier=classifier or None)
-    elif step.kind == "pair":
-        pair(values["model"], values["mild"], values["default_denoise"], step.result)
-    elif step.kind == "interpolate":
-        interpolate(values["first"], values["second"], values["weight"], step.result)
     else:
-        argv = [sys.executable if item == "python" else str(item) for item in values["argv"]]
-        subprocess.run(argv, check=True)
+        KINDS[step.kind][1](values, step.result)
 
 
 def _ship(result: Path, destination: Path) -> Path:

@@ -12,7 +12,7 @@ FLOORS = {
     1: ["imaging", "tiling", "metrics", "rain", "degrade", "distributions", "games", "weights", "catalog"],
     2: ["models", "data", "losses"],
     3: ["hub", "foreign", "training"],
-    4: ["digits", "photos", "photo_models", "evaluation", "toylab", "space", "recipes", "examples", "recognition", "claims"],
+    4: ["digits", "photos", "photo_models", "finishing", "evaluation", "toylab", "space", "recipes", "examples", "recognition", "claims"],
     5: ["__init__", "__main__", "ui"],
 }
 FLOOR = {f"ganapps.{name}" if name != "__init__" else "ganapps": floor for floor, names in FLOORS.items() for name in names}

@@ -159,3 +159,47 @@ def test_config_files_have_a_format_and_old_ones_are_migrated(tmp_path):
     for name in hub.available():  # the shipped files are all in the current format
         assert hub.load_config(name)["format_version"] == 2, name
     assert set(TRAINABLE) >= {hub.load_config(name)["family"] for name in hub.available()}
+
+
+FINISHED = """
+model = "tiny-{family}"
+family = "{family}"
+out = "runs/never-used"
+ship = "@{last}"
+
+[[steps]]
+name = "train"
+data = ["{{data}}"]
+tiny = true
+steps = 2
+batch_size = 8
+checkpoint_every = 2
+sample_every = 2
+{train_extra}
+
+[[steps]]
+name = "{last}"
+kind = "{kind}"
+model = "@train"
+{extra}
+"""
+
+
+def test_the_work_after_training_is_a_step_of_the_recipe_not_a_command(fake_mnist, tmp_path):
+    from ganapps.recognition import EVALUATION_FILE
+
+    shelf = tmp_path / "checkpoints"
+    recorded = FINISHED.format(family="classifier", last="record", kind="record", extra='data = "{data}"', train_extra="")
+    load_recipe(write(tmp_path, recorded), data_root=str(fake_mnist), out=tmp_path / "a", checkpoints=shelf).run(progress=False)
+    record = json.loads((shelf / "tiny-classifier" / EVALUATION_FILE).read_text())
+    assert record["of"] == 64 and record["test_error_percent"] == record["wrong"] / 100  # fake MNIST's 64 test digits
+
+    calibrated = FINISHED.format(family="infogan", last="pick", kind="calibrate", extra='classifier = "mnist-classifier"',
+                                 train_extra='classifier = ""')  # not calibrated after training: the pick step does it
+    recipe = load_recipe(write(tmp_path, calibrated), data_root=str(fake_mnist), out=tmp_path / "b", checkpoints=shelf)
+    assert recipe.ship.result == tmp_path / "b" / "train" / "model"  # a calibrate step changes the folder it names
+    recipe.run(progress=False)
+    config = hub.load(str(shelf / "tiny-infogan")).config  # measured by the pick step only: training skipped it
+    assert config.category_digits is not None and config.slant_code is not None and config.width_code is not None
+    with pytest.raises(ValueError, match="unknown kind 'command'; available: train, pair, interpolate, calibrate, record"):
+        load_recipe(write(tmp_path, recorded.replace('kind = "record"', 'kind = "command"')))
