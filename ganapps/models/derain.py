@@ -33,8 +33,6 @@ __all__ = [
     "image_statistics", "FAMILY",
 ]
 
-ADVERSARIAL_WEIGHT = 6.6e-3
-PERCEPTUAL_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -236,10 +234,14 @@ class Training:
 
     ssim_weight: float = 0.0
     perceptual: str = "discriminator_features"
+    adversarial_weight: float = 6.6e-3  # ID-CGAN's weights: pixel 1, adversarial 6.6e-3, perceptual 1
+    perceptual_weight: float = 1.0
 
     def __post_init__(self):
-        if not isinstance(self.ssim_weight, (int, float)) or not 0 <= self.ssim_weight < float("inf"):
-            raise ValueError(f"ssim_weight must be a finite number >= 0, got {self.ssim_weight!r}")
+        for name in ("ssim_weight", "adversarial_weight", "perceptual_weight"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         check_perceptual(self.perceptual)
 
 
@@ -286,7 +288,8 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
         with torch.no_grad():
             features_real = discriminator(rainy, clean)[2]
         loss_perceptual = feature_matching(features_fake, features_real)
-    (loss_pixel + ADVERSARIAL_WEIGHT * loss_adversarial + PERCEPTUAL_WEIGHT * loss_perceptual).backward()
+    training = state.training
+    (loss_pixel + training.adversarial_weight * loss_adversarial + training.perceptual_weight * loss_perceptual).backward()
     opt_g.step()
     return {
         "loss_d": (loss_d_real + loss_d_fake).detach(),

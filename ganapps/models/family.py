@@ -21,7 +21,8 @@ from torch import nn
 from .. import weights
 
 __all__ = ["Network", "Restorer", "Family", "TrainState", "NoOptions", "CONFIG_FORMAT", "FILE_KEYS", "options",
-           "adam", "two_player_state", "normal_noise", "check_positive", "example_digits", "example_photo", "example_reading"]
+           "adam", "two_player_state", "normal_noise", "check_positive", "example_digits", "example_photo", "example_reading",
+           "upscale_batch", "upscale_preview", "upscale_example_batch", "upscale_example_use"]
 
 # The version of config.json's layout. 1 (no "format_version" key): training options could sit beside the
 # architecture; 2: the architecture and what inference needs, nothing else.
@@ -244,6 +245,36 @@ class Family:
 def example_digits(config, rng: torch.Generator, num: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
     """A digit family's ``example_batch``: (num, 1, 28, 28) random images in [-1, 1] and the labels 0, 1, 2, ... (mod 10)."""
     return torch.rand(num, 1, 28, 28, generator=rng) * 2 - 1, torch.arange(num) % 10
+
+
+# --- what the x4 upscaling families (srgan, realesrgan) share: how a generator is used on a photo ---------
+
+
+@torch.inference_mode()
+def upscale_batch(generator: nn.Module, low_res: torch.Tensor, *, device="cpu") -> torch.Tensor:
+    """Super-resolve a batch (B, 3, h, w) in [0, 1] with an upscaling generator: (B, 3, s*h, s*w) in [0, 1]."""
+    return generator(low_res.to(device)).clamp_(0, 1)
+
+
+def upscale_preview(generator: nn.Module, *, seed: int = 0, device="cpu", data=None):
+    """Rows of (bicubic, super-resolved, ground truth) on the training data's fixed crops, in [-1, 1]: (images, per row)."""
+    import torch.nn.functional as F
+
+    low_res, high_res = data.fixed_batch(4)
+    scale = high_res.shape[-1] // low_res.shape[-1]
+    bicubic = F.interpolate(low_res, scale_factor=scale, mode="bicubic", align_corners=False).clamp(0, 1)
+    super_res = upscale_batch(generator, low_res, device=device).cpu()
+    rows = torch.stack([bicubic, super_res, high_res], dim=1).flatten(0, 1)  # (12, 3, H, W)
+    return rows * 2 - 1, 3
+
+
+def upscale_example_batch(config, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """A small training batch of an x4 family: random low-res crops and high-res targets."""
+    return torch.rand(2, 3, 8, 8, generator=rng), torch.rand(2, 3, 32, 32, generator=rng)
+
+
+def upscale_example_use(generator: nn.Module) -> torch.Tensor:
+    return upscale_batch(generator, example_photo())
 
 
 def example_photo() -> torch.Tensor:

@@ -48,8 +48,17 @@ from torch import nn
 from torch.nn.utils import spectral_norm
 
 from ..losses import bce, check_perceptual, feature_matching, sub_pixel_term, vgg19_features
-from . import srgan
-from .family import Family, Network, Restorer, TrainState, check_positive
+from .family import (
+    Family,
+    Network,
+    Restorer,
+    TrainState,
+    check_positive,
+    upscale_batch,
+    upscale_example_batch,
+    upscale_example_use,
+    upscale_preview,
+)
 from .layers import ResidualBlock
 
 __all__ = ["Config", "Training", "Generator", "Discriminator", "make_state", "train_step", "restore", "preview", "reset_positions",
@@ -58,12 +67,6 @@ __all__ = ["Config", "Training", "Generator", "Discriminator", "make_state", "tr
 PHASES = ("psnr", "gan")
 SCALE = 4
 JPEG_BLOCK = 8  # the JPEG's blocks, in low-res pixels
-ADVERSARIAL_WEIGHT = 0.1  # Real-ESRGAN's weights: L1 1, perceptual 1, GAN 0.1
-PERCEPTUAL_WEIGHT = 1.0
-FEATURE_MATCHING_WEIGHT = 0.1  # the perceptual term without VGG: as srgan's
-# The discriminator learns at 4x the generator's rate (TTUR, Heusel et al. 2017): at the same rate the
-# spectrally normalised U-Net stayed near chance, and the generator learned no texture from it.
-DISCRIMINATOR_LR_RATIO = 4
 
 
 @dataclass(frozen=True)
@@ -131,13 +134,29 @@ class Training:
     mesh_weight: float = 0.0
     # The perceptual term: "vgg19" (Real-ESRGAN's, conv5_4 features) or "discriminator_features".
     perceptual: str = "discriminator_features"
+    # The GAN phase's loss: L1 + perceptual_weight x VGG19's (Real-ESRGAN's 1), or feature_matching_weight x the
+    # discriminator's features (srgan's 0.1), + adversarial_weight x the adversarial term (Real-ESRGAN's 0.1).
+    adversarial_weight: float = 0.1
+    perceptual_weight: float = 1.0
+    feature_matching_weight: float = 0.1
+    # The discriminator learns at this times the generator's rate (TTUR, Heusel et al. 2017): at the same rate the
+    # spectrally normalised U-Net stayed near chance, and the generator learned no texture from it.
+    d_lr_ratio: float = 4.0
+    # Adam's betas for both networks (Real-ESRGAN's 0.9, 0.99).
+    beta1: float = 0.9
+    beta2: float = 0.99
 
     def __post_init__(self):
         if not isinstance(self.d_jitter, int) or self.d_jitter < 0 or self.d_jitter % 8:
             raise ValueError(f"d_jitter must be 0 or a positive multiple of 8 (the discriminator's stride), got {self.d_jitter!r}")
-        for name in SUB_PIXEL_WEIGHTS.values():
+        for name in (*SUB_PIXEL_WEIGHTS.values(), "adversarial_weight", "perceptual_weight", "feature_matching_weight"):
             if not 0 <= getattr(self, name) < float("inf"):
                 raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)!r}")
+        if not 0 < self.d_lr_ratio < float("inf"):
+            raise ValueError(f"d_lr_ratio must be a finite number > 0, got {self.d_lr_ratio!r}")
+        for name in ("beta1", "beta2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
         check_perceptual(self.perceptual)
 
 
@@ -264,12 +283,13 @@ def make_state(config: Config, *, training: Training | None = None, lr: float = 
     training = training or Training()
     generator = Generator(config).to(device, memory_format=torch.channels_last)  # faster convolutions on CPUs
     models = {"generator": generator}
-    optimizers = {"opt_g": torch.optim.Adam(generator.parameters(), lr=lr, betas=(0.9, 0.99))}
+    betas = (training.beta1, training.beta2)
+    optimizers = {"opt_g": torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)}
     extra = {"phase": phase}
     if phase == "gan":
         discriminator = Discriminator(config, blur=training.d_blur).to(device, memory_format=torch.channels_last)
         models["discriminator"] = discriminator
-        optimizers["opt_d"] = torch.optim.Adam(discriminator.parameters(), lr=lr * DISCRIMINATOR_LR_RATIO, betas=(0.9, 0.99))
+        optimizers["opt_d"] = torch.optim.Adam(discriminator.parameters(), lr=lr * training.d_lr_ratio, betas=betas)
         if training.perceptual == "vgg19":
             extra["vgg"] = vgg19_features("conv5_4", device)
     return TrainState(config=config, models=models, optimizers=optimizers, rng=rng, device=torch.device(device), extra=extra,
@@ -324,13 +344,13 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
         with torch.no_grad():
             target = vgg(high_res)
         loss_perceptual = F.l1_loss(vgg(super_res), target)
-        weight = PERCEPTUAL_WEIGHT
+        weight = state.training.perceptual_weight
     else:
         with torch.no_grad():
             features_real = discriminator(high_res_d)[1]
         loss_perceptual = feature_matching(features_fake, features_real)
-        weight = FEATURE_MATCHING_WEIGHT
-    loss = loss_pixel + weight * loss_perceptual + ADVERSARIAL_WEIGHT * loss_adversarial + loss_sub_pixel
+        weight = state.training.feature_matching_weight
+    loss = loss_pixel + weight * loss_perceptual + state.training.adversarial_weight * loss_adversarial + loss_sub_pixel
     loss.backward()
     opt_g.step()
 
@@ -353,12 +373,12 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
 
 
 # Inference and sample grids are SRGAN's: any x4 generator of [0, 1] images.
-restore, preview = srgan.restore, srgan.preview
+restore, preview = upscale_batch, upscale_preview
 
 
 FAMILY = Family(
     name="realesrgan", config=Config, network=Generator, make_state=make_state, train_step=train_step,
     dataset="degraded-photos", preview=preview, phases=PHASES, restorer=Restorer(restore, scale=SCALE),
     ddp_find_unused_parameters=True,  # the discriminator is frozen during the generator's step
-    training=Training, example_batch=srgan.example_batch, example_use=srgan.example_use,
+    training=Training, example_batch=upscale_example_batch, example_use=upscale_example_use,
 )

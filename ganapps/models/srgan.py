@@ -31,7 +31,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..losses import bce, check_perceptual, feature_matching, vgg19_features
-from .family import Family, Network, Restorer, TrainState, check_positive, example_photo
+from .family import (
+    Family,
+    Network,
+    Restorer,
+    TrainState,
+    check_positive,
+    upscale_batch,
+    upscale_example_batch,
+    upscale_example_use,
+    upscale_preview,
+)
 from .layers import ResidualBlock
 
 __all__ = ["Config", "Training", "Generator", "Discriminator", "make_state", "train_step", "restore", "PHASES", "preview",
@@ -133,9 +143,20 @@ class Training:
     or ``"discriminator_features"`` (L1 + feature matching; ``losses.PERCEPTUAL``)."""
 
     perceptual: str = "discriminator_features"
+    adversarial_weight: float = 1e-3  # the paper's weight of the adversarial term
+    # with discriminator_features: L1 + this x feature matching (1.0 gave speckled texture on text within 200 steps)
+    feature_matching_weight: float = 0.1
+    beta1: float = 0.9  # Adam's, both networks (the paper's)
+    beta2: float = 0.999
 
     def __post_init__(self):
         check_perceptual(self.perceptual)
+        for name in ("adversarial_weight", "feature_matching_weight"):
+            if not 0 <= getattr(self, name) < float("inf"):
+                raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)!r}")
+        for name in ("beta1", "beta2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
 
 
 def make_state(config: Config, *, training: Training | None = None, lr: float = 2e-4, rng: torch.Generator, device,
@@ -145,20 +166,19 @@ def make_state(config: Config, *, training: Training | None = None, lr: float = 
     training = training or Training()
     generator = Generator(config).to(device)
     models = {"generator": generator}
-    optimizers = {"opt_g": torch.optim.Adam(generator.parameters(), lr=lr, betas=(0.9, 0.999))}
+    betas = (training.beta1, training.beta2)
+    optimizers = {"opt_g": torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)}
     extra = {"phase": phase}
     if phase == "srgan":
         discriminator = Discriminator(config).to(device)
         models["discriminator"] = discriminator
-        optimizers["opt_d"] = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=(0.9, 0.999))
+        optimizers["opt_d"] = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
         if training.perceptual == "vgg19":
             extra["vgg"] = vgg19_features("conv5_4", device)
     return TrainState(config=config, models=models, optimizers=optimizers, rng=rng, device=torch.device(device), extra=extra,
                       training=training)
 
 
-ADVERSARIAL_WEIGHT = 1e-3  # the paper's weight of the adversarial term
-FEATURE_MATCHING_WEIGHT = 0.1  # 1.0 gave speckled texture on text (Set14 ppt3) within 200 steps
 
 
 def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
@@ -196,8 +216,8 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     else:
         with torch.no_grad():
             features_real = discriminator(high_res)[1]
-        loss_content = loss_pixel + FEATURE_MATCHING_WEIGHT * feature_matching(features_fake, features_real)
-    (loss_content + ADVERSARIAL_WEIGHT * loss_adversarial).backward()
+        loss_content = loss_pixel + state.training.feature_matching_weight * feature_matching(features_fake, features_real)
+    (loss_content + state.training.adversarial_weight * loss_adversarial).backward()
     opt_g.step()
     return {
         "loss_d": (loss_d_real + loss_d_fake).detach(),
@@ -207,28 +227,7 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
     }
 
 
-@torch.inference_mode()
-def restore(generator: Generator, low_res: torch.Tensor, *, device="cpu") -> torch.Tensor:
-    """Super-resolve a batch (B, 3, h, w) in [0, 1] to (B, 3, 4h, 4w) in [0, 1]."""
-    return generator(low_res.to(device)).clamp_(0, 1)
-
-
-def preview(generator: Generator, *, seed: int = 0, device="cpu", data=None):
-    """Rows of (bicubic, super-resolved, ground truth) on fixed crops, in [-1, 1]: (images, per row)."""
-    low_res, high_res = data.fixed_batch(4)
-    bicubic = F.interpolate(low_res, scale_factor=SCALE, mode="bicubic", align_corners=False).clamp(0, 1)
-    super_res = restore(generator, low_res, device=device).cpu()
-    rows = torch.stack([bicubic, super_res, high_res], dim=1).flatten(0, 1)  # (12, 3, H, W)
-    return rows * 2 - 1, 3
-
-
-def example_batch(config: Config, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """A small training batch of an x4 family: random low-res crops and high-res targets."""
-    return torch.rand(2, 3, 8, 8, generator=rng), torch.rand(2, 3, 32, 32, generator=rng)
-
-
-def example_use(generator: Generator) -> torch.Tensor:
-    return restore(generator, example_photo())
+restore, preview, example_batch, example_use = upscale_batch, upscale_preview, upscale_example_batch, upscale_example_use
 
 
 FAMILY = Family(
