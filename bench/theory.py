@@ -1,4 +1,4 @@
-"""The theory lab's claims, measured (``ganapps.claims``, as ``python -m ganapps lab`` prints them),
+"""The theory lab's claims, measured (``ganapps.lab.claims``, as ``python -m ganapps lab`` prints them),
 over more seeds, and the lab's training speed.
 
     python bench/theory.py [--seeds 5] [--steps 5000] [--games-only]
@@ -17,7 +17,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ganapps import claims, toylab
+from ganapps.lab import checks, claims, live
 from ganapps.models import toy
 
 GAME_CLAIMS = ["prisoners_dilemma", "boxed_pigs", "dirac_simultaneous", "dirac_alternating", "dirac_r1"]
@@ -33,11 +33,11 @@ def main():
     names = GAME_CLAIMS if args.games_only else list(claims.CLAIMS)
     rows = [claims.row(name, result) for name, result in claims.measure_all(names, seeds=args.seeds, steps=args.steps).items()]
     started = time.perf_counter()
-    toylab.dirac_lesson(lr=0.1, steps=300, gamma=1.0)
+    checks.dirac_lesson(lr=0.1, steps=300, gamma=1.0)
     seconds = time.perf_counter() - started
     rows.append(f"| dirac lesson speed | the Dirac-GAN figure and numbers, one CPU thread | {seconds:.2f} s | < 2 s | |")
     if not args.games_only:
-        lab = toylab.Lab(toy.Config(), seed=0)
+        lab = live.Lab(toy.Config(), seed=0)
         lab.advance(20)
         started = time.perf_counter()
         lab.advance(500)

@@ -146,7 +146,7 @@ def _classify(args) -> int:
 def _lab(args) -> int:
     import torch
 
-    from .claims import CLAIMS, HEADER, measure, row
+    from .lab.claims import CLAIMS, HEADER, measure, row
 
     torch.set_num_threads(1)  # the toy networks: more threads only compete
     results = {}

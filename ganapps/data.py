@@ -13,8 +13,8 @@ import numpy as np
 import torch
 
 from .degrade import DEGRADATIONS
-from .distributions import distribution
 from .imaging import IMAGE_SUFFIXES, load_rgb, resize
+from .lab.distributions import distribution
 
 log = logging.getLogger(__name__)
 

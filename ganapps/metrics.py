@@ -238,3 +238,28 @@ def block_grid_energy(rgb: np.ndarray, *, period: int, within: int = 1) -> float
         across.append(gradient[:, on_grid].ravel())
         elsewhere.append(gradient[:, ~on_grid & (phase % within == within - 1)].ravel())
     return float(np.concatenate(across).mean() / np.concatenate(elsewhere).mean())
+
+
+# A stretch of a toy run in which the JS divergence estimate moved by less than this counts neither as progress nor regress.
+PROGRESS_TOLERANCE = 0.02
+
+
+def losses_vs_progress(points: list[dict], *, tolerance: float = PROGRESS_TOLERANCE) -> dict:
+    """How well each loss follows a run's progress (``Lab.progress``).
+
+    ``stretches``: between consecutive measurements, those in which the JS divergence estimate
+    moved by more than ``tolerance``; ``agree_g`` / ``agree_d``: in how many of them the loss moved
+    the way progress did (a loss that tracked G's quality: G's loss down as the divergence falls, D's
+    up: in a zero-sum game D loses what G wins). ``rank_g`` / ``rank_d``: each loss's rank
+    correlation with the divergence over the whole run, the slow drift a plot shows.
+    """
+    js, loss_g, loss_d = (np.array([p[k] for p in points], np.float64) for k in ("js_divergence", "loss_g", "loss_d"))
+    moved = np.abs(np.diff(js)) > tolerance
+    direction = np.sign(np.diff(js))[moved]
+    return {
+        "stretches": int(moved.sum()),
+        "agree_g": int((np.sign(np.diff(loss_g))[moved] == direction).sum()),
+        "agree_d": int((np.sign(np.diff(loss_d))[moved] == -direction).sum()),
+        "rank_g": rank_correlation(loss_g, js),
+        "rank_d": rank_correlation(loss_d, js),
+    }

@@ -7,7 +7,7 @@ The loop (``training.train``) knows no family by name; what follows it lives her
 - InfoGAN: its codes are measured with a digit classifier (``infogan.calibrate``) and the answer
   stored in the exported config, so the slant and width controls work on the new model;
 - ssgan: the training images it learned from (labelled and not), stored in the exported config;
-- toy: the run's final measurements and picture (``toylab.write_report``).
+- toy: the run's final measurements and picture (``lab.report.write_report``).
 
 A recipe is a TOML file (``recipes/<model>.toml``, read with ``tomllib``)::
 
@@ -51,9 +51,10 @@ try:
 except ModuleNotFoundError:  # Python 3.10: the same parser as a package
     import tomli as tomllib
 
-from . import finishing, hub, toylab
+from . import finishing, hub
 from .data import SIDE_BY_SIDE
-from .distributions import DISTRIBUTIONS, DRAWN
+from .lab.distributions import DISTRIBUTIONS, DRAWN
+from .lab.report import write_report
 from .models import infogan
 from .recognition import EVALUATION_FILE
 from .training import STATE_FILE, Run, TrainConfig, process_group
@@ -86,7 +87,7 @@ def record_labels(run: Run, **_) -> None:
 AFTER_TRAINING: dict[str, Callable[..., None]] = {
     "infogan": calibrate_infogan,
     "ssgan": record_labels,
-    "toy": lambda run, **_: toylab.write_report(run),
+    "toy": lambda run, **_: write_report(run),
 }
 
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from ganapps import claims
+from ganapps.lab import claims
 
 from .conftest import ROOT
 

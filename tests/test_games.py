@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ganapps import games
+from ganapps.lab import games
 
 
 def named(game, pairs):

@@ -9,10 +9,10 @@ import pytest
 from .conftest import ROOT
 
 FLOORS = {
-    1: ["imaging", "tiling", "metrics", "rain", "degrade", "distributions", "games", "weights", "catalog"],
+    1: ["imaging", "tiling", "metrics", "rain", "degrade", "lab.distributions", "lab.games", "weights", "catalog"],
     2: ["models", "data", "losses"],
     3: ["hub", "foreign", "training"],
-    4: ["digits", "photos", "photo_models", "finishing", "evaluation", "toylab", "space", "recipes", "examples", "recognition", "claims"],
+    4: ["digits", "photos", "photo_models", "finishing", "evaluation", "lab", "space", "recipes", "examples", "recognition"],
     5: ["__init__", "__main__", "ui"],
 }
 FLOOR = {f"ganapps.{name}" if name != "__init__" else "ganapps": floor for floor, names in FLOORS.items() for name in names}

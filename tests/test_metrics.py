@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from ganapps import toylab
+from ganapps import metrics
 from ganapps.metrics import rank_correlation
 
 
@@ -30,6 +30,6 @@ def test_rank_correlation_is_nan_when_there_is_nothing_to_rank():
 def test_the_theory_lab_ranks_losses_with_the_same_rule():
     js = [0.69, 0.60, 0.61, 0.40, 0.45, 0.30]
     points = [{"step": 50 * i, "js_divergence": v, "loss_g": g, "loss_d": 0.5} for i, (v, g) in enumerate(zip(js, [2, 2, 2, 1, 1, 1]))]
-    found = toylab.losses_vs_progress(points)
+    found = metrics.losses_vs_progress(points)
     assert found["rank_g"] == pytest.approx(rank_correlation([2, 2, 2, 1, 1, 1], js)) == pytest.approx(0.8783100656536799)
     assert math.isnan(found["rank_d"])  # D's loss never moved

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from ganapps import distributions, toylab
+from ganapps import metrics
+from ganapps.lab import checks, distributions, figures, live, processes
 from ganapps.models import toy
 
 from .conftest import ROOT
@@ -68,25 +69,25 @@ def test_every_objective_teaches_d_to_tell_real_from_generated(loss):
 ])
 def test_bad_recipes_are_refused(field, value, message):
     with pytest.raises(ValueError, match=message):
-        toylab.config_from(**{field: value})
+        live.config_from(**{field: value})
 
 
 @pytest.mark.slow
 def test_the_discriminator_approaches_the_optimal_one():
     # a shorter schedule than bench/theory.py's (steps 1,500 / 750 / 375 of batch 2,048): 0.027-0.031 over seeds 0-2
-    assert toylab.check_optimal_discriminator(d_steps=600, batch_size=1024) <= 0.05
+    assert checks.check_optimal_discriminator(d_steps=600, batch_size=1024) <= 0.05
 
 
 def test_the_saturating_loss_starves_the_generator():
-    result = toylab.check_vanishing_gradients()
+    result = checks.check_vanishing_gradients()
     assert result["mean_d_fake"] < 0.05  # D confidently rejects the fakes
     assert result["ratio"] >= 10
 
 
-@pytest.mark.parametrize("preset", list(toylab.PRESETS))
+@pytest.mark.parametrize("preset", list(live.PRESETS))
 def test_lessons_run_and_draw(preset):
-    config, frozen = toylab.PRESETS[preset]
-    lab = toylab.Lab(config, seed=1, freeze_generator=frozen)
+    config, frozen = live.PRESETS[preset]
+    lab = live.Lab(config, seed=1, freeze_generator=frozen)
     before = {k: v.clone() for k, v in lab.state.models["generator"].state_dict().items()}
     lab.advance(5)
     after = lab.state.models["generator"].state_dict()
@@ -98,11 +99,11 @@ def test_lessons_run_and_draw(preset):
 def test_a_lab_sent_to_another_process_trains_on_exactly_as_it_would_have():
     import pickle
 
-    straight = toylab.Lab(toy.Config(), seed=4)
+    straight = live.Lab(toy.Config(), seed=4)
     straight.advance(30)
-    travelled = toylab.Lab(toy.Config(), seed=4)
+    travelled = live.Lab(toy.Config(), seed=4)
     travelled.advance(10)
-    travelled, picture, numbers = toylab.frame(pickle.loads(pickle.dumps(travelled)), min_steps=20)
+    travelled, picture, numbers = live.frame(pickle.loads(pickle.dumps(travelled)), min_steps=20)
     assert travelled.step == numbers["step"] == 30 and picture.size == (880, 368)
     for key, value in straight.state.models["generator"].state_dict().items():
         assert torch.equal(value, travelled.state.models["generator"].state_dict()[key]), key
@@ -114,16 +115,16 @@ def test_lab_processes_make_frames_and_replace_a_process_that_died():
     import os
     import signal
 
-    processes = toylab.LabProcesses(1)
+    pool = processes.LabProcesses(1)
     try:
-        lab, _, numbers = processes.frame(toylab.Lab(toy.Config(), seed=4), min_steps=3)
+        lab, _, numbers = pool.frame(live.Lab(toy.Config(), seed=4), min_steps=3)
         assert lab.step == numbers["step"] == 3
-        (pid,) = processes._pool._processes  # the one process, killed as an out-of-memory kill would
+        (pid,) = pool._pool._processes  # the one process, killed as an out-of-memory kill would
         os.kill(pid, signal.SIGKILL)
-        lab, _, numbers = processes.frame(lab, min_steps=2)  # made again in a new process
-        assert lab.step == numbers["step"] == 5 and pid not in processes._pool._processes
+        lab, _, numbers = pool.frame(lab, min_steps=2)  # made again in a new process
+        assert lab.step == numbers["step"] == 5 and pid not in pool._pool._processes
     finally:
-        processes._pool.shutdown()
+        pool._pool.shutdown()
 
 
 @pytest.mark.slow
@@ -141,32 +142,32 @@ def test_cli_trains_a_toy_gan_and_writes_its_report(tmp_path):
 
 
 def test_dirac_lesson_draws_the_three_rules_and_each_does_what_theory_says():
-    picture, ratios = toylab.dirac_lesson(lr=0.1, steps=300, gamma=1.0)
+    picture, ratios = checks.dirac_lesson(lr=0.1, steps=300, gamma=1.0)
     assert picture.size[0] > 300 and set(ratios) == {"simultaneous", "alternating", "r1"}
-    assert all(toylab.dirac_holds(rule, ratio) for rule, ratio in ratios.items())
-    assert not toylab.dirac_holds("r1", ratios["alternating"]) and not toylab.dirac_holds("alternating", ratios["r1"])
+    assert all(checks.dirac_holds(rule, ratio) for rule, ratio in ratios.items())
+    assert not checks.dirac_holds("r1", ratios["alternating"]) and not checks.dirac_holds("alternating", ratios["r1"])
     with pytest.raises(ValueError, match="steps in 1..5000"):
-        toylab.dirac_lesson(steps=0)
+        checks.dirac_lesson(steps=0)
     with pytest.raises(ValueError, match="steps must be a whole number"):
-        toylab.dirac_lesson(steps=12.5)
+        checks.dirac_lesson(steps=12.5)
 
 
 def test_losses_vs_progress_counts_the_stretches_where_a_loss_moved_with_the_divergence():
     js = [0.69, 0.60, 0.61, 0.40, 0.45, 0.30]  # moves: -0.09, +0.01 (under the tolerance), -0.21, +0.05, -0.15
     points = [{"step": 50 * i, "js_divergence": v, "loss_g": 2 * v, "loss_d": 1 - v} for i, v in enumerate(js)]
-    found = toylab.losses_vs_progress(points)
+    found = metrics.losses_vs_progress(points)
     assert found["stretches"] == 4 and found["agree_g"] == found["agree_d"] == 4  # both follow progress exactly
     assert found["rank_g"] == pytest.approx(1.0) and found["rank_d"] == pytest.approx(-1.0)
-    backwards = toylab.losses_vs_progress([{**p, "loss_g": -p["loss_g"], "loss_d": 0.0} for p in points])
+    backwards = metrics.losses_vs_progress([{**p, "loss_g": -p["loss_g"], "loss_d": 0.0} for p in points])
     assert backwards["agree_g"] == 0 and backwards["agree_d"] == 0  # G's loss against progress; D's flat: never moved
-    assert toylab.losses_vs_progress(points, tolerance=0.1)["stretches"] == 2
+    assert metrics.losses_vs_progress(points, tolerance=0.1)["stretches"] == 2
 
 
 def test_a_lab_measures_its_progress_every_stretch_with_the_mean_losses_of_the_stretch():
-    lab = toylab.Lab(toy.Config(), seed=3)
-    lab.advance(2 * toylab.PROGRESS_EVERY + 7)
-    assert [p["step"] for p in lab.progress] == [toylab.PROGRESS_EVERY, 2 * toylab.PROGRESS_EVERY]
-    stretch = lab.history[toylab.PROGRESS_EVERY : 2 * toylab.PROGRESS_EVERY]
+    lab = live.Lab(toy.Config(), seed=3)
+    lab.advance(2 * live.PROGRESS_EVERY + 7)
+    assert [p["step"] for p in lab.progress] == [live.PROGRESS_EVERY, 2 * live.PROGRESS_EVERY]
+    stretch = lab.history[live.PROGRESS_EVERY : 2 * live.PROGRESS_EVERY]
     assert lab.progress[1]["loss_g"] == pytest.approx(sum(h["loss_g"] for h in stretch) / len(stretch))
     assert 0 <= lab.progress[1]["js_divergence"] <= math.log(2) + 1e-9
 
@@ -208,18 +209,18 @@ def test_points_from_a_sketch_land_where_they_were_drawn():
     size = 321
     ink = np.zeros((size, size), bool)
     ink[0, 0] = ink[-1, -1] = ink[160, 160] = True  # top left, bottom right, the centre
-    assert toylab.points_from_sketch(ink) == [[-4.0, 4.0], [0.0, 0.0], [4.0, -4.0]]
+    assert live.points_from_sketch(ink) == [[-4.0, 4.0], [0.0, 0.0], [4.0, -4.0]]
     ink[100:110, 20:300] = True  # a thick stroke: thinned on a grid, still a stroke
-    points = toylab.points_from_sketch(ink, limit=100)
+    points = live.points_from_sketch(ink, limit=100)
     assert len(points) <= 100 and distributions.drawn_name(points)
     with pytest.raises(ValueError, match="the canvas is empty"):
-        toylab.points_from_sketch(np.zeros((10, 10), bool))
-    assert toylab.canvas_picture(320).size == (320, 320)
+        live.points_from_sketch(np.zeros((10, 10), bool))
+    assert figures.canvas_picture(320).size == (320, 320)
 
 
 def test_slow_motion_steps_one_player_while_the_other_stands_still():
-    config, frozen = toylab.PRESETS["slow motion"]
-    lab = toylab.Lab(config, seed=0, freeze_generator=frozen)
+    config, frozen = live.PRESETS["slow motion"]
+    lab = live.Lab(config, seed=0, freeze_generator=frozen)
     generator, discriminator = lab.state.models["generator"], lab.state.models["discriminator"]
     g_before = [p.clone() for p in generator.parameters()]
     gaps = [lab.optimal_gap()]
@@ -242,13 +243,13 @@ def test_slow_motion_steps_one_player_while_the_other_stands_still():
         lab.step_player("Q")
     with pytest.raises(ValueError, match="updates per press must be a whole number in 1..1000"):
         lab.step_player("D", 0)
-    frozen_lab = toylab.Lab(config, seed=0, freeze_generator=True)
+    frozen_lab = live.Lab(config, seed=0, freeze_generator=True)
     with pytest.raises(ValueError, match="the generator is frozen"):
         frozen_lab.step_player("G")
 
 
 def test_slow_motion_on_a_drawing_draws_d_before_and_after():
-    lab = toylab.Lab(toy.Config(data=distributions.drawn_name([[-2, -2], [2, 2], [2, -2]])), seed=0)
+    lab = live.Lab(toy.Config(data=distributions.drawn_name([[-2, -2], [2, 2], [2, -2]])), seed=0)
     lab.advance(50)
     lab.step_player("D", 20)
     assert lab.optimal_gap() is None and lab.figure().size == (880, 368)  # 2-D: D's 1/2 line before and after

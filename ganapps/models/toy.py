@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..distributions import coverage, distribution, js_divergence
+from ..lab.distributions import coverage, distribution, js_divergence
 from ..losses import ADVERSARIAL, discriminator_loss, generator_loss, gradient_penalty
 from .family import Family, Network, TrainState, check_positive
 

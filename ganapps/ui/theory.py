@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import gradio as gr
 import numpy as np
 
-from .. import claims, games, toylab
-from ..distributions import DISTRIBUTIONS, DRAW_RANGE, MIN_DRAWN_POINTS, drawn_name
+from .. import metrics
+from ..lab import checks, claims, figures, games, live, processes
+from ..lab.distributions import DISTRIBUTIONS, DRAW_RANGE, MIN_DRAWN_POINTS, drawn_name
 from ..models import toy
 from .common import ALL_CORES, required, seed_box, user_errors
 
@@ -26,12 +28,17 @@ CONTROLS = (
     "g_width", "g_depth", "g_activation", "d_width", "d_depth",
 )
 
-LABS = toylab.LabProcesses(ALL_CORES, niceness=LAB_NICENESS)  # where every visitor's lab trains and draws
+
+
+@functools.cache
+def labs() -> processes.LabProcesses:
+    """Where every visitor's lab trains and draws: made when the app is built (or first asked), not at import."""
+    return processes.LabProcesses(ALL_CORES, niceness=LAB_NICENESS)
 DRAWING = "your drawing"  # the Data menu's entry for the data a visitor drew (kept in the session)
 CANVAS = 320  # pixels of the square the data is drawn in
 
 
-def _numbers(n: dict, lab: toylab.Lab) -> str:
+def _numbers(n: dict, lab: live.Lab) -> str:
     modes = "—" if n["modes_covered"] is None else f"{n['modes_covered']} of {n['num_modes']}"
     rows = [
         ("step (D / G updates)", f"{n['step']} ({n['updates_d']} / {n['updates_g']})"),
@@ -50,24 +57,24 @@ def _numbers(n: dict, lab: toylab.Lab) -> str:
     return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows) + note
 
 
-def _agreement(lab: toylab.Lab) -> str:
-    found = toylab.losses_vs_progress(lab.progress)
+def _agreement(lab: live.Lab) -> str:
+    found = metrics.losses_vs_progress(lab.progress)
     if not found["stretches"]:
-        return f"— (counted every {toylab.PROGRESS_EVERY} steps, once the JS divergence moves)"
+        return f"— (counted every {live.PROGRESS_EVERY} steps, once the JS divergence moves)"
     n = found["stretches"]
-    return f"{found['agree_g'] / n:.0%} / {found['agree_d'] / n:.0%} of {n} stretches of {toylab.PROGRESS_EVERY} steps (a coin flip: 50%)"
+    return f"{found['agree_g'] / n:.0%} / {found['agree_d'] / n:.0%} of {n} stretches of {live.PROGRESS_EVERY} steps (a coin flip: 50%)"
 
 
-def _new_lab(seed, freeze, drawing, *values) -> toylab.Lab:
+def _new_lab(seed, freeze, drawing, *values) -> live.Lab:
     fields = dict(zip(CONTROLS, values))
     if fields["data"] == DRAWING:
         if not drawing:
             raise ValueError("there is no drawing yet: draw the data under 'Draw the data' first, or pick other data")
         fields["data"] = drawing
-    config = toylab.config_from(**fields)
+    config = live.config_from(**fields)
     if seed is None or isinstance(seed, bool) or not float(seed).is_integer() or not 0 <= seed < 2**32:
         raise ValueError(f"seed must be a whole number in 0..4294967295, got {seed!r}")
-    return toylab.Lab(config, seed=int(seed), freeze_generator=bool(freeze))
+    return live.Lab(config, seed=int(seed), freeze_generator=bool(freeze))
 
 
 @user_errors
@@ -83,19 +90,19 @@ def reset(seed: int, freeze: bool, drawing: str | None, *values):
     Returns:
         The picture, the live numbers, and the session's lab.
     """
-    lab, picture, numbers = LABS.frame(_new_lab(seed, freeze, drawing, *values))
+    lab, picture, numbers = labs().frame(_new_lab(seed, freeze, drawing, *values))
     return picture, _numbers(numbers, lab), lab
 
 
 @user_errors
 def step(lab, seed: int, freeze: bool, drawing: str | None, *values):
     """Take one training step, D then G (a new lab from the controls if there is none), and show it."""
-    lab, picture, numbers = LABS.frame(lab or _new_lab(seed, freeze, drawing, *values), min_steps=1)
+    lab, picture, numbers = labs().frame(lab or _new_lab(seed, freeze, drawing, *values), min_steps=1)
     return picture, _numbers(numbers, lab), lab
 
 
 def _slow_motion(player: str, lab, times, seed, freeze, drawing, values):
-    lab, picture, numbers = LABS.move(lab or _new_lab(seed, freeze, drawing, *values), player, required("updates per press", times))
+    lab, picture, numbers = labs().move(lab or _new_lab(seed, freeze, drawing, *values), player, required("updates per press", times))
     return picture, _numbers(numbers, lab), lab
 
 
@@ -142,7 +149,7 @@ def play(lab, seed: int, freeze: bool, drawing: str | None, *values):
 @user_errors
 def tick(lab, seed: int, freeze: bool, drawing: str | None, *values):
     """Train for {seconds} s of CPU time (at least {steps} steps) and show the result: one frame of Play."""
-    lab, picture, numbers = LABS.frame(lab or _new_lab(seed, freeze, drawing, *values), seconds=TRAIN_SECONDS, min_steps=MIN_STEPS)
+    lab, picture, numbers = labs().frame(lab or _new_lab(seed, freeze, drawing, *values), seconds=TRAIN_SECONDS, min_steps=MIN_STEPS)
     return picture, _numbers(numbers, lab), lab
 
 
@@ -162,7 +169,7 @@ def draw(points, seed: int, freeze: bool, *values):
     """
     drawing = drawn_name(required("points", points))
     fields = dict(zip(CONTROLS, values)) | {"data": DRAWING}
-    lab, picture, numbers = LABS.frame(_new_lab(seed, freeze, drawing, *fields.values()))
+    lab, picture, numbers = labs().frame(_new_lab(seed, freeze, drawing, *fields.values()))
     return picture, _numbers(numbers, lab), lab, drawing, DRAWING
 
 
@@ -176,26 +183,26 @@ def sketch_points(sketch) -> list[list[float]]:
         ink = np.any([layer[..., 3] > 0 if layer.ndim == 3 and layer.shape[-1] == 4 else layer.any(-1) for layer in layers], axis=0)
     elif sketch.get("composite") is not None:
         composite = np.asarray(sketch["composite"])[..., :3].astype(int)
-        empty = np.asarray(toylab.canvas_picture(composite.shape[1]).resize(composite.shape[1::-1]))[..., :3].astype(int)
+        empty = np.asarray(figures.canvas_picture(composite.shape[1]).resize(composite.shape[1::-1]))[..., :3].astype(int)
         ink = np.abs(composite - empty).sum(-1) > 60
     else:
         raise ValueError("draw the data on the canvas first")
-    return toylab.points_from_sketch(ink)
+    return live.points_from_sketch(ink)
 
 
 # the settings these docstrings (the API's and MCP tools' descriptions) state, from the settings themselves
 play.__doc__ = play.__doc__.format(tick=TICK_SECONDS)
-step_d.__doc__ = step_d.__doc__.format(most=toylab.MAX_UPDATES_PER_PRESS)
-step_g.__doc__ = step_g.__doc__.format(most=toylab.MAX_UPDATES_PER_PRESS)
+step_d.__doc__ = step_d.__doc__.format(most=live.MAX_UPDATES_PER_PRESS)
+step_g.__doc__ = step_g.__doc__.format(most=live.MAX_UPDATES_PER_PRESS)
 draw.__doc__ = draw.__doc__.format(fewest=MIN_DRAWN_POINTS, reach=f"{DRAW_RANGE:g}", drawing=DRAWING)
 tick.__doc__ = tick.__doc__.format(seconds=TRAIN_SECONDS, steps=MIN_STEPS)
 
 
 def preset(name: str):
     """The controls of one lesson (then press Reset or Play)."""
-    if name not in toylab.PRESETS:
-        raise gr.Error(f"unknown lesson {name!r}; available: {', '.join(toylab.PRESETS)}")
-    config, frozen = toylab.PRESETS[name]
+    if name not in live.PRESETS:
+        raise gr.Error(f"unknown lesson {name!r}; available: {', '.join(live.PRESETS)}")
+    config, frozen = live.PRESETS[name]
     return [getattr(config, field) for field in CONTROLS] + [frozen]
 
 
@@ -247,8 +254,8 @@ def dirac_gan(lr: float, steps: int, gamma: float):
         The vector field of (generator position, discriminator weight) with each path on it, and each
         path's final distance to the equilibrium over its starting distance.
     """
-    picture, ratios = toylab.dirac_lesson(lr=required("lr", lr), steps=required("steps", steps), gamma=required("gamma", gamma))
-    rows = "\n".join(f"| {rule} | x{ratio:.3g} | {toylab.DIRAC_TARGETS[rule]} | {'yes' if toylab.dirac_holds(rule, ratio) else 'no'} |"
+    picture, ratios = checks.dirac_lesson(lr=required("lr", lr), steps=required("steps", steps), gamma=required("gamma", gamma))
+    rows = "\n".join(f"| {rule} | x{ratio:.3g} | {checks.DIRAC_TARGETS[rule]} | {'yes' if checks.dirac_holds(rule, ratio) else 'no'} |"
                       for rule, ratio in ratios.items())
     return picture, "| update rule | distance to (0, 0), end / start | theory | holds |\n|---|---|---|---|\n" + rows
 
@@ -302,7 +309,7 @@ def build() -> None:
         "min_G max_D V(D, G). Pick the data, the objective and both networks, then Play. The 1-D view is "
         "the paper's Figure 1: data (dots), p_g (green), D (dashed) and arrows from z to x = G(z)."
     )
-    threading.Thread(target=LABS.start, daemon=True).start()  # the first Play need not wait
+    threading.Thread(target=labs().start, daemon=True).start()  # the first Play need not wait
     lab = gr.State(None)
     drawing = gr.State(None)  # the data name of what this visitor drew (distributions.drawn_name)
     default = toy.Config()  # the controls start on the default recipe
@@ -336,18 +343,18 @@ def build() -> None:
             with gr.Row():
                 step_d_button = gr.Button("Step D")
                 step_g_button = gr.Button("Step G")
-                times = gr.Slider(1, toylab.MAX_UPDATES_PER_PRESS, value=1, step=1, label="Updates per press (Step D / Step G)")
+                times = gr.Slider(1, live.MAX_UPDATES_PER_PRESS, value=1, step=1, label="Updates per press (Step D / Step G)")
             with gr.Accordion("Draw the data", open=False):
                 gr.Markdown(f"Draw strokes or dots in the square (-{DRAW_RANGE:g}..{DRAW_RANGE:g} on both axes, a line "
                             "every unit), then train on it: the data is sampled along your strokes with a small spread. "
                             f"Reset keeps the drawing (Data: *{DRAWING}*).")
-                sketch = gr.Sketchpad(value=toylab.canvas_picture(CANVAS), canvas_size=(CANVAS, CANVAS), type="numpy",
+                sketch = gr.Sketchpad(value=figures.canvas_picture(CANVAS), canvas_size=(CANVAS, CANVAS), type="numpy",
                                       image_mode="RGBA", label="Your data", brush=gr.Brush(default_size=6, colors=["#1f77b4"],
                                                                                           color_mode="fixed"))
                 draw_button = gr.Button("Train on my drawing", variant="primary")
                 points = gr.JSON(visible=False)
             gr.Markdown("**Lessons** — each sets the controls; then press Reset or Play.")
-            lesson_buttons = {name: gr.Button(name.capitalize(), size="sm") for name in toylab.PRESETS}
+            lesson_buttons = {name: gr.Button(name.capitalize(), size="sm") for name in live.PRESETS}
             gr.Markdown("\n".join(f"- *{name}*: {text}" for name, text in LESSONS.items()))
             gr.Markdown(SLOW_MOTION)
         with gr.Column(scale=2):

@@ -1,6 +1,6 @@
 """The theory lab's claims, each measured against a target that it can miss.
 
-``measure(name)`` runs one claim's experiment (``toylab``'s checks, ``games``) and returns what it
+``measure(name)`` runs one claim's experiment (``checks``, ``games``) and returns what it
 measured, the target, and whether it holds; ``python -m ganapps lab`` and ``bench/theory.py``
 print them all. Every target is stated before the measurement: a claim whose experiment cannot
 come out wrong would teach nothing.
@@ -13,7 +13,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import games, toylab
+from ..metrics import PROGRESS_TOLERANCE
+from . import checks, games
+from .live import PROGRESS_EVERY
 
 __all__ = ["Claim", "CLAIMS", "measure", "measure_all", "HEADER", "row"]
 
@@ -31,24 +33,24 @@ class Claim:
 
 
 def _optimal_discriminator(seeds: int, steps: int):
-    error = toylab.check_optimal_discriminator()
+    error = checks.check_optimal_discriminator()
     return round(error, 4), error <= 0.05
 
 
 def _equilibrium(seeds: int, steps: int):
-    found = toylab.check_equilibrium()
+    found = checks.check_equilibrium()
     measured = {"mean_abs_d_minus_half": round(found["mean_abs_d_minus_half"], 4), "value": round(found["value"], 4)}
     return measured, found["mean_abs_d_minus_half"] <= 0.05 and found["value_gap"] <= 0.05
 
 
 def _vanishing_gradients(seeds: int, steps: int):
-    found = toylab.check_vanishing_gradients()
+    found = checks.check_vanishing_gradients()
     return {"ratio": round(found["ratio"], 1), "mean_d_fake": round(found["mean_d_fake"], 4)}, found["ratio"] >= 10
 
 
 def _coverage(preset: str, holds: Callable[[int, float], bool]):
     def run(seeds: int, steps: int):
-        results = [toylab.check_mode_coverage(preset, seed=seed, steps=steps) for seed in range(seeds)]
+        results = [checks.check_mode_coverage(preset, seed=seed, steps=steps) for seed in range(seeds)]
         modes = [r["modes_covered"] for r in results]
         quality = [round(r["high_quality_fraction"], 3) for r in results]
         return {"modes_covered": modes, "high_quality_fraction": quality}, all(map(holds, modes, quality))
@@ -60,7 +62,7 @@ LOSS_AGREEMENT_AT_MOST = 0.75  # a coin flip agrees in half the stretches; a los
 
 
 def _losses_vs_progress(seeds: int, steps: int):
-    found = [toylab.check_losses_vs_progress(seed=seed, steps=steps) for seed in range(seeds)]
+    found = [checks.check_losses_vs_progress(seed=seed, steps=steps) for seed in range(seeds)]
     stretches = sum(f["stretches"] for f in found)
     # no stretch moved the divergence (a run too short to make progress): nothing shown, the claim does not hold
     share = {k: round(sum(f[k] for f in found) / stretches, 3) if stretches else None for k in ("agree_g", "agree_d")}
@@ -79,8 +81,8 @@ def _game(game: games.Game, expected: list[tuple[str, str]]):
 
 def _dirac(rule: str):
     def run(seeds: int, steps: int):
-        _, ratios = toylab.dirac_lesson(lr=0.1, steps=300, gamma=1.0)
-        return float(f"{ratios[rule]:.3g}"), toylab.dirac_holds(rule, ratios[rule])
+        _, ratios = checks.dirac_lesson(lr=0.1, steps=300, gamma=1.0)
+        return float(f"{ratios[rule]:.3g}"), checks.dirac_holds(rule, ratios[rule])
 
     return run
 
@@ -109,16 +111,16 @@ CLAIMS: dict[str, Claim] = {
         _game(games.BOXED_PIGS, [("press", "wait")])),
     "dirac_simultaneous": Claim(
         "Dirac-GAN, simultaneous gradient steps spiral away: distance to (0, 0) after / before (300 steps of 0.1)",
-        toylab.DIRAC_TARGETS["simultaneous"], _dirac("simultaneous")),
+        checks.DIRAC_TARGETS["simultaneous"], _dirac("simultaneous")),
     "dirac_alternating": Claim(
         "Dirac-GAN, alternating steps circle without converging: distance after / before",
-        toylab.DIRAC_TARGETS["alternating"], _dirac("alternating")),
+        checks.DIRAC_TARGETS["alternating"], _dirac("alternating")),
     "dirac_r1": Claim(
         "Dirac-GAN, an R1 gradient penalty (gamma 1) makes the steps converge: distance after / before",
-        toylab.DIRAC_TARGETS["r1"], _dirac("r1")),
+        checks.DIRAC_TARGETS["r1"], _dirac("r1")),
     "losses_vs_progress": Claim(
-        f"no loss tells whether G is improving (default 2-D recipe): of the {toylab.PROGRESS_EVERY}-step stretches in which the "
-        f"JS divergence estimate moved by more than {toylab.PROGRESS_TOLERANCE}, the share in which each loss moved the way "
+        f"no loss tells whether G is improving (default 2-D recipe): of the {PROGRESS_EVERY}-step stretches in which the "
+        f"JS divergence estimate moved by more than {PROGRESS_TOLERANCE}, the share in which each loss moved the way "
         "progress did (G's down, D's up as the divergence falls; a coin flip: 0.5); rank_g, rank_d: each loss's rank "
         "correlation with the divergence over the whole run, per seed",
         f"agree_g and agree_d <= {LOSS_AGREEMENT_AT_MOST}", _losses_vs_progress),
