@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from . import catalog, hub
-from .models import cgan, dcgan, get_family, infogan
+from .models import TRAINABLE, cgan, dcgan, get_family, infogan
 
 MAX_IMAGES = 256
 MAX_SEED = 2**32 - 1
@@ -21,6 +21,7 @@ CODE_LIMIT = 2.0  # sliders reach twice the training range of the continuous cod
 MAX_NUMBER_LENGTH = 32
 MAX_STEPS = 32
 DEFAULT_MODELS = catalog.DIGITS  # each digit family's shipped model
+DIGIT_FAMILIES = tuple(name for name, family in TRAINABLE.items() if family.conditions is not None)
 
 
 def check_int(name: str, value, low: int, high: int) -> int:
@@ -38,27 +39,6 @@ def check_float(name: str, value, low: float, high: float) -> float:
     if not low <= value <= high:
         raise ValueError(f"{name} must be in {low}..{high}, got {value}")
     return float(value)
-
-
-def infogan_categories(config: infogan.Config, digit: int) -> list[int]:
-    """The categories of a calibrated InfoGAN that draw ``digit``; a ValueError if none does."""
-    if config.category_digits is None:
-        raise ValueError("this InfoGAN checkpoint is not calibrated; run `python -m ganapps calibrate` on it")
-    categories = [k for k, d in enumerate(config.category_digits) if d == digit]
-    if not categories:
-        drawn = ", ".join(str(d) for d in sorted(set(config.category_digits)))
-        raise ValueError(f"no category of this InfoGAN draws a {digit}; its categories draw: {drawn}")
-    return categories
-
-
-def infogan_codes(config: infogan.Config, num_images: int, slant: float, width: float) -> torch.Tensor:
-    """Continuous codes (num_images, num_continuous) that set the measured slant and stroke width."""
-    if config.slant_code is None or config.width_code is None:
-        raise ValueError("this InfoGAN checkpoint is not calibrated; run `python -m ganapps calibrate` on it")
-    codes = torch.zeros(num_images, config.num_continuous)
-    codes[:, config.slant_code] = slant * config.slant_sign
-    codes[:, config.width_code] = width * config.width_sign
-    return codes
 
 
 def sample_digits(
@@ -89,34 +69,10 @@ def sample_digits(
         slant = check_float("slant", slant, -CODE_LIMIT, CODE_LIMIT)
     if width is not None:
         width = check_float("width", width, -CODE_LIMIT, CODE_LIMIT)
-    family = hub.check_family(model, tuple(DEFAULT_MODELS))
-    if family != "infogan" and (slant is not None or width is not None):
-        raise ValueError(f"slant and width are InfoGAN codes; {model!r} is a {family} model")
+    family = get_family(hub.check_family(model, DIGIT_FAMILIES))
     generator = hub.load_cached(model, str(device))
-
-    conditions = {}  # what the family's sampler is told beyond the noise (the contract's argument names)
-    if family in ("dcgan", "ssgan"):
-        if digit is not None:
-            kind = "a DCGAN" if family == "dcgan" else "a semi-supervised GAN"
-            raise ValueError(f"{kind} draws unconditioned digits; ask a cgan or infogan model for a digit")
-    elif family == "cgan":
-        labels = torch.arange(start, start + num_images) % 10 if digit is None else torch.full((num_images,), digit)
-        conditions["labels"] = labels
-    else:
-        config = generator.config
-        if digit is not None:
-            categories = infogan_categories(config, digit)
-            conditions["labels"] = torch.tensor([categories[i % len(categories)] for i in range(start, start + num_images)])
-        if slant is not None or width is not None:
-            drawn = infogan.draw_codes(num_images, config, torch.Generator().manual_seed(seed))[1]
-            fixed = infogan_codes(config, num_images, slant or 0.0, width or 0.0)
-            codes = drawn.clone()
-            if slant is not None:
-                codes[:, config.slant_code] = fixed[:, config.slant_code]
-            if width is not None:
-                codes[:, config.width_code] = fixed[:, config.width_code]
-            conditions["codes"] = codes
-    return get_family(family).sample(generator, num_images, seed=seed, device=device, **conditions)
+    conditions = family.conditions(generator, num_images, seed=seed, start=start, digit=digit, slant=slant, width=width)
+    return family.sample(generator, num_images, seed=seed, device=device, **conditions)
 
 
 def sample_batches(model: str = "dcgan-mnist", num_images: int = 16, *, seed: int = 0, **options):
@@ -222,7 +178,7 @@ def traversal(
     z = torch.randn(rows, config.noise_dim, generator=rng)  # one noise vector per row
     if attribute == "digit":
         if config.category_digits is None:
-            infogan_categories(config, 0)  # raises the "not calibrated" error
+            infogan.categories_of(config, 0)  # raises the "not calibrated" error
         order = sorted(range(config.num_categories), key=lambda k: config.category_digits[k])
         columns = len(order)
         labels = torch.tensor(order).repeat(rows)
@@ -232,11 +188,11 @@ def traversal(
         if digit is None:
             row_labels = torch.randint(config.num_categories, (rows,), generator=rng)
         else:
-            categories = infogan_categories(config, digit)
+            categories = infogan.categories_of(config, digit)
             row_labels = torch.tensor([categories[r % len(categories)] for r in range(rows)])
         labels = row_labels.repeat_interleave(columns)
         sweep = torch.linspace(-CODE_LIMIT, CODE_LIMIT, columns).repeat(rows)
-        codes = infogan_codes(config, rows * columns, 0.0, 0.0)
+        codes = infogan.codes_for(config, rows * columns, 0.0, 0.0)
         code, sign = (
             (config.slant_code, config.slant_sign) if attribute == "slant" else (config.width_code, config.width_sign)
         )

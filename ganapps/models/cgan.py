@@ -16,10 +16,10 @@ import torch
 from torch import nn
 
 from ..losses import bce
-from .family import Family, Network, TrainState, check_positive, example_digits, normal_noise, two_player_state
+from .family import Family, Network, TrainState, check_positive, example_digits, no_codes, normal_noise, two_player_state
 from .layers import dcgan_init
 
-__all__ = ["Config", "Generator", "Discriminator", "make_state", "train_step", "sample", "FAMILY"]
+__all__ = ["Config", "Generator", "Discriminator", "make_state", "train_step", "sample", "conditions", "FAMILY"]
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,15 @@ def _example_use(generator: Generator) -> torch.Tensor:
     return sample(generator, 4, labels=[0, 1, 2, 3], seed=0)
 
 
+def conditions(generator: Generator, num_images: int, *, seed: int, start: int = 0, digit=None, slant=None, width=None) -> dict:
+    """``sample``'s labels: ``digit`` for every image, or the digits in turn from place ``start`` of a sequence."""
+    no_codes("a CGAN", slant, width)
+    classes = generator.config.num_classes
+    labels = torch.arange(start, start + num_images) % classes if digit is None else torch.full((num_images,), digit)
+    return {"labels": labels}
+
+
 FAMILY = Family(
     name="cgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="mnist", preview=preview,
-    sample=sample, example_batch=example_digits, example_use=_example_use,
+    sample=sample, example_batch=example_digits, example_use=_example_use, conditions=conditions,
 )

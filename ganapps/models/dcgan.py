@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ..losses import bce, r1_penalty
-from .family import Family, Network, TrainState, check_positive, example_digits, normal_noise, two_player_state
+from .family import Family, Network, TrainState, check_positive, example_digits, normal_noise, two_player_state, unconditioned
 from .layers import dcgan_init, mnist_discriminator_trunk, mnist_generator_layers
 
 __all__ = ["Config", "Training", "Generator", "Discriminator", "make_state", "train_step", "sample", "FAMILY"]
@@ -144,5 +144,5 @@ def _example_use(generator: Generator) -> torch.Tensor:
 FAMILY = Family(
     name="dcgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="mnist", preview=preview,
     sample=sample, training=Training, example_batch=example_digits,
-    example_use=_example_use,
+    example_use=_example_use, conditions=unconditioned("a DCGAN"),
 )

@@ -22,7 +22,7 @@ from .. import weights
 
 __all__ = ["Network", "Restorer", "Family", "TrainState", "NoOptions", "CONFIG_FORMAT", "FILE_KEYS", "options",
            "adam", "two_player_state", "normal_noise", "check_positive", "example_digits", "example_photo", "example_reading",
-           "upscale_batch", "upscale_preview", "upscale_example_batch", "upscale_example_use"]
+           "upscale_batch", "upscale_preview", "upscale_example_batch", "upscale_example_use", "no_codes", "unconditioned"]
 
 # The version of config.json's layout. 1 (no "format_version" key): training options could sit beside the
 # architecture; 2: the architecture and what inference needs, nothing else.
@@ -164,6 +164,10 @@ class Family:
     - ``phases``: names accepted by ``make_state(phase=)`` (the first is the default), or ().
     - how a trained network is used: ``sample(network, num_images, *, seed, device, ...)`` for a
       generator of images or points, or ``restorer`` (a ``Restorer``) for an image-to-image network.
+    - ``conditions(network, num_images, *, seed, start, digit, slant, width) -> dict`` (digit generators): what
+      ``sample`` is told beyond the noise to draw ``digit`` (None: the family's own choice; ``start``: the first
+      image's place in a longer sequence) with InfoGAN's ``slant`` and ``width`` codes; a ValueError for what the
+      family cannot draw.
     - ``initialise(state, batch)`` (optional): data-dependent initialisation of fresh networks on a
       first batch of training data, the same in every process.
     - ``ddp_find_unused_parameters``: a train step leaves some parameters out of a backward pass
@@ -194,6 +198,7 @@ class Family:
     threads: int | None = None
     sample: Callable[..., torch.Tensor] | None = None
     restorer: Restorer | None = None
+    conditions: Callable[..., dict] | None = None
     assemble: Callable[[dict[str, nn.Module]], nn.Module] | None = None
     initialise: Callable[[TrainState, tuple[torch.Tensor, ...]], None] | None = None
     migrate: Callable[[dict], dict] | None = None
@@ -245,6 +250,27 @@ class Family:
 def example_digits(config, rng: torch.Generator, num: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
     """A digit family's ``example_batch``: (num, 1, 28, 28) random images in [-1, 1] and the labels 0, 1, 2, ... (mod 10)."""
     return torch.rand(num, 1, 28, 28, generator=rng) * 2 - 1, torch.arange(num) % 10
+
+
+# --- how a digit generator is told what to draw ------------------------------------------------------------
+
+
+def no_codes(kind: str, slant, width) -> None:
+    """Refuse InfoGAN's slant and width codes for ``kind`` (e.g. "a CGAN"), which has none."""
+    if slant is not None or width is not None:
+        raise ValueError(f"slant and width are InfoGAN codes; {kind} has none")
+
+
+def unconditioned(kind: str) -> Callable[..., dict]:
+    """The ``conditions`` of a family whose generator draws unconditioned digits (``kind``: "a DCGAN"): none."""
+
+    def conditions(network, num_images: int, *, seed: int, start: int = 0, digit=None, slant=None, width=None) -> dict:
+        no_codes(kind, slant, width)
+        if digit is not None:
+            raise ValueError(f"{kind} draws unconditioned digits; ask a cgan or infogan model for a digit")
+        return {}
+
+    return conditions
 
 
 # --- what the x4 upscaling families (srgan, realesrgan) share: how a generator is used on a photo ---------

@@ -29,7 +29,7 @@ from .family import Family, Network, TrainState, check_positive, example_digits,
 from .layers import dcgan_init, mnist_discriminator_trunk, mnist_generator_layers
 
 __all__ = ["Config", "Training", "Generator", "Discriminator", "make_state", "train_step", "sample", "calibrate", "draw_codes",
-           "info_loss", "FAMILY"]
+           "info_loss", "categories_of", "codes_for", "conditions", "FAMILY"]
 
 log = logging.getLogger(__name__)
 
@@ -289,9 +289,49 @@ def _example_use(generator: Generator) -> torch.Tensor:
     return sample(generator, 4, seed=0)
 
 
+def categories_of(config: Config, digit: int) -> list[int]:
+    """The categories of a calibrated InfoGAN that draw ``digit``; a ValueError if none does."""
+    if config.category_digits is None:
+        raise ValueError("this InfoGAN checkpoint is not calibrated; run `python -m ganapps calibrate` on it")
+    categories = [k for k, d in enumerate(config.category_digits) if d == digit]
+    if not categories:
+        drawn = ", ".join(str(d) for d in sorted(set(config.category_digits)))
+        raise ValueError(f"no category of this InfoGAN draws a {digit}; its categories draw: {drawn}")
+    return categories
+
+
+def codes_for(config: Config, num_images: int, slant: float, width: float) -> torch.Tensor:
+    """Continuous codes (num_images, num_continuous) that set the measured slant and stroke width."""
+    if config.slant_code is None or config.width_code is None:
+        raise ValueError("this InfoGAN checkpoint is not calibrated; run `python -m ganapps calibrate` on it")
+    codes = torch.zeros(num_images, config.num_continuous)
+    codes[:, config.slant_code] = slant * config.slant_sign
+    codes[:, config.width_code] = width * config.width_sign
+    return codes
+
+
+def conditions(generator: Generator, num_images: int, *, seed: int, start: int = 0, digit=None, slant=None, width=None) -> dict:
+    """``sample``'s labels and codes: the categories that draw ``digit`` (in turn from place ``start`` of a sequence),
+    and the measured slant and stroke-width codes set to ``slant`` and ``width`` (the other codes drawn from ``seed``)."""
+    config, found = generator.config, {}
+    if digit is not None:
+        categories = categories_of(config, digit)
+        found["labels"] = torch.tensor([categories[i % len(categories)] for i in range(start, start + num_images)])
+    if slant is not None or width is not None:
+        drawn = draw_codes(num_images, config, torch.Generator().manual_seed(seed))[1]
+        fixed = codes_for(config, num_images, slant or 0.0, width or 0.0)
+        codes = drawn.clone()
+        if slant is not None:
+            codes[:, config.slant_code] = fixed[:, config.slant_code]
+        if width is not None:
+            codes[:, config.width_code] = fixed[:, config.width_code]
+        found["codes"] = codes
+    return found
+
+
 FAMILY = Family(
     name="infogan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="mnist",
     preview=preview, sample=sample, training=Training, example_batch=example_digits,
-    example_use=_example_use,
+    example_use=_example_use, conditions=conditions,
     ddp_find_unused_parameters=True,  # scoring real images leaves the Q head out of the loss
 )

@@ -23,7 +23,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .family import Family, Network, TrainState, check_positive, example_digits, example_reading, two_player_state
+from .family import (
+    Family,
+    Network,
+    TrainState,
+    check_positive,
+    example_digits,
+    example_reading,
+    two_player_state,
+    unconditioned,
+)
 
 __all__ = ["Config", "Training", "MNIST_TRAIN", "SemiSupervisedGAN", "Discriminator", "Generator", "make_state",
            "unsupervised_loss", "train_step", "sample", "FAMILY"]
@@ -284,5 +293,5 @@ FAMILY = Family(
     dataset="mnist-semi", preview=preview, sample=sample, batch_size=100, assemble=assemble, initialise=initialise,
     ddp_find_unused_parameters=True,  # feature matching leaves out the classifying layer
     training=Training, migrate=migrate, example_use=example_reading,
-    example_batch=_example_batch,
+    example_batch=_example_batch, conditions=unconditioned("a semi-supervised GAN"),
 )
