@@ -6,7 +6,10 @@ seed makes any random cropping a function of the step, so a resumed run sees the
 
 from __future__ import annotations
 
+import inspect
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -325,44 +328,68 @@ class ToySamples:
         return (self.distribution.sample(len(indices), torch.Generator().manual_seed(seed)),)
 
 
-def load(kind: str, roots, *, download: bool = False, **options):
-    """The training data of a family (its ``dataset``), from the folders given with ``--data``.
+@dataclass(frozen=True)
+class Kind:
+    """A kind of training data, which a family trains on (``Family.dataset``): how it is made from the folders (or the
+    toy distribution's name) given with ``--data`` (``make(roots, download=..., **options)``), and the options it
+    takes (``--data-options``): the keyword-only parameters of ``options_of``."""
 
-    ``options`` go to the photo datasets (``PhotoPatches``: ``patch``, ``degradation``; ``RainPatches``:
-    ``patch``, ...) and to ``SemiSupervisedMNIST`` (``labels_per_class``); the other kinds take none.
-    """
-    import inspect
+    name: str
+    make: Callable[..., object]
+    options_of: Callable | None = None
 
-    dataset = {"photos": PhotoPatches, "degraded-photos": PhotoPatches, "rain": RainPatches, "mnist-semi": SemiSupervisedMNIST}.get(kind)
-    allowed = [] if dataset is None else [
-        name for name, p in inspect.signature(dataset).parameters.items() if p.kind is p.KEYWORD_ONLY and name not in ("degraded", "split")
-    ]
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise ValueError(f"unknown option(s) {', '.join(unknown)} for the {kind} data; available: {', '.join(allowed) or 'none'}")
-    return _load(kind, roots, download=download, **options)
+    def options(self) -> list[str]:
+        if self.options_of is None:
+            return []
+        return [name for name, p in inspect.signature(self.options_of).parameters.items()
+                if p.kind is p.KEYWORD_ONLY and name not in ("degraded", "split")]
+
+    def load(self, roots, *, download: bool = False, **options):
+        """The training data from ``roots``; an unknown option is a ValueError that names the ones there are."""
+        unknown = sorted(set(options) - set(self.options()))
+        if unknown:
+            raise ValueError(f"unknown option(s) {', '.join(unknown)} for the {self.name} data; "
+                             f"available: {', '.join(self.options()) or 'none'}")
+        return self.make(list(roots), download=download, **options)
 
 
-def _load(kind: str, roots, *, download: bool, **options):
-    if kind == "mnist":
-        if len(roots) != 1:
-            raise ValueError(f"MNIST training takes one --data folder, got {len(roots)}")
-        return TensorBatches(*mnist(roots[0], train=True, download=download))
-    if kind == "mnist-semi":
-        if len(roots) != 1:
-            raise ValueError(f"MNIST training takes one --data folder, got {len(roots)}")
-        return SemiSupervisedMNIST(*mnist(roots[0], train=True, download=download), **options)
-    if kind == "photos":
-        return PhotoPatches(roots, **options)
-    if kind == "degraded-photos":  # the validation photos are kept for the benchmark
-        return PhotoPatches(roots, degraded=True, split="train", **options)
-    if kind == "rain":
-        return RainPatches(roots, **options)
-    if kind == "toy":
-        if len(roots) != 1:
-            raise ValueError(f"toy training takes one --data name, got {len(roots)}")
-        return ToySamples(roots[0])
-    raise ValueError(f"unknown dataset {kind!r}; available: mnist, mnist-semi, photos, degraded-photos, rain, toy")
+def _one(roots: list, what: str) -> str:
+    if len(roots) != 1:
+        raise ValueError(f"{what} takes one --data folder, got {len(roots)}")
+    return roots[0]
+
+
+def _mnist(roots, *, download: bool) -> TensorBatches:
+    return TensorBatches(*mnist(_one(roots, "MNIST training"), train=True, download=download))
+
+
+def _semi_supervised_mnist(roots, *, download: bool, **options) -> SemiSupervisedMNIST:
+    return SemiSupervisedMNIST(*mnist(_one(roots, "MNIST training"), train=True, download=download), **options)
+
+
+def _photos(roots, *, download: bool, **options) -> PhotoPatches:
+    return PhotoPatches(roots, **options)
+
+
+def _degraded_photos(roots, *, download: bool, **options) -> PhotoPatches:
+    return PhotoPatches(roots, degraded=True, split="train", **options)  # the validation photos kept for the benchmark
+
+
+def _rain(roots, *, download: bool, **options) -> RainPatches:
+    return RainPatches(roots, **options)
+
+
+def _toy(roots, *, download: bool) -> ToySamples:
+    return ToySamples(_one(roots, "toy training (a distribution's name)"))
+
+
+# Named functions, not lambdas: a family (and so its data kind) travels pickled with a theory-lab run.
+MNIST = Kind("mnist", _mnist)
+SEMI_SUPERVISED_MNIST = Kind("mnist-semi", _semi_supervised_mnist, SemiSupervisedMNIST)
+PHOTOS = Kind("photos", _photos, PhotoPatches)
+DEGRADED_PHOTOS = Kind("degraded-photos", _degraded_photos, PhotoPatches)  # photos degraded as uploads are
+RAIN = Kind("rain", _rain, RainPatches)
+TOY = Kind("toy", _toy)
 
 
 def seed_of(*parts: int) -> int:

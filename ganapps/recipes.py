@@ -39,7 +39,6 @@ Running a recipe again goes on where it stopped: every train step resumes its ow
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 from collections.abc import Callable
@@ -52,43 +51,18 @@ except ModuleNotFoundError:  # Python 3.10: the same parser as a package
     import tomli as tomllib
 
 from . import finishing, hub
-from .data import SIDE_BY_SIDE
+from .data import SIDE_BY_SIDE, TOY
 from .lab.distributions import DISTRIBUTIONS, DRAWN
 from .lab.report import write_report
-from .models import infogan
+from .models import get_family
 from .recognition import EVALUATION_FILE
 from .training import STATE_FILE, Run, TrainConfig, process_group
 from .training import train as train_loop
 
-__all__ = ["train", "AFTER_TRAINING", "DEFAULT_CLASSIFIER", "Recipe", "Step", "load_recipe", "DATA_ROOT", "pair",
+__all__ = ["train", "DEFAULT_CLASSIFIER", "Recipe", "Step", "load_recipe", "DATA_ROOT", "pair",
            "interpolate"]
 
 DEFAULT_CLASSIFIER = "mnist-classifier"
-
-
-def calibrate_infogan(run: Run, *, classifier: str | None = DEFAULT_CLASSIFIER) -> None:
-    """Measure what the trained codes mean with ``classifier`` (None: skip) and store it in the exported config."""
-    if not classifier:
-        return
-    generator = run.export
-    generator.eval()
-    generator.config = infogan.calibrate(generator, hub.load(classifier, family="classifier"))
-
-
-def record_labels(run: Run, **_) -> None:
-    """Store in the exported config which training images' labels a semi-supervised run learned from, and
-    how many it saw without labels (none for the baseline trained on the labels alone)."""
-    network = run.export
-    unlabelled = len(run.data) if run.state.training.unlabelled_weight else 0
-    network.config = dataclasses.replace(network.config, labelled_indices=tuple(run.data.labelled_indices),
-                                         unlabelled_images=unlabelled)
-
-
-AFTER_TRAINING: dict[str, Callable[..., None]] = {
-    "infogan": calibrate_infogan,
-    "ssgan": record_labels,
-    "toy": lambda run, **_: write_report(run),
-}
 
 
 def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True, data=None,
@@ -98,8 +72,15 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True, data
     ``classifier``: the digit classifier that calibrates an InfoGAN's codes (None: leave them uncalibrated).
     Under torchrun every process runs this; the final save gathers from all of them.
     """
-    follow_up = AFTER_TRAINING.get(cfg.family)
-    after = None if follow_up is None else (lambda run: follow_up(run, classifier=classifier))
+    family = get_family(cfg.family)
+
+    def after(run: Run) -> None:
+        if family.finish is not None:  # the learned facts the model needs before it is used, into its config
+            reader = (lambda: hub.load(classifier, family="classifier")) if classifier else (lambda: None)
+            run.export.config = family.finish(run.export, data=run.data, training=run.state.training, classifier=reader)
+        if family.dataset is TOY:  # a run on the lab's toy data: the lab's measurements and picture of it
+            write_report(run)
+
     return train_loop(cfg, resume=resume, progress=progress, data=data, after=after)
 
 

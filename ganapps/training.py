@@ -194,7 +194,7 @@ def model_config(cfg: TrainConfig):
     base = family.config.tiny() if cfg.tiny else family.config()
     known = {f.name for f in fields(base)}
     overrides = dict(cfg.model)
-    if family.dataset == "toy":  # the toy recipe names its data: --data ring8
+    if "data" in known and cfg.data:  # an architecture that names its data (toy: --data ring8) takes it from --data
         overrides.setdefault("data", cfg.data[0])
     unknown = set(overrides) - known
     misplaced = unknown & {f.name for f in fields(family.training)}
@@ -220,7 +220,7 @@ class Run:
         device = resolve_device(cfg.device)
         self.rank, self.world_size, device = distributed_context(device)
         if data is None:
-            data = data_module.load(self.family.dataset, cfg.data, download=cfg.download, **cfg.data_options)
+            data = self.family.dataset.load(cfg.data, download=cfg.download, **cfg.data_options)
         self.data = data_module.TensorBatches(*data) if isinstance(data, tuple) else data
         torch.manual_seed(cfg.seed)  # identical initial weights in every process (DDP also broadcasts)
         rng = torch.Generator().manual_seed(data_module.seed_of(cfg.seed, self.rank))

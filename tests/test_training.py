@@ -194,8 +194,8 @@ def photo_folder(folder):
 DATA_OF = {"toy": "ring8", "mnist": "MNIST", "mnist-semi": "MNIST", "photos": "PHOTOS", "degraded-photos": "PHOTOS",
            "rain": "PHOTOS"}  # each dataset kind: the data a run of it trains on here
 TORCHRUN_RUNS = {
-    name: {"family": name, "data": [DATA_OF[family.dataset]], **({"phase": family.phases[-1]} if family.phases else {}),
-           **({"workers": 1} if family.dataset in ("photos", "rain") else {})}
+    name: {"family": name, "data": [DATA_OF[family.dataset.name]], **({"phase": family.phases[-1]} if family.phases else {}),
+           **({"workers": 1} if family.dataset.name in ("photos", "rain") else {})}
     for name, family in TRAINABLE.items()
 }
 

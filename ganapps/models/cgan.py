@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..data import MNIST
 from ..losses import bce
 from .family import Family, Network, TrainState, check_positive, example_digits, no_codes, normal_noise, two_player_state
 from .layers import dcgan_init
@@ -157,6 +158,6 @@ def conditions(generator: Generator, num_images: int, *, seed: int, start: int =
 
 
 FAMILY = Family(
-    name="cgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="mnist", preview=preview,
+    name="cgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset=MNIST, preview=preview,
     sample=sample, example_batch=example_digits, example_use=_example_use, conditions=conditions,
 )

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data import MNIST
 from .family import Family, Network, TrainState, check_positive, example_digits, example_reading
 
 __all__ = ["Config", "Classifier", "make_state", "train_step", "FAMILY"]
@@ -91,6 +92,6 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
 
 
 FAMILY = Family(
-    name="classifier", config=Config, network=Classifier, make_state=make_state, train_step=train_step, dataset="mnist",
+    name="classifier", config=Config, network=Classifier, make_state=make_state, train_step=train_step, dataset=MNIST,
     export="classifier", example_batch=example_digits, example_use=example_reading,
 )

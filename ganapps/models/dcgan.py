@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..data import MNIST
 from ..losses import bce, r1_penalty
 from .family import Family, Network, TrainState, check_positive, example_digits, normal_noise, two_player_state, unconditioned
 from .layers import dcgan_init, mnist_discriminator_trunk, mnist_generator_layers
@@ -142,7 +143,7 @@ def _example_use(generator: Generator) -> torch.Tensor:
 
 
 FAMILY = Family(
-    name="dcgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="mnist", preview=preview,
+    name="dcgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset=MNIST, preview=preview,
     sample=sample, training=Training, example_batch=example_digits,
     example_use=_example_use, conditions=unconditioned("a DCGAN"),
 )

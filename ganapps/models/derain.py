@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data import RAIN
 from ..losses import bce, check_perceptual, feature_matching, ssim, vgg19_features
 from .family import Family, Network, Restorer, TrainState, check_positive, example_photo, two_player_state
 from .layers import ResidualBlock
@@ -331,7 +332,7 @@ def _example_use(generator: Generator) -> torch.Tensor:
 
 
 FAMILY = Family(
-    name="derain", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="rain", preview=preview,
+    name="derain", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset=RAIN, preview=preview,
     restorer=Restorer(restore, grid=GRID, context=_whole_photo), training=Training,
     example_batch=_example_batch, example_use=_example_use,
 )

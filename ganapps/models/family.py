@@ -159,7 +159,7 @@ class Family:
       makes one from several of them (sharing their parameters) for a family that exports a pair.
     - ``train_step(state, batch) -> {loss name: detached 0-dim tensor}``: one optimisation step; the
       loop reads the losses back from the device only when it logs or saves (no sync per step).
-    - ``dataset``: the ``data.load`` name of its training data.
+    - ``dataset``: the kind of its training data (a ``data.Kind``: how it is made from ``--data``).
     - ``preview(network, *, seed, device, data) -> (images, per row)``: the training sample grid.
     - ``phases``: names accepted by ``make_state(phase=)`` (the first is the default), or ().
     - how a trained network is used: ``sample(network, num_images, *, seed, device, ...)`` for a
@@ -174,6 +174,9 @@ class Family:
       (e.g. a frozen discriminator), which DDP must be told.
     - ``example_batch(config, rng)``: a small training batch for that config, and ``example_use(network)``:
       the exported network used once as a user would (the contract tests run every family through these).
+    - ``finish(network, *, data, training, classifier) -> config`` (optional): after the last step, the learned
+      facts the trained network needs before it is used (``classifier()`` loads a digit classifier, or gives None
+      when the caller skips the measurement), returned as its new config.
     - ``migrate(raw) -> raw`` (optional): rewrites a format-1 ``config.json`` dict, beyond dropping the keys
       that are now training options.
     - ``threads``: torch intra-op threads ``python -m ganapps train`` uses unless ``--threads``
@@ -186,7 +189,7 @@ class Family:
     network: type[nn.Module]
     make_state: Callable[..., TrainState]
     train_step: Callable[[TrainState, tuple[torch.Tensor, ...]], dict[str, torch.Tensor]]
-    dataset: str
+    dataset: object  # a data.Kind (data is on this floor, beside the families)
     example_batch: Callable[[object, torch.Generator], tuple[torch.Tensor, ...]]
     example_use: Callable[[nn.Module], torch.Tensor]
     training: type = NoOptions
@@ -199,6 +202,7 @@ class Family:
     sample: Callable[..., torch.Tensor] | None = None
     restorer: Restorer | None = None
     conditions: Callable[..., dict] | None = None
+    finish: Callable[..., object] | None = None
     assemble: Callable[[dict[str, nn.Module]], nn.Module] | None = None
     initialise: Callable[[TrainState, tuple[torch.Tensor, ...]], None] | None = None
     migrate: Callable[[dict], dict] | None = None

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data import MNIST
 from ..losses import bce
 from .family import Family, Network, TrainState, check_positive, example_digits, normal_noise, two_player_state
 from .layers import dcgan_init, mnist_discriminator_trunk, mnist_generator_layers
@@ -329,9 +330,19 @@ def conditions(generator: Generator, num_images: int, *, seed: int, start: int =
     return found
 
 
+def finish(generator: Generator, *, classifier, **_) -> Config:
+    """After training: what the codes mean, measured with the digit classifier ``classifier()`` (``calibrate``);
+    the config as it was when the caller skips it (None)."""
+    reader = classifier()
+    if reader is None:
+        return generator.config
+    generator.eval()
+    return calibrate(generator, reader)
+
+
 FAMILY = Family(
-    name="infogan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="mnist",
+    name="infogan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset=MNIST,
     preview=preview, sample=sample, training=Training, example_batch=example_digits,
-    example_use=_example_use, conditions=conditions,
+    example_use=_example_use, conditions=conditions, finish=finish,
     ddp_find_unused_parameters=True,  # scoring real images leaves the Q head out of the loss
 )

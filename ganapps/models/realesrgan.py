@@ -47,6 +47,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import spectral_norm
 
+from ..data import DEGRADED_PHOTOS
 from ..losses import bce, check_perceptual, feature_matching, sub_pixel_term, vgg19_features
 from .family import (
     Family,
@@ -378,7 +379,7 @@ restore, preview = upscale_batch, upscale_preview
 
 FAMILY = Family(
     name="realesrgan", config=Config, network=Generator, make_state=make_state, train_step=train_step,
-    dataset="degraded-photos", preview=preview, phases=PHASES, restorer=Restorer(restore, scale=SCALE),
+    dataset=DEGRADED_PHOTOS, preview=preview, phases=PHASES, restorer=Restorer(restore, scale=SCALE),
     ddp_find_unused_parameters=True,  # the discriminator is frozen during the generator's step
     training=Training, example_batch=upscale_example_batch, example_use=upscale_example_use,
 )

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data import PHOTOS
 from ..losses import bce, check_perceptual, feature_matching, vgg19_features
 from .family import (
     Family,
@@ -231,7 +232,7 @@ restore, preview, example_batch, example_use = upscale_batch, upscale_preview, u
 
 
 FAMILY = Family(
-    name="srgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="photos",
+    name="srgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset=PHOTOS,
     preview=preview, phases=PHASES, restorer=Restorer(restore, scale=SCALE), training=Training,
     example_batch=example_batch, example_use=example_use,
 )

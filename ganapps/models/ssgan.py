@@ -17,12 +17,14 @@ many it saw without labels (``unlabelled_images``: 0 for the baseline trained on
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data import SEMI_SUPERVISED_MNIST
 from .family import (
     Family,
     Network,
@@ -288,10 +290,17 @@ def _example_batch(config: Config, rng: torch.Generator) -> tuple[torch.Tensor, 
     return (example_digits(config, rng)[0], *example_digits(config, rng))
 
 
+def finish(network: SemiSupervisedGAN, *, data, training: Training, **_) -> Config:
+    """After training: which training images' labels the run learned from, and how many it saw without labels (none
+    for the baseline trained on the labels alone), in the config (the "What D learned" tab reads them)."""
+    unlabelled = len(data) if training.unlabelled_weight else 0
+    return dataclasses.replace(network.config, labelled_indices=tuple(data.labelled_indices), unlabelled_images=unlabelled)
+
+
 FAMILY = Family(
     name="ssgan", config=Config, network=SemiSupervisedGAN, make_state=make_state, train_step=train_step,
-    dataset="mnist-semi", preview=preview, sample=sample, batch_size=100, assemble=assemble, initialise=initialise,
+    dataset=SEMI_SUPERVISED_MNIST, preview=preview, sample=sample, batch_size=100, assemble=assemble, initialise=initialise,
     ddp_find_unused_parameters=True,  # feature matching leaves out the classifying layer
     training=Training, migrate=migrate, example_use=example_reading,
-    example_batch=_example_batch, conditions=unconditioned("a semi-supervised GAN"),
+    example_batch=_example_batch, conditions=unconditioned("a semi-supervised GAN"), finish=finish,
 )

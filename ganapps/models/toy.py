@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..data import TOY
 from ..lab.distributions import coverage, distribution, js_divergence
 from ..losses import ADVERSARIAL, discriminator_loss, generator_loss, gradient_penalty
 from .family import Family, Network, TrainState, check_positive
@@ -226,7 +227,7 @@ def _example_batch(config: Config, rng: torch.Generator) -> tuple[torch.Tensor]:
 
 
 FAMILY = Family(
-    name="toy", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset="toy",
+    name="toy", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset=TOY,
     batch_size=256, threads=1, sample=sample,
     example_batch=_example_batch, example_use=_example_use,
 )
