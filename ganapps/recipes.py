@@ -21,6 +21,7 @@ A recipe is a TOML file (``recipes/<model>.toml``, read with ``tomllib``)::
     phase = "psnr"
     data = ["{data}/sr/train/T91"] # {data}: the data root (--data-root, default ../shared/data)
     steps = 12500
+    architecture = { channels = 48, num_blocks = 8 }   # the network (TrainConfig.model, the CLI's --model)
     training = { perceptual = "discriminator_features" }
 
     [[steps]]
@@ -121,7 +122,9 @@ KINDS: dict[str, tuple[tuple[str, ...], Callable[[dict, Path], object]]] = {
     "dry_blend": (("run", "start", "weights", "min_dry"), lambda v, out: finishing.dry_blend(out=out, **v)),
 }
 IN_PLACE = ("calibrate", "record")  # kinds that change the model folder they name: their result is that folder
-TRAIN_KEYS = tuple(f.name for f in fields(TrainConfig) if f.name != "out") + ("resume_from", "classifier")
+# A train step's keys: TrainConfig's fields, its architecture (TrainConfig.model, the CLI's --model) named for what it is
+# beside the recipe's model name, and where it goes on from.
+TRAIN_KEYS = tuple(f.name for f in fields(TrainConfig) if f.name not in ("out", "model")) + ("architecture", "resume_from", "classifier")
 RECIPE_KEYS = ("model", "family", "out", "ship", "steps")
 
 
@@ -210,9 +213,9 @@ def _describe(step: Step) -> str:
     parts += [f"init {cfg.init}"] if cfg.init else []
     parts += [f"from the state in {Path(values['resume_from']).parent}"] if "resume_from" in values else []
     parts += ["grown"] if cfg.grow else []
-    for name in ("model", "training", "data_options"):
+    for name, shown in (("model", "architecture"), ("training", "training"), ("data_options", "data_options")):
         if getattr(cfg, name):
-            parts.append(f"{name} {json.dumps(getattr(cfg, name))}")
+            parts.append(f"{shown} {json.dumps(getattr(cfg, name))}")
     return ", ".join(parts)
 
 
@@ -281,8 +284,10 @@ def load_recipe(path: str | Path, *, data_root: str | None = None, out: str | Pa
                 result = Path(values["model"])
         step = Step(name, kind, values, result, needs=needs)
         if kind == "train":
-            options = {k: v for k, v in values.items() if k not in ("resume_from", "classifier")}
+            options = {k: v for k, v in values.items() if k not in ("resume_from", "classifier", "architecture")}
             options.setdefault("family", raw["family"])
+            if "architecture" in values:
+                options["model"] = values["architecture"]
             try:
                 step.config = TrainConfig(**{**options, "out": str(work / name), "data": tuple(options.get("data", ()))})
             except (TypeError, ValueError) as err:
