@@ -77,7 +77,7 @@ def main() -> None:
     astronaut = skdata.astronaut()
     reach_rows, tiled_rows, time_rows = [], [], []
     for name in args.checkpoints:
-        descriptor = foreign.load(name)
+        descriptor = foreign.read_model(name)
         label = Path(name).name
         worst = reach(descriptor, args.data, args.photos)
         reach_rows.append([label, foreign.describe(descriptor), str(foreign.receptive_radius(descriptor)),

@@ -35,8 +35,8 @@ from urllib.parse import unquote
 import torch
 from torch import nn
 
-__all__ = ["CHECKPOINT_SUFFIXES", "HUB_PREFIX", "HUB_FORM", "EFFECTIVE_RADIUS", "HubFile", "is_foreign", "parse_hub_file",
-           "fetch", "read_state_dict", "load", "receptive_radius", "overlap", "describe"]
+__all__ = ["CHECKPOINT_SUFFIXES", "HUB_PREFIX", "HUB_FORM", "EFFECTIVE_RADIUS", "HubFile", "names_a_file", "parse_hub_file",
+           "local_file", "read_state_dict", "read_model", "receptive_radius", "overlap", "describe"]
 
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")
 HUB_PREFIX = "hf://"
@@ -62,7 +62,7 @@ class HubFile:
     repo_type: str = "model"
 
 
-def is_foreign(name: str) -> bool:
+def names_a_file(name: str) -> bool:
     """Whether ``name`` names another project's checkpoint (a Hub file or a checkpoint file) rather than a ganapps model."""
     return name.startswith(HUB_PREFIX) or Path(name).suffix.lower() in CHECKPOINT_SUFFIXES
 
@@ -84,7 +84,7 @@ def parse_hub_file(name: str) -> HubFile:
     return HubFile(f"{parts[0]}/{repo}", filename, unquote(revision) or None, repo_type)
 
 
-def fetch(name: str, *, cache_dir=None) -> Path:
+def local_file(name: str, *, cache_dir=None) -> Path:
     """The local path of checkpoint ``name``: the file itself, or a Hub file from the Hugging Face cache (downloaded on
     first use, with a progress bar)."""
     if not name.startswith(HUB_PREFIX):
@@ -155,7 +155,7 @@ def read_state_dict(path: Path, name: str) -> dict[str, torch.Tensor]:
     return tensors
 
 
-def load(name: str, *, cache_dir=None):
+def read_model(name: str, *, cache_dir=None):
     """Checkpoint ``name`` as a ``spandrel.ImageModelDescriptor`` of an upscaler (float32, CPU, eval mode).
 
     A ValueError says what the file is when it is not an RGB upscaler: an architecture spandrel does not know, a
@@ -163,7 +163,7 @@ def load(name: str, *, cache_dir=None):
     """
     import spandrel
 
-    state_dict = read_state_dict(fetch(name, cache_dir=cache_dir), name)
+    state_dict = read_state_dict(local_file(name, cache_dir=cache_dir), name)
     try:
         descriptor = spandrel.ModelLoader().load_from_state_dict(state_dict)
     except spandrel.UnsupportedModelError:

@@ -23,7 +23,7 @@ from .models import get_family
 from .tiling import tiled_apply
 from .weights import family_in
 
-__all__ = ["ImageModel", "BICUBIC", "FOREIGN_DEFAULT_DENOISE", "is_foreign", "default_denoise", "load", "cached"]
+__all__ = ["ImageModel", "BICUBIC", "FOREIGN_DEFAULT_DENOISE", "is_foreign", "default_denoise", "image_model", "cached"]
 
 FOREIGN_DEFAULT_DENOISE = 0.5  # a foreign pair's default strength: Real-ESRGAN's --denoise_strength
 
@@ -70,7 +70,7 @@ BICUBIC = ImageModel("bicubic", None, lambda piece: piece, 1, 0, description="bi
 
 def is_foreign(name: str) -> bool:
     """Whether ``name`` is another project's upscaler: a checkpoint file, an ``hf://`` Hub file or a Hub catalog name."""
-    return name in catalog.HUB_UPSCALE or foreign.is_foreign(name)
+    return name in catalog.HUB_UPSCALE or foreign.names_a_file(name)
 
 
 def _foreign_files(name: str, mild: str | None) -> tuple[str, str | None]:
@@ -92,7 +92,7 @@ def default_denoise(name: str, mild: str | None = None, **where) -> float | None
     return _default(name, mild, None if is_foreign(name) else hub.resolve(name, **where))
 
 
-def load(
+def image_model(
     name: str, *, families: tuple[str, ...], device="cpu", denoise: float | None = None, mild: str | None = None,
     allow_foreign: bool = False, needs: str | None = None, checkpoints_dir=None, cache_dir=None,
 ) -> ImageModel:
@@ -129,9 +129,9 @@ def load(
 
 def _load_foreign(name: str, mild: str | None, strength: float | None, device, cache_dir) -> ImageModel:
     file, mild = _foreign_files(name, mild)
-    descriptor = foreign.load(file, cache_dir=cache_dir)
+    descriptor = foreign.read_model(file, cache_dir=cache_dir)
     if mild is not None:
-        twin = foreign.load(mild, cache_dir=cache_dir)
+        twin = foreign.read_model(mild, cache_dir=cache_dir)
         if not hub.same_architecture(twin.model, descriptor.model):
             raise ValueError(f"{name} ({foreign.describe(descriptor)}) and its denoise twin {mild} ({foreign.describe(twin)}) "
                              "differ in architecture; only the same network can be blended")
@@ -146,7 +146,7 @@ def _load_foreign(name: str, mild: str | None, strength: float | None, device, c
 
 def cached(name: str, *, families: tuple[str, ...], device="cpu", denoise: float | None = None, mild: str | None = None,
            allow_foreign: bool = False, needs: str | None = None) -> ImageModel:
-    """``load`` for serving: loaded once per (name, device, denoise, twin, what is accepted) and shared read-only; the
+    """``image_model`` for serving: loaded once per (name, device, denoise, twin, what is accepted) and shared read-only; the
     name is not looked up again (a Hub model is not fetched on every request). A local checkpoint file is loaded again
     when it changes on disk."""
     stamp = tuple(_file_stamp(n) for n in (name, mild))
@@ -154,7 +154,7 @@ def cached(name: str, *, families: tuple[str, ...], device="cpu", denoise: float
 
 
 def _file_stamp(name: str | None):
-    path = Path(name) if name and foreign.is_foreign(name) and not name.startswith(foreign.HUB_PREFIX) else None
+    path = Path(name) if name and foreign.names_a_file(name) and not name.startswith(foreign.HUB_PREFIX) else None
     if path is None or not path.is_file():
         return None
     stat = path.stat()
@@ -163,4 +163,4 @@ def _file_stamp(name: str | None):
 
 @functools.lru_cache(maxsize=8)
 def _load_once(name, families, device, denoise, mild, allow_foreign, needs, stamp):
-    return load(name, families=families, device=device, denoise=denoise, mild=mild, allow_foreign=allow_foreign, needs=needs)
+    return image_model(name, families=families, device=device, denoise=denoise, mild=mild, allow_foreign=allow_foreign, needs=needs)

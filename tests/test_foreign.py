@@ -66,7 +66,7 @@ def forward(model, image: np.ndarray) -> torch.Tensor:
 def test_every_format_loads_and_upscales_as_its_own_forward_pass(tmp_path, architecture, form):
     model = network(architecture)
     path = save(model, tmp_path / form, form.split(".")[0] if form.split(".")[0] in WRAPPERS else "plain")
-    loaded = photo_models.load(path, families=(), allow_foreign=True)
+    loaded = photo_models.image_model(path, families=(), allow_foreign=True)
     assert loaded.scale == SCALES[architecture] and loaded.description.startswith(
         {"Compact": "RealESRGAN Compact", "ESRGAN": "ESRGAN", "SPAN": "SPAN"}[architecture])
     image = photo()
@@ -79,8 +79,8 @@ def test_every_format_loads_and_upscales_as_its_own_forward_pass(tmp_path, archi
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_tiled_equals_untiled_with_the_chosen_overlap_and_not_with_less(tmp_path, architecture):
     path = save(network(architecture), tmp_path / "model.pth")
-    loaded = photo_models.load(path, families=(), allow_foreign=True)
-    radius = foreign.receptive_radius(foreign.load(path))
+    loaded = photo_models.image_model(path, families=(), allow_foreign=True)
+    radius = foreign.receptive_radius(foreign.read_model(path))
     assert loaded.overlap == radius < foreign.EFFECTIVE_RADIUS  # tiny networks: their whole receptive field
     image = torch.from_numpy(photo((3 * 16 + 2 * radius + 5, 2 * 16 + 2 * radius + 3))).permute(2, 0, 1)[None].float() / 255
     whole = loaded.restore(image, tile=4096)
@@ -93,7 +93,7 @@ def test_tiled_equals_untiled_with_the_chosen_overlap_and_not_with_less(tmp_path
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_the_receptive_radius_bounds_what_an_output_pixel_sees(tmp_path, architecture):
     model = network(architecture)
-    radius = foreign.receptive_radius(foreign.load(save(model, tmp_path / "model.pth")))
+    radius = foreign.receptive_radius(foreign.read_model(save(model, tmp_path / "model.pth")))
     side = 2 * radius + 9
     image = torch.rand(1, 3, side, side, dtype=torch.float64)
     changed = image.clone()
@@ -108,7 +108,7 @@ def test_the_receptive_radius_bounds_what_an_output_pixel_sees(tmp_path, archite
 
 
 def test_the_effective_radius_caps_deep_networks(tmp_path):
-    deep = foreign.load(save(ESRGAN(in_nc=3, out_nc=3, num_filters=4, num_blocks=8, scale=4), tmp_path / "deep.pth"))
+    deep = foreign.read_model(save(ESRGAN(in_nc=3, out_nc=3, num_filters=4, num_blocks=8, scale=4), tmp_path / "deep.pth"))
     # the first convolution, eight RRDBs of 15, the trunk's last; then x2, x4 and two at x4: 1.25 pixels; one for resampling
     assert foreign.receptive_radius(deep) == 125
     assert foreign.overlap(deep) == foreign.EFFECTIVE_RADIUS < 125
