@@ -27,8 +27,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tables import table  # noqa: E402
-
+from ganapps.evaluation import RAIN_STRENGTHS as STRENGTHS  # noqa: E402
 from ganapps.evaluation import (  # noqa: E402
     evaluate_derain,
     evaluate_derain_on_photos,
@@ -37,8 +36,7 @@ from ganapps.evaluation import (  # noqa: E402
     validation_photos,
 )
 from ganapps.photos import DERAIN_MODELS, derain  # noqa: E402
-
-STRENGTHS = ("light", "medium", "heavy")
+from ganapps.reporting import markdown_table  # noqa: E402
 
 PEAK_MEMORY = """
 import resource, sys, numpy as np
@@ -107,7 +105,7 @@ def main():
         rows.append([name, rainy_cell, *(score_cell(scores[model], rainy) for model in args.models)])
         print(name, rows[-1][1:], file=sys.stderr, flush=True)
     if rows:
-        table("Deraining (PSNR-Y dB / SSIM-Y, gain over the rainy input)", ["set", "rainy input", *args.models], rows)
+        print(markdown_table("Deraining (PSNR-Y dB / SSIM-Y, gain over the rainy input)", ["set", "rainy input", *args.models], rows))
 
     if args.skip_speed:
         return
@@ -121,8 +119,8 @@ def main():
                                  capture_output=True, text=True, check=True).stdout
             peak = f"{int(out.split()[-1]) / 1024**2:.2f} GB"
         rows.append([model, f"{speed[model]:.2f}", f"{speed[model] / reference:.2f}x", peak])
-    table(f"Speed and memory on this machine ({torch.get_num_threads()} threads, float32, tile 512, one run)",
-          ["model", "seconds per megapixel", f"time / {args.models[0]}", "peak memory, 12-megapixel photo"], rows)
+    print(markdown_table(f"Speed and memory on this machine ({torch.get_num_threads()} threads, float32, tile 512, one run)",
+          ["model", "seconds per megapixel", f"time / {args.models[0]}", "peak memory, 12-megapixel photo"], rows))
 
 
 if __name__ == "__main__":

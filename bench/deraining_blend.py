@@ -20,10 +20,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tables import table
-
 from ganapps.evaluation import evaluate_derain_on_photos, evaluate_derain_side_by_side, validation_photos
 from ganapps.finishing import dry_blend
+from ganapps.reporting import markdown_table
 
 
 def main():
@@ -42,15 +41,15 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         out = args.out or str(Path(scratch) / "blend")
         weight, dry = dry_blend(args.run, args.start, out, weights=args.weights, min_dry=args.min_dry)
-        table(f"Dry validation photos after deraining (PSNR-Y, dB; the choice: the largest weight keeping {args.min_dry:g})",
-              ["model", "dry photos PSNR"], [[name, f"{value:.2f}"] for name, value in dry.items()])
+        print(markdown_table(f"Dry validation photos after deraining (PSNR-Y, dB; the choice: the largest weight keeping {args.min_dry:g})",
+              ["model", "dry photos PSNR"], [[name, f"{value:.2f}"] for name, value in dry.items()]))
         models = [args.start, out]
         photos = validation_photos()
         scores = {"photos " + s: evaluate_derain_on_photos(photos, s, models=models) for s in ("light", "medium", "heavy")}
         if args.rain800:
             scores = {"Rain800 validation": evaluate_derain_side_by_side(args.rain800, split="validation", models=models), **scores}
-        table("The choice beside the start (PSNR-Y gain over the rainy input, dB)", ["set", args.start, f"blend {weight:g}"],
-              [[name, *[f"{s[m]['psnr'] - s['rainy input']['psnr']:+.2f}" for m in models]] for name, s in scores.items()])
+        print(markdown_table("The choice beside the start (PSNR-Y gain over the rainy input, dB)", ["set", args.start, f"blend {weight:g}"],
+              [[name, *[f"{s[m]['psnr'] - s['rainy input']['psnr']:+.2f}" for m in models]] for name, s in scores.items()]))
 
 
 if __name__ == "__main__":

@@ -28,11 +28,11 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from deraining import STRENGTHS  # noqa: E402  (bench/deraining.py)
-from superres_curve import run_seconds  # noqa: E402
-from tables import curve_plot, table  # noqa: E402
 
+from ganapps.evaluation import RAIN_STRENGTHS as STRENGTHS  # noqa: E402
 from ganapps.evaluation import evaluate_derain_on_photos, evaluate_derain_side_by_side, validation_photos  # noqa: E402
+from ganapps.reporting import curve_plot, markdown_table  # noqa: E402
+from ganapps.training import run_seconds  # noqa: E402
 
 
 def step_costs(runs: list[Path], rounds: int = 6) -> dict[Path, float]:
@@ -101,7 +101,7 @@ def main():
             curve.setdefault(label, []).append((float(cost) if cost else step, gain))
     header = ["run", "step", "seconds", "cost (s)", "Rain800 val gain (dB)", *(f"photos {s} gain" for s in STRENGTHS),
               "dry photos PSNR"]
-    table("Deraining validation curves (PSNR-Y gain over the rainy input; dry photos: PSNR-Y of the output)", header, rows)
+    print(markdown_table("Deraining validation curves (PSNR-Y gain over the rainy input; dry photos: PSNR-Y of the output)", header, rows))
 
     if args.plot:
         curve_plot(args.plot, [("Rain800 validation gain (dB)", curve)], xlabel="training cost (s)" if costs else "step")

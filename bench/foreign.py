@@ -28,12 +28,11 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tables import table  # noqa: E402  (bench/tables.py)
-
 from ganapps import foreign  # noqa: E402
 from ganapps.data import bicubic_downscale, image_files  # noqa: E402
 from ganapps.imaging import resize  # noqa: E402
 from ganapps.photos import DEFAULT_TILE, upscale  # noqa: E402
+from ganapps.reporting import markdown_table  # noqa: E402
 
 CUT = 40
 DISTANCES = (0, 8, 16, 32, 48, 64, 80, 96, 104, 112, 120, 128)
@@ -103,14 +102,14 @@ def main() -> None:
                           f"{seconds[4096]:.1f}", f"{seconds[DEFAULT_TILE]:.1f}", f"{seconds[DEFAULT_TILE] / seconds[4096]:.2f}"])
         print(f"measured {label}", file=sys.stderr, flush=True)
 
-    table(f"Reach: largest output change (levels of 255) at d input pixels and beyond from a cut edge, {args.photos} photos "
+    print(markdown_table(f"Reach: largest output change (levels of 255) at d input pixels and beyond from a cut edge, {args.photos} photos "
           f"of {Path(args.data).name} halved",
-          ["checkpoint", "architecture", "receptive radius", "overlap", *(f"d={d}" for d in DISTANCES)], reach_rows)
-    table("Tiled against untiled, largest difference in levels of 255 (200x150 photo)",
+          ["checkpoint", "architecture", "receptive radius", "overlap", *(f"d={d}" for d in DISTANCES)], reach_rows))
+    print(markdown_table("Tiled against untiled, largest difference in levels of 255 (200x150 photo)",
           ["checkpoint", "untiled vs its own forward pass", "--tile 48 vs untiled", f"--tile {DEFAULT_TILE} (default) vs untiled"],
-          tiled_rows)
-    table(f"Time of a 2-megapixel result, best of two, {args.threads} threads",
-          ["checkpoint", "size", "untiled (s)", f"default tile {DEFAULT_TILE} (s)", "ratio"], time_rows)
+          tiled_rows))
+    print(markdown_table(f"Time of a 2-megapixel result, best of two, {args.threads} threads",
+          ["checkpoint", "size", "untiled (s)", f"default tile {DEFAULT_TILE} (s)", "ratio"], time_rows))
 
 
 if __name__ == "__main__":

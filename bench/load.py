@@ -35,9 +35,11 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from tables import table
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the package, from a clone
+
+from ganapps.reporting import markdown_table  # noqa: E402
 
 TICK_SECONDS = 0.5  # the theory tab's timer
 
@@ -210,19 +212,19 @@ def main():
         times = recorder.calls.get(name, [])
         rows.append((name, len(times), len(recorder.failures.get(name, [])), f"{percentile(times, 50):.2f}",
                      f"{percentile(times, 95):.2f}", f"{max(times, default=float('nan')):.2f}"))
-    table("Calls (seconds)", ["endpoint", "calls", "failed", "p50", "p95", "max"], rows)
+    print(markdown_table("Calls (seconds)", ["endpoint", "calls", "failed", "p50", "p95", "max"], rows))
     digit_times = [t for name in ("/dcgan_sample", "/cgan_sample", "/infogan_sample", "/cgan_write_number")
                    for t in recorder.calls.get(name, [])]
     speeds = [steps / seconds for steps, seconds in recorder.labs]
     failed = sum(len(v) for v in recorder.failures.values())
-    table("Targets", ["measure", "value", "target"], [
+    print(markdown_table("Targets", ["measure", "value", "target"], [
         ("failed calls", failed, "0"),
         ("slowest playing lab (steps/s)", f"{min(speeds, default=float('nan')):.1f}", ">= 20"),
         ("labs' mean (steps/s)", f"{statistics.mean(speeds) if speeds else float('nan'):.1f}", ""),
         ("digit calls p95 (s)", f"{percentile(digit_times, 95):.2f}", "< 1"),
         ("server peak memory (MB)", f"{memory:.0f}", "(printed)"),
         (f"lab processes' peak memory (MB, {len(lab_memory)} processes)", f"{sum(lab_memory):.0f}", "(printed)"),
-    ])
+    ]))
     for name, messages in recorder.failures.items():
         print(f"\n{name}: {len(messages)} failed, e.g. {messages[0]}")
 

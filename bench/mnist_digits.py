@@ -17,13 +17,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tables import table
-
 from ganapps import hub
 from ganapps.data import mnist
 from ganapps.digits import sample_digits
 from ganapps.metrics import classify, features, frechet_distance, rank_correlation, slant, stroke_width
 from ganapps.models import infogan
+from ganapps.reporting import markdown_table
 from ganapps.training import Run, TrainConfig, training_steps
 
 
@@ -72,7 +71,8 @@ def main():
         fd_rows.append(("dcgan-mnist", f"{frechet_distance(features(classifier, images), real_feats):.2f}"))
         quality_rows.append(("dcgan-mnist", "confidence > 0.9", f"{(conf > 0.9).float().mean():.2%}", ">= 90%"))
         quality_rows.append(("dcgan-mnist", "rarest / commonest digit share", f"{shares.min():.2%} / {shares.max():.2%}", "5% .. 15%"))
-        table("DCGAN: share of each digit in " + f"{n:,} samples", [str(d) for d in range(10)], [[f"{s:.1%}" for s in shares]])
+        print(markdown_table(
+            "DCGAN: share of each digit in " + f"{n:,} samples", [str(d) for d in range(10)], [[f"{s:.1%}" for s in shares]]))
 
     per_digit = n // 10
     if "cgan" in args.only:
@@ -92,8 +92,8 @@ def main():
         overall = sum(accuracy) / 10
         quality_rows.append(("cgan-mnist", "classified as the digit asked for", f"{overall:.2%}", ">= 99%"))
         quality_rows.append(("cgan-mnist", "within-digit variety / real (min over digits)", f"{min(variety):.2f}", "visible variety"))
-        table("CGAN per digit", ["digit", *map(str, range(10))],
-              [["classified as asked", *[f"{a:.1%}" for a in accuracy]], ["variety vs real", *[f"{v:.2f}" for v in variety]]])
+        print(markdown_table("CGAN per digit", ["digit", *map(str, range(10))],
+              [["classified as asked", *[f"{a:.1%}" for a in accuracy]], ["variety vs real", *[f"{v:.2f}" for v in variety]]]))
 
     if "infogan" in args.only:
         # --- InfoGAN: category -> digit, and the slant / width codes ------------------------------
@@ -118,9 +118,9 @@ def main():
         quality_rows.append((model, f"choosing a digit gives that digit ({per_digit:,} per digit), mean", f"{sum(valid) / 10:.2%}",
                              ">= 99%"))
         quality_rows.append((model, "the same, weakest digit", f"{min(valid):.2%} (digit {valid.index(min(valid))})", ">= 97%"))
-        table("InfoGAN categories", ["digit", *map(str, range(10))],
+        print(markdown_table("InfoGAN categories", ["digit", *map(str, range(10))],
               [["category", *[str([k for k, d in enumerate(config.category_digits) if d == digit]) for digit in range(10)]],
-               ["gives that digit", *[f"{c:.1%}" if c == c else "none" for c in chosen]]])
+               ["gives that digit", *[f"{c:.1%}" if c == c else "none" for c in chosen]]]))
 
         traversal_rows = []
         for attribute, measure in (("slant", slant), ("width", stroke_width)):
@@ -148,11 +148,12 @@ def main():
                                          f"{rhos.nanmean():.3f}", ">= 0.9"))
                     quality_rows.append((model, f"{attribute}: digit kept along the traversal",
                                          f"{sum(kept) / len(kept):.1%}", ">= 90%"))
-        table(f"InfoGAN traversals ({args.traversal_rows} rows of 9 steps, noise fixed per row)",
-              ["code", "range", "mean rank corr.", "median rank corr.", "digit kept"], traversal_rows)
+        print(markdown_table(f"InfoGAN traversals ({args.traversal_rows} rows of 9 steps, noise fixed per row)",
+              ["code", "range", "mean rank corr.", "median rank corr.", "digit kept"], traversal_rows))
 
-    table("Targets", ["model", "measure", "value", "target"], quality_rows)
-    table(f"Fréchet distance in the classifier's feature space ({n:,} samples vs the MNIST test set)", ["samples", "FD"], fd_rows)
+    print(markdown_table("Targets", ["model", "measure", "value", "target"], quality_rows))
+    print(markdown_table(
+        f"Fréchet distance in the classifier's feature space ({n:,} samples vs the MNIST test set)", ["samples", "FD"], fd_rows))
 
     if "speed" in args.only:
         # --- speed --------------------------------------------------------------------------------
@@ -175,8 +176,9 @@ def main():
             per_step = (time.perf_counter() - started) / 40
             epoch_minutes = per_step * (len(train_images) // 64) / 60
             speed_rows.append((model, f"{sample_ms:.1f} ms", f"{per_step * 1000:.0f} ms", f"{epoch_minutes:.1f} min"))
-        table("Speed on this machine (2 CPU cores, float32)", ["model", "64 digits", "train step (batch 64)", "one MNIST epoch"],
-              speed_rows)
+        print(markdown_table(
+            "Speed on this machine (2 CPU cores, float32)", ["model", "64 digits", "train step (batch 64)", "one MNIST epoch"],
+              speed_rows))
 
 
 if __name__ == "__main__":

@@ -24,9 +24,8 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tables import table  # noqa: E402  (bench/tables.py)
-
 from ganapps import hub  # noqa: E402
+from ganapps.reporting import markdown_table  # noqa: E402
 
 SPEEDUP_BAR, TOLERANCE = 1.3, 1e-4
 
@@ -111,9 +110,9 @@ def main():
             verdict = "qualifies" if speedup >= SPEEDUP_BAR and difference <= TOLERANCE else "does not qualify"
             rows.append((name, runtime, f"{seconds:.3f}", f"{speedup:.2f}x", f"{difference:.1e}",
                          f"{verdict} (setup {setup:.0f} s)"))
-    table(f"One {args.tile}x{args.tile} tile, float32, {args.threads} threads (median of {args.repeats})",
+    print(markdown_table(f"One {args.tile}x{args.tile} tile, float32, {args.threads} threads (median of {args.repeats})",
           ["model", "runtime", "seconds", "speed-up over eager", "max |output - eager|",
-           f"verdict (>= {SPEEDUP_BAR}x and <= {TOLERANCE:g})"], rows)
+           f"verdict (>= {SPEEDUP_BAR}x and <= {TOLERANCE:g})"], rows))
 
 
 if __name__ == "__main__":

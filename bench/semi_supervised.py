@@ -23,12 +23,11 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tables import curve_plot, table
-
 from ganapps import catalog, hub
 from ganapps.data import mnist
 from ganapps.finishing import record_test_error
 from ganapps.recognition import classify
+from ganapps.reporting import curve_plot, markdown_table
 
 PAPER = ("Salimans et al. 2016, feature matching (their MNIST MLP)", "100", "0.93 ± 0.065")
 
@@ -70,7 +69,7 @@ def main() -> None:
     for model in args.models:  # --record: the recipes' record step (ganapps.finishing), which writes evaluation.json
         wrong = record_test_error(model, args.data)["wrong"] if args.record else test_errors(model, images, labels)
         rows.append((model, labels_used(model), f"{wrong / 100:.2f} ({wrong} of 10,000)"))
-    table("MNIST test error", ["model", "labels", "test error %"], [*rows, PAPER])
+    print(markdown_table("MNIST test error", ["model", "labels", "test error %"], [*rows, PAPER]))
 
     if args.models:
         few = slice(0, 1000)
@@ -81,8 +80,8 @@ def main() -> None:
             wrong = sum(r.digit != int(label) for r, label in zip(readings, labels[few]))
             dark = sum(r.ink == "black on white" for r in readings)
             rows.append((model, f"{test_errors(model, images[few], labels[few]) / 10:.1f}", f"{wrong / 10:.1f}", f"{dark} of 1,000"))
-        table("The first 1,000 test digits as uploads (black on white, 112 px, JPEG 85)",
-              ["model", "error % as MNIST", "error % as uploads", "ink found dark on light"], rows)
+        print(markdown_table("The first 1,000 test digits as uploads (black on white, 112 px, JPEG 85)",
+              ["model", "error % as MNIST", "error % as uploads", "ink found dark on light"], rows))
 
     curves = {}
     for run in map(Path, args.runs):
@@ -93,8 +92,8 @@ def main() -> None:
         points = [(int(s.name.removeprefix("step_")), test_errors(str(s), images, labels) / 100) for s in chosen]
         curves[run.name] = points
         train = json.loads((run / "train_config.json").read_text())
-        table(f"{run.name}: test error against step (of {train['steps']:,}, batch {train['batch_size']})",
-              ["step", "epoch", "test error %"], [(step, f"{step * train['batch_size'] / 60000:.0f}", f"{e:.2f}") for step, e in points])
+        print(markdown_table(f"{run.name}: test error against step (of {train['steps']:,}, batch {train['batch_size']})",
+              ["step", "epoch", "test error %"], [(step, f"{step * train['batch_size'] / 60000:.0f}", f"{e:.2f}") for step, e in points]))
     if args.plot and curves:
         curve_plot(args.plot, [("MNIST test error %", curves)], xlabel="training step")
 

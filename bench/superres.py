@@ -34,10 +34,9 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tables import table  # noqa: E402  (bench/tables.py)
-
 from ganapps.evaluation import evaluate_sr  # noqa: E402
 from ganapps.photos import denoise_strength, upscale  # noqa: E402
+from ganapps.reporting import markdown_table  # noqa: E402
 
 MODELS = ("bicubic", "srresnet-x4", "srgan-x4", "photo-x4-psnr", "photo-x4")
 REFERENCE = "srresnet-x4"  # speed ratios are to this model, measured in the same run
@@ -92,15 +91,15 @@ def main():
     web_header = header + ["block-grid energy (1.0: none)", "JPEG blocks / other pixel boundaries", "pixel boundaries / within pixels",
                            "checkerboard (0: none)", "sub-pixel dots (1.0: none)"]
     if not args.skip_quality:
-        table("x4 quality on clean bicubic downscales (PSNR / SSIM on Y, shave 4)", header, quality_rows(sets, args.models))
+        print(markdown_table("x4 quality on clean bicubic downscales (PSNR / SSIM on Y, shave 4)", header, quality_rows(sets, args.models)))
         for quality in args.jpeg:
-            table(f"x4 quality on web photos: bicubic downscale saved as JPEG quality {quality}",
-                  web_header, quality_rows(sets, args.models, quality))
+            print(markdown_table(f"x4 quality on web photos: bicubic downscale saved as JPEG quality {quality}",
+                  web_header, quality_rows(sets, args.models, quality)))
     paired = [model for model in args.models if denoise_strength(model) is not None]
     for quality in args.jpeg if paired else []:
         for strength in args.denoise_sweep:
-            table(f"Denoise strength {strength:g}, web photos (JPEG quality {quality})",
-                  web_header, quality_rows(sets, paired, quality, denoise=strength))
+            print(markdown_table(f"Denoise strength {strength:g}, web photos (JPEG quality {quality})",
+                  web_header, quality_rows(sets, paired, quality, denoise=strength)))
 
     if args.skip_speed:
         return
@@ -124,8 +123,8 @@ def main():
             peak = f"{int(out.split()[-1]) / 1024**2:.2f} GB"
         ratio = f"{per_mp[model] / per_mp[REFERENCE]:.2f}" if REFERENCE in per_mp else "-"
         rows.append((model, f"{per_mp[model]:.2f}", ratio, peak))
-    table(f"Speed and memory on this machine ({args.threads} threads, float32, default tile 256)",
-          ["model", "seconds per output megapixel", f"time / {REFERENCE}'s", "peak memory, 2000x2000 -> 8000x8000"], rows)
+    print(markdown_table(f"Speed and memory on this machine ({args.threads} threads, float32, default tile 256)",
+          ["model", "seconds per output megapixel", f"time / {REFERENCE}'s", "peak memory, 2000x2000 -> 8000x8000"], rows))
 
 
 if __name__ == "__main__":

@@ -21,11 +21,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tables import table
-
 from ganapps import hub
 from ganapps.evaluation import evaluate_sr
 from ganapps.finishing import repair_and_blend
+from ganapps.reporting import markdown_table
 
 COLUMNS = (("gain", "+.2f"), ("grid", ".2f"), ("texture", ".2f"), ("checkerboard", ".3f"), ("dots", ".2f"))
 
@@ -47,8 +46,9 @@ def main():
 
     report = repair_and_blend(args.gan, args.start, args.validation, args.out, weights=args.weights, dots=args.dots,
                               jpeg=args.jpeg, denoise=args.denoise)
-    table(f"Detail at each sub-pixel position of {args.gan}'s outputs, over the average position (validation photos, JPEG {args.jpeg})",
-          ["row", *[f"column {c}" for c in range(4)]], [[r, *[f"{e:.2f}" for e in report.energies[r]]] for r in range(4)])
+    print(markdown_table(
+        f"Detail at each sub-pixel position of {args.gan}'s outputs, over the average position (validation photos, JPEG {args.jpeg})",
+          ["row", *[f"column {c}" for c in range(4)]], [[r, *[f"{e:.2f}" for e in report.energies[r]]] for r in range(4)]))
     print(f"reset to {args.start}'s: {report.reset or 'none'}")
     names = [Path(f).name for f in args.validation]
     bicubic = {f: evaluate_sr(f, models=["bicubic"], jpeg_quality=args.jpeg, split="validation") for f in args.validation}
@@ -62,12 +62,13 @@ def main():
             rows.append([label] + [f"{(s['psnr'] - bicubic[f]['bicubic']['psnr'] if k == 'gain' else s[k]):{fmt}}"
                                    for f, s in scores.items() for k, fmt in COLUMNS])
     rows += [[weight] + [f"{s[k]:{fmt}}" for s in scores.values() for k, fmt in COLUMNS] for weight, scores in report.blends.items()]
-    table(f"Blends with {args.start} (its strong network), validation photos as JPEG {args.jpeg}: gain over bicubic",
-          ["GAN weight"] + [f"{n} {m}" for n in names for m in ("gain (dB)", "grid", "texture", "checkerboard", "dots")], rows)
+    print(markdown_table(f"Blends with {args.start} (its strong network), validation photos as JPEG {args.jpeg}: gain over bicubic",
+          ["GAN weight"] + [f"{n} {m}" for n in names for m in ("gain (dB)", "grid", "texture", "checkerboard", "dots")], rows))
     print(f"chosen GAN weight: {report.weight:g}")
     if report.denoise:
-        table(f"Denoise strength of the chosen blend (GAN weight {report.weight:g}): mean gain over bicubic at JPEG {args.jpeg} and 50",
-              ["denoise", "mean gain (dB)"], [[f"{d:g}", f"{g:+.3f}"] for d, g in report.denoise.items()])
+        print(markdown_table(
+            f"Denoise strength of the chosen blend (GAN weight {report.weight:g}): mean gain over bicubic at JPEG {args.jpeg} and 50",
+              ["denoise", "mean gain (dB)"], [[f"{d:g}", f"{g:+.3f}"] for d, g in report.denoise.items()]))
         print(f"saved {report.out}: default denoise {report.default_denoise:g}")
 
 

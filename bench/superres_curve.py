@@ -16,7 +16,6 @@ Markdown table; ``--plot`` also draws gain and grid against log(step).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -25,24 +24,9 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tables import curve_plot, table  # noqa: E402  (bench/tables.py)
-
 from ganapps.evaluation import evaluate_sr  # noqa: E402
-
-
-def run_seconds(run: Path) -> dict[int, float]:
-    """Training seconds at each logged step, added up over the run's resumed pieces."""
-    seconds, offset, last = {}, 0.0, 0.0
-    path = run / "metrics.jsonl"
-    if not path.is_file():
-        return seconds
-    for line in path.read_text().splitlines():
-        record = json.loads(line)
-        if record["seconds"] < last:  # a resumed piece starts its clock again
-            offset += last
-        last = record["seconds"]
-        seconds[record["step"]] = offset + record["seconds"]
-    return seconds
+from ganapps.reporting import curve_plot, markdown_table  # noqa: E402
+from ganapps.training import run_seconds  # noqa: E402
 
 
 def main():
@@ -92,7 +76,7 @@ def main():
         if args.split_grid:
             header += [f"{name} JPEG blocks / pixel boundaries (truth)", f"{name} pixel boundaries / within (truth)"]
     inputs = f"JPEG quality {quality}" if quality else "clean bicubic"
-    table(f"Validation curves, x4 of {inputs} inputs (gain: PSNR-Y over bicubic)", header, rows)
+    print(markdown_table(f"Validation curves, x4 of {inputs} inputs (gain: PSNR-Y over bicubic)", header, rows))
 
     if args.plot:
         gains = {f"{run}, {folder}": [(step, gain) for step, gain, _ in points] for (run, folder), points in curves.items()}

@@ -20,13 +20,12 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tables import table  # noqa: E402  (bench/tables.py)
-
 from ganapps.data import bicubic_downscale, image_files  # noqa: E402
 from ganapps.evaluation import modcrop  # noqa: E402
 from ganapps.imaging import load_rgb  # noqa: E402
 from ganapps.metrics import psnr_ssim_y  # noqa: E402
 from ganapps.photos import upscale  # noqa: E402
+from ganapps.reporting import markdown_table  # noqa: E402
 
 
 def main() -> None:
@@ -53,8 +52,8 @@ def main() -> None:
                 once, twice = (np.mean(scores[name], axis=0) for name in ("once", "twice"))
                 rows.append([Path(folder).name, f"x{scale}", model, f"{once[0]:.2f} / {once[1]:.4f}", f"{twice[0]:.2f} / {twice[1]:.4f}",
                              f"{twice[0] - once[0]:+.2f}"])
-    table("Beyond the model's scale: PSNR-Y (dB) / SSIM-Y, once + Lanczos up against twice + Lanczos down",
-          ["set", "scale", "model", "once", "twice", "twice - once (dB)"], rows)
+    print(markdown_table("Beyond the model's scale: PSNR-Y (dB) / SSIM-Y, once + Lanczos up against twice + Lanczos down",
+          ["set", "scale", "model", "once", "twice", "twice - once (dB)"], rows))
 
 
 if __name__ == "__main__":

