@@ -204,13 +204,11 @@ def _check_output(size: tuple[int, int], source: tuple[int, int], model_scale: i
 
 
 def denoise_strength(model: str, mild: str | None = None) -> float | None:
-    """The default denoise strength of an upscaling model, or None if it has no denoise twin (bicubic, srgan-x4)."""
+    """The default denoise strength of an upscaling model, or None if it has no denoise twin (bicubic, srgan-x4); a
+    ValueError for a name that is no model."""
     if model == BICUBIC.name:
         return None
-    try:
-        return photo_models.default_denoise(model, mild)
-    except ValueError:  # unknown here: upscale reports it
-        return None
+    return photo_models.default_denoise(model, mild)
 
 
 def load_derainer(model: str = DERAIN_MODELS[0], *, device="cpu") -> ImageModel:

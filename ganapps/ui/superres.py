@@ -42,15 +42,16 @@ def _chosen(model: str | None, checkpoint, twin) -> tuple[str, str | None]:
 
 def _denoise_slider(model: str | None, checkpoint=None, twin=None) -> dict:
     """The denoise slider's state: the model's default strength, or hidden for a model without a denoise twin."""
-    try:
-        default = photos.denoise_strength(*_chosen(model, checkpoint, twin))
-    except ValueError:
-        default = None
+    default = photos.denoise_strength(*_chosen(model, checkpoint, twin))
     return {"visible": default is not None, "value": 1.0 if default is None else default}
 
 
 def _denoise_control(model, checkpoint=None, twin=None):
-    return gr.update(**_denoise_slider(model, checkpoint, twin))
+    try:
+        return gr.update(**_denoise_slider(model, checkpoint, twin))
+    except ValueError as err:  # a name that is no model, a file that is no upscaler: said now (and again on Upscale)
+        gr.Warning(str(err))
+        return gr.update(visible=False)
 
 
 def _size(scale, width, height) -> tuple[float | None, int | None, int | None]:
@@ -66,9 +67,9 @@ def _load(model, denoise, checkpoint, twin):
     """The upscaler a request asks for, loaded (or taken from the cache) once for all its photos."""
     name, mild = _chosen(model, checkpoint, twin)
     if denoise is not None:
-        hub.check_denoise(denoise)
+        hub.check_denoise(denoise)  # a strength out of range is an error whatever the model
         if photos.denoise_strength(name, mild) is None:
-            denoise = None  # the slider is hidden for this model
+            denoise = None  # hidden for a model without a twin, the slider still sends a value: not used (the API says so)
     return name, denoise, photos.load_upscaler(name, denoise=denoise, mild=mild)
 
 
