@@ -81,12 +81,13 @@ def test_a_state_saved_with_training_options_in_its_config_resumes(fake_mnist, t
     their options are parted from the architecture, and a change of them is logged, not refused."""
     train(config(fake_mnist, tmp_path, steps=3), progress=False)
     state = torch.load(tmp_path / STATE_FILE, weights_only=True)
-    assert state["training"] == {"r1_gamma": 1.0}
+    assert state["training"] == {"beta1": 0.5, "beta2": 0.999, "r1_gamma": 1.0, "g_lr_ratio": 5.0}
     state["config"]["r1_gamma"] = state.pop("training")["r1_gamma"] * 2  # as written then, with another weight
     torch.save(state, tmp_path / STATE_FILE)
     with caplog.at_level("INFO"):
         assert train(config(fake_mnist, tmp_path, steps=4), resume=True, progress=False).step == 4
-    assert "training options changed on resume: {'r1_gamma': 2.0} -> {'r1_gamma': 1.0}" in caplog.text
+    assert ("training options changed on resume: {'r1_gamma': 2.0} -> "
+            "{'beta1': 0.5, 'beta2': 0.999, 'r1_gamma': 1.0, 'g_lr_ratio': 5.0}") in caplog.text
     with pytest.raises(ValueError, match="r1_gamma: training options of dcgan, not its architecture"):
         Run(config(fake_mnist, tmp_path / "x", model={"r1_gamma": 0.0}))
 

@@ -17,10 +17,20 @@ from torch import nn
 
 from ..data import MNIST
 from ..losses import bce
-from .family import Family, Network, TrainState, check_positive, example_digits, no_codes, normal_noise, two_player_state
+from .family import (
+    AdamOptions,
+    Family,
+    Network,
+    TrainState,
+    check_positive,
+    example_digits,
+    no_codes,
+    normal_noise,
+    two_player_state,
+)
 from .layers import dcgan_init
 
-__all__ = ["Config", "Generator", "Discriminator", "make_state", "train_step", "sample", "conditions", "FAMILY"]
+__all__ = ["Config", "Training", "Generator", "Discriminator", "make_state", "train_step", "sample", "conditions", "FAMILY"]
 
 
 @dataclass(frozen=True)
@@ -98,8 +108,14 @@ class Discriminator(nn.Module):
         return self.classify(h).squeeze(1) + (self.project(labels) * h).sum(dim=1)
 
 
-def make_state(config: Config, *, training=None, lr: float = 2e-4, rng: torch.Generator, device) -> TrainState:
-    return two_player_state(config, Generator(config), Discriminator(config), lr_g=lr, lr_d=lr, rng=rng, device=device)
+@dataclass(frozen=True)
+class Training(AdamOptions):
+    """How the pair is trained: Adam's betas (DCGAN's), for both at the same rate."""
+
+
+def make_state(config: Config, *, training: Training | None = None, lr: float = 2e-4, rng: torch.Generator, device) -> TrainState:
+    return two_player_state(config, Generator(config), Discriminator(config), lr_g=lr, lr_d=lr, rng=rng, device=device,
+                            training=training or Training())
 
 
 def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
@@ -159,5 +175,5 @@ def conditions(generator: Generator, num_images: int, *, seed: int, start: int =
 
 FAMILY = Family(
     name="cgan", config=Config, network=Generator, make_state=make_state, train_step=train_step, dataset=MNIST, preview=preview,
-    sample=sample, example_batch=example_digits, example_use=_example_use, conditions=conditions,
+    sample=sample, training=Training, example_batch=example_digits, example_use=_example_use, conditions=conditions,
 )

@@ -14,9 +14,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data import MNIST
-from .family import Family, Network, TrainState, check_positive, example_digits, example_reading
+from .family import AdamOptions, Family, Network, TrainState, check_positive, example_digits, example_reading
 
-__all__ = ["Config", "Classifier", "make_state", "train_step", "FAMILY"]
+__all__ = ["Config", "Training", "Classifier", "make_state", "train_step", "FAMILY"]
 
 
 @dataclass(frozen=True)
@@ -66,14 +66,23 @@ class Classifier(nn.Module, Network, library_name="ganapps", tags=["mnist", "cla
         return self.head(self.trunk(images))
 
 
-def make_state(config: Config, *, training=None, lr: float = 1e-3, rng: torch.Generator, device) -> TrainState:
+@dataclass(frozen=True)
+class Training(AdamOptions):
+    """How the classifier is trained: Adam's betas (torch's defaults)."""
+
+    beta1: float = 0.9
+
+
+def make_state(config: Config, *, training: Training | None = None, lr: float = 1e-3, rng: torch.Generator, device) -> TrainState:
+    training = training or Training()
     classifier = Classifier(config).to(device)
     return TrainState(
         config=config,
         models={"classifier": classifier},
-        optimizers={"opt": torch.optim.Adam(classifier.parameters(), lr=lr)},
+        optimizers={"opt": torch.optim.Adam(classifier.parameters(), lr=lr, betas=training.betas)},
         rng=rng,
         device=torch.device(device),
+        training=training,
     )
 
 
@@ -93,5 +102,5 @@ def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:
 
 FAMILY = Family(
     name="classifier", config=Config, network=Classifier, make_state=make_state, train_step=train_step, dataset=MNIST,
-    export="classifier", example_batch=example_digits, example_use=example_reading,
+    export="classifier", training=Training, example_batch=example_digits, example_use=example_reading,
 )

@@ -21,7 +21,18 @@ from torch import nn
 
 from ..data import MNIST
 from ..losses import bce, r1_penalty
-from .family import Family, Network, TrainState, check_positive, example_digits, normal_noise, two_player_state, unconditioned
+from .family import (
+    AdamOptions,
+    Family,
+    Network,
+    TrainState,
+    check_positive,
+    check_rate_ratio,
+    example_digits,
+    normal_noise,
+    two_player_state,
+    unconditioned,
+)
 from .layers import dcgan_init, mnist_discriminator_trunk, mnist_generator_layers
 
 __all__ = ["Config", "Training", "Generator", "Discriminator", "make_state", "train_step", "sample", "FAMILY"]
@@ -76,20 +87,25 @@ class Discriminator(nn.Module):
 
 
 @dataclass(frozen=True)
-class Training:
-    """How the pair is trained: ``r1_gamma`` weighs the R1 penalty on D's gradient at real digits (0: off)."""
+class Training(AdamOptions):
+    """How the pair is trained: ``r1_gamma`` weighs the R1 penalty on D's gradient at real digits (0: off);
+    ``g_lr_ratio``: G's learning rate over D's (5: 1e-3 / 2e-4, as in the InfoGAN MNIST recipe); Adam's betas."""
 
     r1_gamma: float = 1.0
+    g_lr_ratio: float = 5.0
 
     def __post_init__(self):
+        super().__post_init__()
+        check_rate_ratio(self.g_lr_ratio)
         if not 0 <= self.r1_gamma < float("inf"):
             raise ValueError(f"r1_gamma must be a finite number >= 0, got {self.r1_gamma!r}")
 
 
 def make_state(config: Config, *, training: Training | None = None, lr: float = 2e-4, rng: torch.Generator, device) -> TrainState:
-    """Adam for both; G learns 5x faster than D (1e-3 / 2e-4), as in the InfoGAN MNIST recipe."""
-    return two_player_state(config, Generator(config), Discriminator(config), lr_g=5 * lr, lr_d=lr, rng=rng, device=device,
-                            training=training or Training())
+    """Adam for both; G learns ``g_lr_ratio`` times faster than D."""
+    training = training or Training()
+    return two_player_state(config, Generator(config), Discriminator(config), lr_g=training.g_lr_ratio * lr, lr_d=lr, rng=rng,
+                            device=device, training=training)
 
 
 def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:

@@ -26,7 +26,7 @@ from torch import nn
 
 from ..data import RAIN
 from ..losses import bce, check_perceptual, feature_matching, ssim, vgg19_features
-from .family import Family, Network, Restorer, TrainState, check_positive, example_photo, two_player_state
+from .family import AdamOptions, Family, Network, Restorer, TrainState, check_positive, example_photo, two_player_state
 from .layers import ResidualBlock
 
 __all__ = [
@@ -229,7 +229,7 @@ class Discriminator(nn.Module):
 
 
 @dataclass(frozen=True)
-class Training:
+class Training(AdamOptions):
     """How the pair is trained: ``ssim_weight`` adds ssim_weight x (1 - SSIM) to the pixel loss (PReNet's);
     ``perceptual`` is ``"vgg19"`` (ID-CGAN's relu2_2 features) or ``"discriminator_features"``."""
 
@@ -239,6 +239,7 @@ class Training:
     perceptual_weight: float = 1.0
 
     def __post_init__(self):
+        super().__post_init__()
         for name in ("ssim_weight", "adversarial_weight", "perceptual_weight"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):

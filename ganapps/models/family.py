@@ -20,7 +20,8 @@ from torch import nn
 
 from .. import weights
 
-__all__ = ["Network", "Restorer", "Family", "TrainState", "NoOptions", "CONFIG_FORMAT", "FILE_KEYS", "options",
+__all__ = ["Network", "Restorer", "Family", "TrainState", "NoOptions", "AdamOptions", "CONFIG_FORMAT", "FILE_KEYS", "options",
+           "check_rate_ratio",
            "adam", "two_player_state", "normal_noise", "check_positive", "example_digits", "example_photo", "example_reading",
            "upscale_batch", "upscale_preview", "upscale_example_batch", "upscale_example_use", "no_codes", "unconditioned"]
 
@@ -71,19 +72,46 @@ def options(cls: type, values: dict, what: str):
     return cls(**values)
 
 
+@dataclass(frozen=True)
+class AdamOptions:
+    """Adam's betas, a training option of every family that trains with Adam (a family's ``Training`` derives from
+    this): DCGAN's 0.5 and 0.999 unless the family's paper says otherwise."""
+
+    beta1: float = 0.5
+    beta2: float = 0.999
+
+    def __post_init__(self):
+        for name in ("beta1", "beta2"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+
+    @property
+    def betas(self) -> tuple[float, float]:
+        return self.beta1, self.beta2
+
+
+def check_rate_ratio(value, name: str = "g_lr_ratio") -> None:
+    """One network's learning rate over the other's: a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+
+
 def adam(params, lr: float, betas=(0.5, 0.999)) -> torch.optim.Adam:
-    """Adam with the DCGAN betas, which the digit GANs train with."""
+    """Adam with ``betas`` (the DCGAN betas unless a family's training options say otherwise)."""
     return torch.optim.Adam(params, lr=lr, betas=betas)
 
 
 def two_player_state(config, generator: nn.Module, discriminator: nn.Module, *, lr_g: float, lr_d: float,
                      rng: torch.Generator, device, extra: dict | None = None, training=None) -> TrainState:
-    """A generator and a discriminator on ``device``, each with its own ``adam`` (``opt_g``, ``opt_d``)."""
+    """A generator and a discriminator on ``device``, each with its own ``adam`` (``opt_g``, ``opt_d``) with the betas of
+    ``training`` (an ``AdamOptions``)."""
     generator, discriminator = generator.to(device), discriminator.to(device)
     return TrainState(
         config=config,
         models={"generator": generator, "discriminator": discriminator},
-        optimizers={"opt_g": adam(generator.parameters(), lr_g), "opt_d": adam(discriminator.parameters(), lr_d)},
+        optimizers={"opt_g": adam(generator.parameters(), lr_g, training.betas),
+                    "opt_d": adam(discriminator.parameters(), lr_d, training.betas)},
         rng=rng,
         device=torch.device(device),
         extra=extra or {},

@@ -26,7 +26,17 @@ from torch import nn
 
 from ..data import MNIST
 from ..losses import bce
-from .family import Family, Network, TrainState, check_positive, example_digits, normal_noise, two_player_state
+from .family import (
+    AdamOptions,
+    Family,
+    Network,
+    TrainState,
+    check_positive,
+    check_rate_ratio,
+    example_digits,
+    normal_noise,
+    two_player_state,
+)
 from .layers import dcgan_init, mnist_discriminator_trunk, mnist_generator_layers
 
 __all__ = ["Config", "Training", "Generator", "Discriminator", "make_state", "train_step", "sample", "calibrate", "draw_codes",
@@ -140,13 +150,17 @@ def draw_codes(num: int, config: Config, rng: torch.Generator | None):
 
 
 @dataclass(frozen=True)
-class Training:
-    """How the pair is trained: lambda of the information term for the categorical code and for the continuous ones."""
+class Training(AdamOptions):
+    """How the pair is trained: lambda of the information term for the categorical code and for the continuous ones;
+    ``g_lr_ratio``: G's learning rate over D's (5: the paper's MNIST recipe, 1e-3 / 2e-4); Adam's betas."""
 
     category_weight: float = 1.0
     continuous_weight: float = 0.5
+    g_lr_ratio: float = 5.0
 
     def __post_init__(self):
+        super().__post_init__()
+        check_rate_ratio(self.g_lr_ratio)
         for name in ("category_weight", "continuous_weight"):
             if not 0 <= getattr(self, name) <= 10:
                 raise ValueError(f"{name} must be in 0..10, got {getattr(self, name)}")
@@ -162,9 +176,10 @@ def info_loss(cat_logits, cont_mean, categories, continuous, training: Training)
 
 
 def make_state(config: Config, *, training: Training | None = None, lr: float = 2e-4, rng: torch.Generator, device) -> TrainState:
-    """Adam for both; G learns 5x faster than D, as in the paper's MNIST recipe (1e-3 / 2e-4)."""
-    return two_player_state(config, Generator(config), Discriminator(config), lr_g=5 * lr, lr_d=lr, rng=rng, device=device,
-                            training=training or Training())
+    """Adam for both; G learns ``g_lr_ratio`` times faster than D."""
+    training = training or Training()
+    return two_player_state(config, Generator(config), Discriminator(config), lr_g=training.g_lr_ratio * lr, lr_d=lr, rng=rng,
+                            device=device, training=training)
 
 
 def train_step(state: TrainState, batch) -> dict[str, torch.Tensor]:

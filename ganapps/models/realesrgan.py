@@ -50,11 +50,13 @@ from torch.nn.utils import spectral_norm
 from ..data import DEGRADED_PHOTOS
 from ..losses import bce, check_perceptual, feature_matching, sub_pixel_term, vgg19_features
 from .family import (
+    AdamOptions,
     Family,
     Network,
     Restorer,
     TrainState,
     check_positive,
+    check_rate_ratio,
     upscale_batch,
     upscale_example_batch,
     upscale_example_use,
@@ -101,7 +103,7 @@ class Config:
 
 
 @dataclass(frozen=True)
-class Training:
+class Training(AdamOptions):
     """How the networks are trained, beyond ``TrainConfig``: the discriminator's jitter and blur, the
     perceptual term, and the weights of the sub-pixel terms (``losses.SUB_PIXEL_TERMS``)."""
 
@@ -148,16 +150,13 @@ class Training:
     beta2: float = 0.99
 
     def __post_init__(self):
+        super().__post_init__()
         if not isinstance(self.d_jitter, int) or self.d_jitter < 0 or self.d_jitter % 8:
             raise ValueError(f"d_jitter must be 0 or a positive multiple of 8 (the discriminator's stride), got {self.d_jitter!r}")
         for name in (*SUB_PIXEL_WEIGHTS.values(), "adversarial_weight", "perceptual_weight", "feature_matching_weight"):
             if not 0 <= getattr(self, name) < float("inf"):
                 raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)!r}")
-        if not 0 < self.d_lr_ratio < float("inf"):
-            raise ValueError(f"d_lr_ratio must be a finite number > 0, got {self.d_lr_ratio!r}")
-        for name in ("beta1", "beta2"):
-            if not 0 <= getattr(self, name) < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
+        check_rate_ratio(self.d_lr_ratio, "d_lr_ratio")
         check_perceptual(self.perceptual)
 
 
@@ -284,7 +283,7 @@ def make_state(config: Config, *, training: Training | None = None, lr: float = 
     training = training or Training()
     generator = Generator(config).to(device, memory_format=torch.channels_last)  # faster convolutions on CPUs
     models = {"generator": generator}
-    betas = (training.beta1, training.beta2)
+    betas = training.betas
     optimizers = {"opt_g": torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)}
     extra = {"phase": phase}
     if phase == "gan":

@@ -33,6 +33,7 @@ from torch import nn
 from ..data import PHOTOS
 from ..losses import bce, check_perceptual, feature_matching, vgg19_features
 from .family import (
+    AdamOptions,
     Family,
     Network,
     Restorer,
@@ -139,7 +140,7 @@ class Discriminator(nn.Module):
 
 
 @dataclass(frozen=True)
-class Training:
+class Training(AdamOptions):
     """How the pair is trained: ``perceptual`` is the content loss's distance, ``"vgg19"`` (the paper's)
     or ``"discriminator_features"`` (L1 + feature matching; ``losses.PERCEPTUAL``)."""
 
@@ -148,16 +149,13 @@ class Training:
     # with discriminator_features: L1 + this x feature matching (1.0 gave speckled texture on text within 200 steps)
     feature_matching_weight: float = 0.1
     beta1: float = 0.9  # Adam's, both networks (the paper's)
-    beta2: float = 0.999
 
     def __post_init__(self):
+        super().__post_init__()
         check_perceptual(self.perceptual)
         for name in ("adversarial_weight", "feature_matching_weight"):
             if not 0 <= getattr(self, name) < float("inf"):
                 raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)!r}")
-        for name in ("beta1", "beta2"):
-            if not 0 <= getattr(self, name) < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
 
 
 def make_state(config: Config, *, training: Training | None = None, lr: float = 2e-4, rng: torch.Generator, device,
@@ -167,7 +165,7 @@ def make_state(config: Config, *, training: Training | None = None, lr: float = 
     training = training or Training()
     generator = Generator(config).to(device)
     models = {"generator": generator}
-    betas = (training.beta1, training.beta2)
+    betas = training.betas
     optimizers = {"opt_g": torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)}
     extra = {"phase": phase}
     if phase == "srgan":

@@ -26,6 +26,7 @@ from torch import nn
 
 from ..data import SEMI_SUPERVISED_MNIST
 from .family import (
+    AdamOptions,
     Family,
     Network,
     TrainState,
@@ -73,15 +74,16 @@ class Config:
 
 
 @dataclass(frozen=True)
-class Training:
+class Training(AdamOptions):
     """How the pair is trained. ``unlabelled_weight`` 0 trains the classifier on the labelled digits alone
     (the baseline the GAN is compared with; the generator then does not train); ``g_steps``: generator
-    updates per discriminator update."""
+    updates per discriminator update; Adam's betas (the paper's beta1 0.5)."""
 
     unlabelled_weight: float = 1.0
     g_steps: int = 1
 
     def __post_init__(self):
+        super().__post_init__()
         check_positive("g_steps", self.g_steps)
         if not 0 <= self.unlabelled_weight < float("inf"):
             raise ValueError(f"unlabelled_weight must be a finite number >= 0, got {self.unlabelled_weight!r}")
