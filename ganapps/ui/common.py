@@ -132,6 +132,7 @@ def preview_png(image, folder) -> str:
 PREVIEW_SIDE = 2048  # the comparison slider shows at most this many pixels a side; the download is full size
 # What the photo uploads accept: every image type the browser knows, and by name the ones it may not (HEIC above all).
 PHOTO_TYPES = ["image", ".heic", ".heif", ".avif", ".tif", ".tiff", ".webp"]
+MAX_PHOTO_PIXELS = max(photos.MAX_UPSCALE_PIXELS, photos.MAX_DERAIN_PIXELS)  # larger: the upload is refused at once
 FORMAT_CHOICES = [("PNG (lossless, keeps 16 bits)", "png"), ("JPEG", "jpeg"), ("WebP", "webp"),
                   ("TIFF (lossless, keeps 16 bits)", "tiff"), ("AVIF", "avif")]
 
@@ -154,9 +155,6 @@ def show_photo(upload):
     image = read_image(uploaded_path(upload), max_pixels=MAX_PHOTO_PIXELS).to_pil()
     image.thumbnail((PREVIEW_SIDE // 2, PREVIEW_SIDE // 2))
     return preview_png(image, output_folder())
-
-
-MAX_PHOTO_PIXELS = max(photos.MAX_UPSCALE_PIXELS, photos.MAX_DERAIN_PIXELS)  # larger: the upload is refused at once
 
 
 def output_options():
