@@ -1,5 +1,5 @@
-"""Command line: python -m ganapps sample | classify | lab | upscale | derain | models | train | calibrate | evaluate |
-interpolate | pair | push | space."""
+"""Command line: python -m ganapps sample | classify | lab | upscale | derain | compare | models | train | calibrate |
+evaluate | interpolate | pair | push | space."""
 
 from __future__ import annotations
 
@@ -234,6 +234,32 @@ def _restore(args) -> int:
     return 1 if counts["failed"] else 0
 
 
+def _compare(args) -> None:
+    """compare upscale|derain: one photo through 2-4 models; each result and a side-by-side sheet."""
+    from pathlib import Path
+
+    from . import compare
+    from .imaging import read_image
+    from .photos import MAX_UPSCALE_PIXELS
+
+    if args.verb == "upscale":
+        if args.strength is not None:
+            raise ValueError("--strength is for derain; upscale takes --scale, --width or --height")
+        results = compare.compare_upscale(args.photo, args.models, scale=args.scale, width=args.width, height=args.height,
+                                          tile=args.tile, device=args.device, metadata=args.metadata)
+    else:
+        if args.scale is not None or args.width is not None or args.height is not None:
+            raise ValueError("--scale, --width and --height are for upscale; derain keeps the photo's size")
+        results = compare.compare_derain(args.photo, args.models, strength=1.0 if args.strength is None else args.strength,
+                                         tile=args.tile, device=args.device, metadata=args.metadata)
+    before = read_image(args.photo, max_pixels=MAX_UPSCALE_PIXELS)  # the photo itself, first on the sheet
+    paths, sheet = compare.write(results, args.out, Path(args.photo).stem, format=args.format, quality=args.quality, before=before)
+    for result, path in zip(results, paths):
+        setting = f", {result.setting}" if result.setting else ""
+        print(f"{result.name}: {path} ({result.picture.size[0]}x{result.picture.size[1]}{setting}, {result.seconds:.1f} s)")
+    print(f"side by side: {sheet}")
+
+
 def _models(args) -> None:
     """Every model the photo and digit commands take by name: the shipped ones by task, and the Hub's upscalers."""
     from .hub import available
@@ -393,6 +419,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clean", help="derain: folder of clean images with the same file names")
     p.add_argument("--model", default=next(iter(catalog.DERAIN)), help="derain: the model")
     p.set_defaults(func=_evaluate)
+
+    from .compare import MAX_MODELS, MIN_MODELS
+    from .imaging import METADATA_CHOICES, OUTPUT_FORMATS
+
+    p = sub.add_parser("compare", help=f"one photo through {MIN_MODELS}-{MAX_MODELS} models: each result and a side-by-side sheet")
+    p.add_argument("verb", choices=["upscale", "derain"])
+    p.add_argument("photo", help="the photo")
+    p.add_argument("--models", nargs="+", required=True, help="the models, as upscale / derain take them (names, files, hf://)")
+    p.add_argument("--out", required=True, help="folder for <photo>-<model>.<format> and <photo>-compare.png")
+    p.add_argument("--scale", type=float, help="upscale: 1-8 (default 4)")
+    p.add_argument("--width", type=int, help="upscale: the results' width instead of a scale")
+    p.add_argument("--height", type=int, help="upscale: the results' height instead of a scale")
+    p.add_argument("--strength", type=float, help="derain: 0..1 (default 1)")
+    p.add_argument("--format", default="png", choices=list(OUTPUT_FORMATS))
+    p.add_argument("--quality", type=int, metavar="1..100", help="for jpeg, webp and avif")
+    p.add_argument("--metadata", default="keep", choices=METADATA_CHOICES)
+    p.add_argument("--tile", type=int, default=DEFAULT_TILE)
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=_compare)
 
     p = sub.add_parser("models", help="list the models the commands take by name: shipped ones by task, the Hub's upscalers")
     p.set_defaults(func=_models)

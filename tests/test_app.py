@@ -16,7 +16,8 @@ pytestmark = pytest.mark.slow  # the launched app: `pytest -m "not slow"` leaves
 API_NAMES = {
     "/dcgan_sample", "/dcgan_interpolate", "/cgan_sample", "/cgan_write_number", "/cgan_write_number_submit",
     "/infogan_sample", "/infogan_traversal", "/upscale", "/derain", "/make_rain", "/game_equilibrium", "/dirac_gan",
-    "/read_drawing", "/read_digit", "/ssgan_sample", "/check_claims", "/upscale_batch", "/derain_batch",
+    "/read_drawing", "/read_digit", "/ssgan_sample", "/check_claims", "/upscale_batch", "/derain_batch", "/upscale_compare",
+    "/derain_compare",
 }
 LAB_API_NAMES = {"/toy_reset", "/toy_step", "/toy_play", "/toy_tick", "/toy_pause"}  # session state: API only, not MCP
 
@@ -493,3 +494,24 @@ def test_a_batch_of_every_kind_of_file_comes_back_in_a_zip_named_as_uploaded(cli
     scan = cv2.imdecode(np.frombuffer(bundle.read("scan-derained.tif"), np.uint8), cv2.IMREAD_UNCHANGED)
     assert scan.dtype == np.uint16 and scan.shape == (14, 20, 3)
     assert Image.open(io.BytesIO(bundle.read("print-derained.tif"))).mode == "RGB"
+
+
+def test_models_side_by_side_on_one_photo(client, tmp_path):
+    import zipfile
+
+    import numpy as np
+    from gradio_client import handle_file
+
+    upload = write_upload(tmp_path, "street.png", Image.fromarray(np.random.default_rng(0).integers(0, 255, (20, 30, 3), np.uint8)))
+    sheet, gallery, archive, table = client.predict(handle_file(upload), ["srresnet-x4", "bicubic"], 2,
+                                                    api_name="/upscale_compare")
+    assert zipfile.ZipFile(archive).namelist() == ["street-srresnet-x4.png", "street-bicubic.png"]
+    sizes = {Image.open(zipfile.ZipFile(archive).open(name)).size for name in zipfile.ZipFile(archive).namelist()}
+    assert sizes == {(60, 40)} and len(gallery) == 2 and "| srresnet-x4 | 60x40 |" in table
+    assert Image.open(sheet).width > 3 * 60  # the photo, then each result
+    sheet, gallery, archive, table = client.predict(handle_file(upload), ["derain-idcgan-ssim", "derain-idcgan"], 0.5, "jpeg", 90,
+                                                    api_name="/derain_compare")
+    assert zipfile.ZipFile(archive).namelist() == ["street-derain-idcgan-ssim.jpg", "street-derain-idcgan.jpg"]
+    assert "strength 0.5" in table
+    with pytest.raises(Exception, match="compare 2 to 4 models, got 1"):
+        client.predict(handle_file(upload), ["derain-idcgan"], api_name="/derain_compare")

@@ -262,3 +262,45 @@ def batch_outputs(uploads: list[str], work, suffix: str, progress=None, format: 
     failed = len(uploads) - len(written)
     head = f"**{len(written)} of {len(uploads)} done**" + (f", {failed} failed" if failed else "")
     return gallery, archive, "\n".join([head, *lines])
+
+
+def compare_block(choices: list, what: str):
+    """The "Compare models" accordion of a photo tab: (models, button, sheet, gallery, zip, summary)."""
+    from ..compare import MAX_MODELS, MIN_MODELS
+
+    with gr.Accordion("Compare models", open=False), gr.Row():
+        with gr.Column(scale=1):
+            models = gr.Dropdown(choices, value=[name for _, name in choices[:2]], multiselect=True, allow_custom_value=True,
+                                 max_choices=MAX_MODELS, label=f"{MIN_MODELS} to {MAX_MODELS} models",
+                                 info="from the menu, or typed: a Hub file or a checkpoint path")
+            go = gr.Button(f"{what} the photo above with each")
+        with gr.Column(scale=2):
+            sheet = gr.Image(label="Side by side: the same crop of each, at the same zoom", format="png")
+            gallery = gr.Gallery(label="Each result", format="png", height="auto")
+            archive = gr.File(label="The full-size results (zip)")
+            summary = gr.Markdown()
+    return models, go, sheet, gallery, archive, summary
+
+
+def compare_outputs(results, before, upload: str, format: str, quality: int | None):
+    """What a tab's compare returns for ``results`` (``compare.Compared``): the sheet, a gallery of previews, one zip
+    of the full-size results (``<stem>-<model>.<ext>``) and a table of the models' times and settings."""
+    from .. import compare
+
+    folder = output_folder()
+    if quality is not None and quality % 1:
+        raise ValueError(f"quality must be a whole number in 1..100, got {quality!r}")
+    paths, sheet = compare.write(results, folder, Path(upload).stem, format=format,
+                                 quality=None if quality is None else int(quality), before=before)
+    gallery = []
+    for result in results:
+        preview = result.picture.to_pil()
+        preview.thumbnail((PREVIEW_SIDE // 2, PREVIEW_SIDE // 2))
+        gallery.append((preview_png(preview, folder), f"{result.name} ({result.seconds:.1f} s)"))
+    archive = folder / "compare.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as bundle:
+        for path in paths:
+            bundle.write(path, path.name)
+    rows = [f"| {r.name} | {r.picture.size[0]}x{r.picture.size[1]} | {r.setting or '—'} | {r.seconds:.1f} s |" for r in results]
+    table = "| model | size | setting | time (loading included) |\n|---|---|---|---|\n" + "\n".join(rows)
+    return str(sheet), gallery, str(archive), table

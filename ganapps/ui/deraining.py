@@ -6,7 +6,7 @@ import time
 
 import gradio as gr
 
-from .. import catalog, evaluation, hub, photos
+from .. import catalog, compare, evaluation, hub, photos
 from ..examples import clean_examples, rainy_examples
 from ..imaging import OUTPUT_FORMATS, READABLE, read_image
 from .common import (
@@ -14,6 +14,8 @@ from .common import (
     MAX_BATCH,
     batch_block,
     batch_outputs,
+    compare_block,
+    compare_outputs,
     output_options,
     photo_handler,
     photo_input,
@@ -102,6 +104,31 @@ derain_batch.__doc__ = derain_batch.__doc__.format(batch=MAX_BATCH)
 
 @photo_handler
 @user_errors(threads=ALL_CORES)
+def derain_compare(image: str, models: list, strength: float = 1.0, format: str = "png", quality: int = 95,
+                   remove_gps: bool = True, progress=gr.Progress()):
+    """Derain one photo with 2 to 4 models at the same strength.
+
+    Args:
+        image: the rainy photo, as for derain.
+        models: 2 to 4 models, each as derain's model takes it.
+        strength: as for derain.
+        format: as for derain.
+        quality: as for derain.
+        remove_gps: as for derain.
+
+    Returns:
+        The side-by-side sheet (the photo, then the same crop of each result), a gallery of the results, one zip of the
+        full-size results, and a table of each model's size, strength and time.
+    """
+    path = uploaded_path(required("image", image))
+    format, quality, metadata = save_choices(format, quality, remove_gps)
+    before = read_image(path, max_pixels=photos.MAX_DERAIN_PIXELS)  # decoded once, for every model and the sheet
+    results = compare.compare_derain(before, models or [], strength=required("strength", strength), metadata=metadata)
+    return compare_outputs(results, before, path, format, quality)
+
+
+@photo_handler
+@user_errors(threads=ALL_CORES)
 def make_rain(image: str, amount: float, angle: float, length: float, seed: int, model: str = MODELS[0][1]):
     """Add synthetic rain to a clean photo, derain it, and measure both against the clean original.
 
@@ -157,6 +184,9 @@ def build() -> None:
     many, go_many, gallery, archive, batch_summary = batch_block("Rainy photos", "Derain them all (model, strength and file as above)")
     go_many.click(derain_batch, [many, model, strength, *output], [gallery, archive, batch_summary], api_name="derain_batch",
                   preprocess=False)
+    chosen, go_compare, sheet, compared, compared_zip, compared_summary = compare_block(shipped, "Derain")
+    go_compare.click(derain_compare, [image, chosen, strength, *output], [sheet, compared, compared_zip, compared_summary],
+                     api_name="derain_compare", preprocess=False)
 
     gr.Markdown("### Make it rain\nAdd synthetic rain to a clean photo, derain it, and see what was recovered.")
     with gr.Row():

@@ -7,7 +7,7 @@ import time
 
 import gradio as gr
 
-from .. import catalog, hub, photos
+from .. import catalog, compare, hub, photos
 from ..examples import sr_examples
 from ..foreign import HUB_FORM
 from ..imaging import OUTPUT_FORMATS, READABLE
@@ -16,6 +16,8 @@ from .common import (
     MAX_BATCH,
     batch_block,
     batch_outputs,
+    compare_block,
+    compare_outputs,
     output_options,
     photo_handler,
     photo_input,
@@ -158,6 +160,34 @@ def upscale_batch(images: list, model: str = MODELS[0][1], scale: float = 4, den
     return batch_outputs(uploads, work, suffix, progress, format, quality)
 
 
+@photo_handler
+@user_errors(threads=ALL_CORES)
+def upscale_compare(image: str, models: list, scale: float = 4, width: int | None = None, height: int | None = None,
+                    format: str = "png", quality: int = 95, remove_gps: bool = True, progress=gr.Progress(track_tqdm=True)):
+    """Upscale one photo with 2 to 4 models, each at its own default denoise strength, all to the same size.
+
+    Args:
+        image: the photo, as for upscale.
+        models: 2 to 4 models, each as upscale's model takes it.
+        scale: as for upscale.
+        width: as for upscale.
+        height: as for upscale.
+        format: as for upscale.
+        quality: as for upscale.
+        remove_gps: as for upscale.
+
+    Returns:
+        The side-by-side sheet (the same crop of each result), a gallery of the results, one zip of the full-size
+        results, and a table of each model's size, setting and time.
+    """
+    image = uploaded_path(required("image", image))
+    scale, width, height = _size(scale, width, height)
+    format, quality, metadata = save_choices(format, quality, remove_gps)
+    before = photos.read_image(image, max_pixels=photos.MAX_UPSCALE_PIXELS)  # decoded once, for every model and the sheet
+    results = compare.compare_upscale(before, models or [], scale=scale, width=width, height=height, metadata=metadata)
+    return compare_outputs(results, before, image, format, quality)
+
+
 _FORMAT = {"models": catalog.names(catalog.UPSCALE), "hub_models": ", ".join(catalog.HUB_UPSCALE), "hub_form": HUB_FORM,
            "megapixels": f"{photos.MAX_UPSCALE_PIXELS / 1e6:.1f}", "batch": MAX_BATCH, "readable": READABLE,
            "formats": ", ".join(OUTPUT_FORMATS)}
@@ -213,3 +243,6 @@ def build() -> None:
     go.click(upscale, [image, *inputs], [comparison, download, summary], api_name="upscale", preprocess=False)
     go_many.click(upscale_batch, [many, *inputs], [gallery, archive, batch_summary], api_name="upscale_batch",
                   preprocess=False)
+    chosen, go_compare, sheet, compared, compared_zip, compared_summary = compare_block(shipped + HUB_MODELS, "Upscale")
+    go_compare.click(upscale_compare, [image, chosen, scale, width, height, *output], [sheet, compared, compared_zip, compared_summary],
+                     api_name="upscale_compare", preprocess=False)
