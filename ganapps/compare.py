@@ -81,25 +81,27 @@ def label_of(name: str) -> str:
 
 def sheet(results: list[Compared], *, panel: int = SHEET_PANEL, before: Picture | None = None) -> Image.Image:
     """The results side by side: the same centre crop of each (``panel`` pixels a side of the result, or all of it when
-    smaller), each labelled with its model, setting and time; ``before`` (the photo, resized to the results' size)
-    first, when given."""
+    smaller, then enlarged whole times with nearest so that a small result still fills the panel), each labelled with
+    its model, setting and time; ``before`` (the photo, resized to the results' size) first, when given."""
     pictures = ([("photo", before, "")] if before is not None else []) + [
         (f"{label_of(r.name)}", r.picture, ", ".join(filter(None, [r.setting, f"{r.seconds:.1f} s"]))) for r in results]
     width, height = results[0].picture.size
     side_w, side_h = min(panel, width), min(panel, height)
     left, top = (width - side_w) // 2, (height - side_h) // 2
-    canvas = Image.new("RGB", (len(pictures) * (side_w + 8) + 8, side_h + LABEL_HEIGHT + 16), "white")
+    zoom = max(1, panel // max(side_w, side_h))  # every panel the same zoom: pixels stay pixels
+    shown_w, shown_h = side_w * zoom, side_h * zoom
+    canvas = Image.new("RGB", (len(pictures) * (shown_w + 8) + 8, shown_h + LABEL_HEIGHT + 16), "white")
     draw, font = ImageDraw.Draw(canvas), ImageFont.load_default()
     for index, (title, picture, detail) in enumerate(pictures):
         image = picture.to_pil()
         if image.size != (width, height):  # the photo before: nearest, so its pixels show as they are
             image = image.resize((width, height), Image.NEAREST)
-        crop = image.convert("RGBA").crop((left, top, left + side_w, top + side_h))
-        x = 8 + index * (side_w + 8)
+        crop = image.convert("RGBA").crop((left, top, left + side_w, top + side_h)).resize((shown_w, shown_h), Image.NEAREST)
+        x = 8 + index * (shown_w + 8)
         backdrop = Image.new("RGBA", crop.size, (255, 255, 255, 255))
         canvas.paste(Image.alpha_composite(backdrop, crop).convert("RGB"), (x, 8))
-        draw.text((x, side_h + 12), title, fill="black", font=font)
-        draw.text((x, side_h + 12 + LABEL_HEIGHT // 2), detail, fill=(80, 80, 80), font=font)
+        draw.text((x, shown_h + 12), title, fill="black", font=font)
+        draw.text((x, shown_h + 12 + LABEL_HEIGHT // 2), detail, fill=(80, 80, 80), font=font)
     return canvas
 
 

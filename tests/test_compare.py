@@ -47,6 +47,10 @@ def test_the_sheet_shows_the_same_crop_of_each_and_the_files_are_named_after_the
     assert image.size == (2 * (16 + 8) + 8, 16 + 36 + 16)
     left = np.asarray(results[1].picture.to_pil())[4:20, 10:26]  # the centre crop of the 36x24 result
     assert np.array_equal(np.asarray(image)[8:24, 8 + 24 : 8 + 24 + 16], left)
+    zoomed = np.asarray(sheet(results, panel=48))  # the whole 36x24 result, shown at 48 // 36 = 1x; at panel 80, 2x
+    assert zoomed.shape[:2] == (24 + 36 + 16, 2 * (36 + 8) + 8)
+    twice = np.asarray(sheet(results, panel=80))
+    assert np.array_equal(twice[8 : 8 + 48 : 2, 8 + 80 : 8 + 80 + 72 : 2], np.asarray(results[1].picture.to_pil()))
     paths, target = write(results, tmp_path, "street", format="jpeg", quality=90)
     assert [p.name for p in paths] == ["street-sr-tiny.jpg", "street-bicubic.jpg"] and target.name == "street-compare.png"
     assert Image.open(paths[0]).format == "JPEG"
