@@ -11,7 +11,7 @@ import sys
 
 from . import catalog
 from .digits import DEFAULT_MODELS
-from .foreign import HUB_FORM
+from .foreign import DERAINERS, HUB_FORM
 from .models import TRAINABLE
 from .photos import DEFAULT_TILE, MAX_SCALE, MIN_SCALE
 
@@ -402,7 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="another project's upscaler: its denoise twin, the same architecture trained to keep noise "
                         "(e.g. realesr-general-wdn-x4v3.pth beside realesr-general-x4v3.pth)")
     p = _photo_command(sub, "derain", "remove rain from photos", model=next(iter(catalog.DERAIN)),
-                       model_help=f"{catalog.names(catalog.DERAIN)}, or a derain checkpoint folder or Hub repo id", tile=512)
+                       model_help=f"{catalog.names(catalog.DERAIN)}, or a derain checkpoint folder or Hub repo id; or another "
+                                  f"project's deraining checkpoint ({', '.join(DERAINERS)}): a .pth/.safetensors file or a "
+                                  f"Hub file {HUB_FORM}", tile=512)
     p.add_argument("--strength", type=float, default=1.0,
                    help="0..1: the share of the rain removed (1: all of it, 0.5: half; default 1)")
 

@@ -26,6 +26,7 @@ measures the reach; the README shows its table). Other architectures (attention 
 
 from __future__ import annotations
 
+import functools
 import math
 import pickle
 from dataclasses import dataclass
@@ -35,8 +36,9 @@ from urllib.parse import unquote
 import torch
 from torch import nn
 
-__all__ = ["CHECKPOINT_SUFFIXES", "HUB_PREFIX", "HUB_FORM", "EFFECTIVE_RADIUS", "HubFile", "names_a_file", "parse_hub_file",
-           "local_file", "read_state_dict", "read_model", "receptive_radius", "overlap", "describe"]
+__all__ = ["CHECKPOINT_SUFFIXES", "HUB_PREFIX", "HUB_FORM", "EFFECTIVE_RADIUS", "HubFile", "DERAINERS",
+           "EXTRA_ARCHES", "names_a_file", "parse_hub_file", "local_file", "read_state_dict", "read_model",
+           "extra_arches", "licence", "receptive_radius", "overlap", "describe"]
 
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")
 HUB_PREFIX = "hf://"
@@ -45,6 +47,12 @@ HUB_FORM = "hf://<org>/<repo>[@<revision>]/<path/to/file>"
 # (un)shuffles, so that their convolutions' reach is their receptive radius
 CONVOLUTIONAL = frozenset({"ESRGAN", "Compact", "SPAN"})
 EFFECTIVE_RADIUS = 112  # input pixels: the reach bench/foreign.py measures (README, "Reach")
+# The 1x restoration architectures ``derain`` takes: those whose authors published deraining weights (trained on
+# Rain13K). Other restoration networks (NAFNet, SCUNet, ...) denoise or deblur, and would leave the rain.
+DERAINERS = {"KBNet": "KBNet (Zhang et al. 2023)", "Restormer": "Restormer (Zamir et al. 2022)",
+             "MPRNet": "MPRNet (Zamir et al. 2021)"}
+EXTRA_ARCHES = "spandrel-extra-arches"  # Restormer, MPRNet and others, under their authors' non-commercial licences
+PURPOSES = ("upscale", "derain")
 _NOT_UPSCALERS = {
     "FaceSR": "a face restoration model (it restores aligned faces, not whole photos)",
     "Inpainting": "an inpainting model (it fills masked holes)",
@@ -155,36 +163,70 @@ def read_state_dict(path: Path, name: str) -> dict[str, torch.Tensor]:
     return tensors
 
 
-def read_model(name: str, *, cache_dir=None):
-    """Checkpoint ``name`` as a ``spandrel.ImageModelDescriptor`` of an upscaler (float32, CPU, eval mode).
+@functools.cache
+def extra_arches() -> bool:
+    """Whether ``spandrel-extra-arches`` is installed (then its architectures are known to spandrel): optional."""
+    try:
+        import spandrel_extra_arches
+    except ImportError:
+        return False
+    spandrel_extra_arches.install()
+    return True
 
-    A ValueError says what the file is when it is not an RGB upscaler: an architecture spandrel does not know, a
-    face restoration, inpainting or 1x restoration model, or one that is not RGB in and out.
+
+def read_model(name: str, *, cache_dir=None, purpose: str = "upscale"):
+    """Checkpoint ``name`` as a ``spandrel.ImageModelDescriptor`` (float32, CPU, eval mode) of an RGB upscaler
+    (``purpose="upscale"``) or of a 1x restoration network of an architecture that derains (``"derain"``: ``DERAINERS``).
+
+    A ValueError says what the file is when it is not what ``purpose`` needs, and which verb takes it: an architecture
+    spandrel does not know (and whether ``spandrel-extra-arches`` would), an upscaler given to derain, a deraining
+    model given to upscale, a face restoration or inpainting model, one that is not RGB in and out.
     """
     import spandrel
 
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown purpose {purpose!r}; available: {', '.join(PURPOSES)}")
     state_dict = read_state_dict(local_file(name, cache_dir=cache_dir), name)
     try:
+        extra_arches()
         descriptor = spandrel.ModelLoader().load_from_state_dict(state_dict)
     except spandrel.UnsupportedModelError:
         keys = ", ".join(list(state_dict)[:4])
-        raise ValueError(f"{name}: an unknown model layout ({len(state_dict)} tensors: {keys}, ...); "
-                         "known: the architectures spandrel detects (ESRGAN, Real-ESRGAN Compact, SPAN, SwinIR, HAT, ...)") from None
+        more = "" if extra_arches() else f"; Restormer, MPRNet and others are known once `pip install {EXTRA_ARCHES}` is done"
+        raise ValueError(f"{name}: an unknown model layout ({len(state_dict)} tensors: {keys}, ...); known: the "
+                         f"architectures spandrel detects (ESRGAN, Real-ESRGAN Compact, SPAN, SwinIR, HAT, KBNet, ...){more}") from None
     except (RuntimeError, KeyError, IndexError, AssertionError, ValueError) as err:  # a known layout with bad tensors
         raise ValueError(f"{name}: its weights do not fit the architecture they resemble ({err})") from None
     kind = f"{descriptor.architecture.name} {descriptor.purpose} model"
-    if descriptor.purpose != "SR":
+    architecture = descriptor.architecture.id
+    if purpose == "upscale" and architecture in DERAINERS and descriptor.scale == 1:
+        raise ValueError(f"{name} is a {describe(descriptor)} restoration model (1x), not an upscaler: derain takes it")
+    if purpose == "upscale" and descriptor.purpose != "SR":
         raise ValueError(f"{name} is {_NOT_UPSCALERS.get(descriptor.purpose, 'a ' + kind)} ({kind}), not an upscaler")
+    if purpose == "derain" and descriptor.purpose == "SR":
+        raise ValueError(f"{name} is an upscaler ({describe(descriptor)}), not a deraining model: upscale takes it")
+    if purpose == "derain" and (architecture not in DERAINERS or descriptor.scale != 1):
+        raise ValueError(f"{name} is a {kind}; derain takes the 1x restoration architectures with published deraining "
+                         f"weights: {', '.join(DERAINERS)}")
     if (descriptor.input_channels, descriptor.output_channels) != (3, 3):
         raise ValueError(f"{name}: a {kind} with {descriptor.input_channels} input and {descriptor.output_channels} "
-                         "output channels; only RGB upscalers (3 in, 3 out) are supported")
+                         "output channels; only RGB models (3 in, 3 out) are supported")
     return descriptor.float().eval()
 
 
+def licence(descriptor) -> str | None:
+    """What a model's architecture code is licensed under, where it is not spandrel's MIT: spandrel-extra-arches'."""
+    if type(descriptor.model).__module__.startswith("spandrel_extra_arches"):
+        return f"its authors' non-commercial licence ({EXTRA_ARCHES})"
+    return None
+
+
 def describe(descriptor) -> str:
-    """"ESRGAN x4 (64nf, 23nb)": a foreign model's architecture, scale and spandrel's tags, for summaries."""
+    """"ESRGAN x4 (64nf, 23nb)": a foreign model's architecture, scale and spandrel's tags, and its licence where it is
+    not spandrel's, for summaries."""
     tags = f" ({', '.join(descriptor.tags)})" if descriptor.tags else ""
-    return f"{descriptor.architecture.name} x{descriptor.scale}{tags}"
+    terms = licence(descriptor)
+    return f"{descriptor.architecture.name} x{descriptor.scale}{tags}" + (f"; {terms}" if terms else "")
 
 
 def _reach(descriptor) -> list[tuple[float, float]]:

@@ -94,18 +94,21 @@ def default_denoise(name: str, mild: str | None = None, **where) -> float | None
 
 def image_model(
     name: str, *, families: tuple[str, ...], device="cpu", denoise: float | None = None, mild: str | None = None,
-    allow_foreign: bool = False, needs: str | None = None, checkpoints_dir=None, cache_dir=None,
+    allow_foreign: bool = False, purpose: str = "upscale", needs: str | None = None, checkpoints_dir=None, cache_dir=None,
 ) -> ImageModel:
     """Load a photo model by name as an ``ImageModel`` on ``device``.
 
     ``families``: the ganapps families accepted (checked before any weights are read; ``needs`` says what is needed
-    when the model is not one of them). ``allow_foreign``: also another project's upscaler.
+    when the model is not one of them). ``allow_foreign``: also another project's model, for ``purpose`` ("upscale" or
+    "derain", ``foreign.read_model``).
     ``denoise`` (0..1), for a model with a denoise twin: every weight is ``(1 - denoise) * twin + denoise * model``;
     None: the model's default (``default_denoise``). ``mild``: a foreign model's twin (a catalog entry has its own).
     """
     if is_foreign(name) and not allow_foreign:
-        raise ValueError(f"{name}: other projects' checkpoints are loaded as upscalers only; this needs "
-                         f"{needs or 'a ' + ' or '.join(families) + ' model'}")
+        raise ValueError(f"{name}: another project's checkpoint; this needs {needs or 'a ' + ' or '.join(families) + ' model'}")
+    if purpose != "upscale" and name in catalog.HUB_UPSCALE:  # known without a download
+        entry = catalog.HUB_UPSCALE[name]
+        raise ValueError(f"{name} is an upscaler ({entry.architecture} x{entry.scale}), not a deraining model: upscale takes it")
     resolved = None if is_foreign(name) else hub.resolve(name, checkpoints_dir=checkpoints_dir, cache_dir=cache_dir)
     if resolved is not None:
         family_in(name, resolved.config, families, needs)
@@ -116,7 +119,7 @@ def image_model(
             raise ValueError(f"{name} has no denoise control (no denoise twin); leave denoise unset")
     strength = default if denoise is None else denoise
     if resolved is None:
-        return _load_foreign(name, mild, strength, device, cache_dir)
+        return _load_foreign(name, mild, strength, device, cache_dir, purpose)
     family = get_family(resolved.family)
     network = hub.load(resolved, device=device, denoise=strength)
     restorer = family.restorer
@@ -127,11 +130,11 @@ def image_model(
     )
 
 
-def _load_foreign(name: str, mild: str | None, strength: float | None, device, cache_dir) -> ImageModel:
+def _load_foreign(name: str, mild: str | None, strength: float | None, device, cache_dir, purpose: str) -> ImageModel:
     file, mild = _foreign_files(name, mild)
-    descriptor = foreign.read_model(file, cache_dir=cache_dir)
+    descriptor = foreign.read_model(file, cache_dir=cache_dir, purpose=purpose)
     if mild is not None:
-        twin = foreign.read_model(mild, cache_dir=cache_dir)
+        twin = foreign.read_model(mild, cache_dir=cache_dir, purpose=purpose)
         if not hub.same_architecture(twin.model, descriptor.model):
             raise ValueError(f"{name} ({foreign.describe(descriptor)}) and its denoise twin {mild} ({foreign.describe(twin)}) "
                              "differ in architecture; only the same network can be blended")
@@ -145,12 +148,12 @@ def _load_foreign(name: str, mild: str | None, strength: float | None, device, c
 
 
 def cached(name: str, *, families: tuple[str, ...], device="cpu", denoise: float | None = None, mild: str | None = None,
-           allow_foreign: bool = False, needs: str | None = None) -> ImageModel:
+           allow_foreign: bool = False, purpose: str = "upscale", needs: str | None = None) -> ImageModel:
     """``image_model`` for serving: loaded once per (name, device, denoise, twin, what is accepted) and shared read-only; the
     name is not looked up again (a Hub model is not fetched on every request). A local checkpoint file is loaded again
     when it changes on disk."""
     stamp = tuple(_file_stamp(n) for n in (name, mild))
-    return _load_once(name, families, str(device), denoise, mild, allow_foreign, needs, stamp)
+    return _load_once(name, families, str(device), denoise, mild, allow_foreign, purpose, needs, stamp)
 
 
 def _file_stamp(name: str | None):
@@ -162,5 +165,6 @@ def _file_stamp(name: str | None):
 
 
 @functools.lru_cache(maxsize=8)
-def _load_once(name, families, device, denoise, mild, allow_foreign, needs, stamp):
-    return image_model(name, families=families, device=device, denoise=denoise, mild=mild, allow_foreign=allow_foreign, needs=needs)
+def _load_once(name, families, device, denoise, mild, allow_foreign, purpose, needs, stamp):
+    return image_model(name, families=families, device=device, denoise=denoise, mild=mild, allow_foreign=allow_foreign,
+                       purpose=purpose, needs=needs)

@@ -212,8 +212,11 @@ def denoise_strength(model: str, mild: str | None = None) -> float | None:
 
 
 def load_derainer(model: str = DERAIN_MODELS[0], *, device="cpu") -> ImageModel:
-    """Deraining model ``model`` loaded once (an ``ImageModel``), to pass to ``derain`` for many photos."""
-    return photo_models.cached(model, families=DERAIN_FAMILIES, device=str(device), needs=f"one of: {', '.join(DERAIN_MODELS)}")
+    """Deraining model ``model`` loaded once (an ``ImageModel``), to pass to ``derain`` for many photos: ours, or another
+    project's 1x restoration checkpoint of an architecture that derains (``foreign.DERAINERS``: KBNet, Restormer,
+    MPRNet; a file or an ``hf://`` Hub file; Restormer and MPRNet need ``spandrel-extra-arches``)."""
+    return photo_models.cached(model, families=DERAIN_FAMILIES, device=str(device), allow_foreign=True, purpose="derain",
+                               needs=f"one of: {', '.join(DERAIN_MODELS)}")
 
 
 def derain(
@@ -230,8 +233,9 @@ def derain(
     """Remove rain streaks from a photo; returns a ``Picture`` of the same size and kind.
 
     ``image``: a path, bytes, PIL image or numpy array (grayscale, RGBA with alpha kept as is,
-    16-bit kept 16-bit). ``model``: one of ``catalog.DERAIN`` (the first is the default), or any
-    deraining checkpoint name, folder or Hub repo id; or a model ``load_derainer`` loaded.
+    16-bit kept 16-bit). ``model``: one of ``catalog.DERAIN`` (the first is the default), any deraining checkpoint
+    name, folder or Hub repo id of this project, another project's deraining checkpoint (``load_derainer``), or a
+    model ``load_derainer`` loaded.
     ``strength`` (0..1): the share of the predicted rain layer (photo minus derained) that is taken
     away; 1 removes it all, 0.5 half of it (a little rain kept where the full result looks too smooth).
     ``tile`` bounds memory (pixels per tile side, any size); each tile gets the network's whole

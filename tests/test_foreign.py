@@ -189,7 +189,7 @@ def test_what_is_not_an_upscaler_gets_an_error_that_says_what_it_is(tmp_path):
     restoration = save(ESRGAN(in_nc=3, out_nc=3, num_filters=8, num_blocks=1, scale=1), tmp_path / "1x.pth")
     with pytest.raises(ValueError, match=r"is a 1x restoration model .*\(ESRGAN Restoration model\), not an upscaler"):
         upscale(photo(), model=restoration)
-    with pytest.raises(ValueError, match="loaded as upscalers only; this needs one of: derain-idcgan-ssim"):
+    with pytest.raises(ValueError, match="derain takes the 1x restoration architectures with published deraining weights: KBNet"):
         derain(photo(), model=restoration)
     unknown = save(torch.nn.Linear(3, 4), tmp_path / "classifier.pth")
     with pytest.raises(ValueError, match=r"an unknown model layout \(2 tensors: weight, bias"):
