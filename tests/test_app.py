@@ -515,3 +515,22 @@ def test_models_side_by_side_on_one_photo(client, tmp_path):
     assert "strength 0.5" in table
     with pytest.raises(Exception, match="compare 2 to 4 models, got 1"):
         client.predict(handle_file(upload), ["derain-idcgan"], api_name="/derain_compare")
+
+
+def test_derain_takes_another_project_s_deraining_checkpoint_and_refuses_an_upscaler(client, tmp_path):
+    import numpy as np
+    from gradio_client import handle_file
+
+    from .test_foreign import network
+    from .test_foreign import save as save_upscaler
+    from .test_foreign_derain import rainy, saved, tiny
+
+    upload = write_upload(tmp_path, "street.png", Image.fromarray(rainy()))
+    kbnet = saved(tiny("KBNet"), tmp_path / "kbnet.safetensors")
+    _, result, summary = client.predict(handle_file(upload), "derain-idcgan", 1.0, "png", 95, True, handle_file(kbnet),
+                                        api_name="/derain")
+    assert Image.open(result).size == (19, 13) and "derained with kbnet.safetensors (KBNet x1" in summary
+    assert np.asarray(Image.open(result)).shape == rainy().shape
+    upscaler = save_upscaler(network("Compact"), tmp_path / "compact.pth")
+    with pytest.raises(Exception, match="not a deraining model: upscale takes it"):
+        client.predict(handle_file(upload), "derain-idcgan", 1.0, "png", 95, True, handle_file(upscaler), api_name="/derain")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import gradio as gr
 
 from .. import catalog, compare, evaluation, hub, photos
 from ..examples import clean_examples, rainy_examples
+from ..foreign import DERAINERS, HUB_FORM
 from ..imaging import OUTPUT_FORMATS, READABLE, read_image
 from .common import (
     ALL_CORES,
@@ -36,20 +38,31 @@ HONESTY = (
 )
 
 
+def _derainer(model, checkpoint):
+    """The derainer a request asks for (an uploaded checkpoint before the menu's choice), loaded once: (name, model)."""
+    name = uploaded_path(checkpoint) if checkpoint else required("model", model)
+    return name, photos.load_derainer(name)
+
+
+def _what(name: str, network) -> str:
+    return f"{Path(name).name} ({network.description})" if network.foreign else name
+
+
 @photo_handler
 @user_errors(threads=ALL_CORES)
 def derain(image: str, model: str = MODELS[0][1], strength: float = 1.0, format: str = "png", quality: int = 95,
-           remove_gps: bool = True, progress=gr.Progress()):
-    """Remove rain streaks from a photo with an ID-CGAN deraining model.
+           remove_gps: bool = True, checkpoint=None, progress=gr.Progress()):
+    """Remove rain streaks from a photo with a deraining model: ours (ID-CGAN) or another project's.
 
     Args:
         image: the rainy photo ({readable}; grayscale, RGBA and 16-bit kept), up to {megapixels} megapixels.
-        model: one of {models}.
+        model: one of {models}; or another project's deraining checkpoint ({derainers}) as a Hub file {hub_form}.
         strength: 0..1, the share of the predicted rain removed (1: all of it; 0.5: half, a little rain kept).
         format: the result's file format: {formats}.
         quality: 1..100, for jpeg, webp and avif (png and tiff are lossless and take none).
         remove_gps: leave the location out of the result's EXIF and XMP; its colour profile, camera, lens and date
             stay either way.
+        checkpoint: another project's deraining checkpoint file (.pth, .pt, .ckpt, .safetensors), used instead of model.
 
     Returns:
         A (rainy, derained) pair for comparison, the full-size result file, and a summary.
@@ -58,26 +71,27 @@ def derain(image: str, model: str = MODELS[0][1], strength: float = 1.0, format:
     format, quality, metadata = save_choices(format, quality, remove_gps)
     picture = read_image(path, max_pixels=photos.MAX_DERAIN_PIXELS)  # decoded once: derained and shown
     started = time.perf_counter()
-    model = required("model", model)
     strength = required("strength", strength)
-    result = photos.derain(picture, model=model, strength=strength, metadata=metadata,
+    model, network = _derainer(model, checkpoint)
+    result = photos.derain(picture, model=network, strength=strength, metadata=metadata,
                            progress=lambda done, total: progress((done, total), desc="tiles"))
     elapsed = time.perf_counter() - started
     comparison, target, notes = photo_outputs(picture, result, path, "derained", format, quality)
     width, height = result.size
     kept = f" (strength {strength:g})" if strength != 1 else ""
-    return comparison, target, "\n\n".join([f"{width}x{height} derained with {model}{kept} in {elapsed:.1f} s", *notes])
+    return comparison, target, "\n\n".join([f"{width}x{height} derained with {_what(model, network)}{kept} in {elapsed:.1f} s",
+                                              *notes])
 
 
 derain.__doc__ = derain.__doc__.format(  # the API's description
     models=catalog.names(catalog.DERAIN), megapixels=f"{photos.MAX_DERAIN_PIXELS / 1e6:.1f}", readable=READABLE,
-    formats=", ".join(OUTPUT_FORMATS))
+    formats=", ".join(OUTPUT_FORMATS), derainers=", ".join(DERAINERS), hub_form=HUB_FORM)
 
 
 @photo_handler
 @user_errors(threads=ALL_CORES)
 def derain_batch(images: list, model: str = MODELS[0][1], strength: float = 1.0, format: str = "png", quality: int = 95,
-                 remove_gps: bool = True, progress=gr.Progress()):
+                 remove_gps: bool = True, checkpoint=None, progress=gr.Progress()):
     """Derain several photos at once, as derain does one; a photo that fails gets its error and the rest are done.
 
     Args:
@@ -87,15 +101,17 @@ def derain_batch(images: list, model: str = MODELS[0][1], strength: float = 1.0,
         format: as for derain.
         quality: as for derain.
         remove_gps: as for derain.
+        checkpoint: as for derain.
 
     Returns:
         A gallery of the results, one zip of the full-size results named as uploaded (null if none succeeded), and a
         summary per photo.
     """
     uploads = uploaded_paths(images)
-    model, strength = required("model", model), required("strength", strength)
+    strength = required("strength", strength)
     format, quality, metadata = save_choices(format, quality, remove_gps)
-    work = lambda path: photos.derain(path, model=model, strength=strength, metadata=metadata)
+    _, network = _derainer(model, checkpoint)
+    work = lambda path: photos.derain(path, model=network, strength=strength, metadata=metadata)
     return batch_outputs(uploads, work, "derained", progress, format, quality)
 
 
@@ -170,7 +186,11 @@ def build() -> None:
         with gr.Column(scale=1):
             image, _ = photo_input("Rainy photo")
             shipped = [(label, name) for label, name in MODELS if name in hub.available()]
-            model = gr.Radio(shipped, value=shipped[0][1], label="Model")
+            model = gr.Dropdown(shipped, value=shipped[0][1], label="Model", allow_custom_value=True,
+                                info=f"or type a Hub file of a {', '.join(DERAINERS)} checkpoint: {HUB_FORM}")
+            with gr.Accordion("Another project's checkpoint", open=False):
+                checkpoint = gr.File(label=f"A deraining checkpoint ({', '.join(DERAINERS)}; .pth, .pt, .ckpt, .safetensors), "
+                                           "used instead of Model", file_types=[".pth", ".pt", ".ckpt", ".safetensors"])
             strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength",
                                  info="The share of the rain removed: 1 all of it, 0.5 half (keeps a little rain)")
             go = gr.Button("Derain", variant="primary")
@@ -180,9 +200,10 @@ def build() -> None:
             download = gr.File(label="Full-resolution result")
             output = output_options()
             summary = gr.Markdown()
-    go.click(derain, [image, model, strength, *output], [comparison, download, summary], api_name="derain", preprocess=False)
+    go.click(derain, [image, model, strength, *output, checkpoint], [comparison, download, summary], api_name="derain",
+             preprocess=False)
     many, go_many, gallery, archive, batch_summary = batch_block("Rainy photos", "Derain them all (model, strength and file as above)")
-    go_many.click(derain_batch, [many, model, strength, *output], [gallery, archive, batch_summary], api_name="derain_batch",
+    go_many.click(derain_batch, [many, model, strength, *output, checkpoint], [gallery, archive, batch_summary], api_name="derain_batch",
                   preprocess=False)
     chosen, go_compare, sheet, compared, compared_zip, compared_summary = compare_block(shipped, "Derain")
     go_compare.click(derain_compare, [image, chosen, strength, *output], [sheet, compared, compared_zip, compared_summary],
