@@ -27,8 +27,11 @@ measures the reach; the README shows its table). Other architectures (attention 
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
+import os
 import pickle
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -37,7 +40,7 @@ import torch
 from torch import nn
 
 __all__ = ["CHECKPOINT_SUFFIXES", "HUB_PREFIX", "HUB_FORM", "EFFECTIVE_RADIUS", "HubFile", "DERAINERS",
-           "EXTRA_ARCHES", "names_a_file", "parse_hub_file", "local_file", "read_state_dict", "read_model",
+           "EXTRA_ARCHES", "URL_FORM", "url_file", "names_a_file", "parse_hub_file", "local_file", "read_state_dict", "read_model",
            "extra_arches", "licence", "receptive_radius", "overlap", "describe"]
 
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")
@@ -71,8 +74,57 @@ class HubFile:
 
 
 def names_a_file(name: str) -> bool:
-    """Whether ``name`` names another project's checkpoint (a Hub file or a checkpoint file) rather than a ganapps model."""
-    return name.startswith(HUB_PREFIX) or Path(name).suffix.lower() in CHECKPOINT_SUFFIXES
+    """Whether ``name`` names another project's checkpoint (a Hub file, a pinned URL or a checkpoint file) rather than a
+    ganapps model."""
+    return name.startswith((HUB_PREFIX, *URL_PREFIXES)) or Path(name).suffix.lower() in CHECKPOINT_SUFFIXES
+
+
+URL_PREFIXES = ("https://", "file://")
+URL_FORM = "https://<host>/<path/to/file>#sha256=<the file's sha256>"
+URL_CACHE = Path.home() / ".cache" / "ganapps" / "urls"  # downloaded URL files, each in a folder named by its sha256
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def url_file(name: str, *, cache_dir=None) -> Path:
+    """The local copy of a checkpoint published at a URL (a GitHub release, say), pinned by its sha256 in the name:
+    downloaded once into ``cache_dir`` (default ``URL_CACHE``), its hash checked on every use; a file whose hash is not
+    the pinned one is refused (and not kept)."""
+    url, _, pin = name.partition("#sha256=")
+    if not re.fullmatch(r"[0-9a-f]{64}", pin.lower()):
+        raise ValueError(f"{name}: a URL's file can change under the same address; pin it with its sha256: {URL_FORM}")
+    pin = pin.lower()
+    filename = unquote(url.rstrip("/").rsplit("/", 1)[-1])
+    if Path(filename).suffix.lower() not in CHECKPOINT_SUFFIXES:
+        raise ValueError(f"{name}: a checkpoint file ends in {', '.join(CHECKPOINT_SUFFIXES)}")
+    target = Path(cache_dir or URL_CACHE) / pin / filename
+    if target.is_file() and _sha256(target) == pin:
+        return target
+    import urllib.error
+    import urllib.request
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{filename}.{os.getpid()}.partial")
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as out:
+            for block in iter(lambda: response.read(1 << 20), b""):
+                out.write(block)
+        found = _sha256(partial)
+        if found != pin:
+            raise ValueError(f"{name}: the file there has sha256 {found}, not the {pin} its name pins; refused")
+        os.replace(partial, target)
+    except (urllib.error.URLError, OSError) as err:
+        raise ValueError(f"{name}: downloading it needs the network ({getattr(err, 'reason', err)}); connect and try again "
+                         "— the shipped models work offline") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
 
 
 def parse_hub_file(name: str) -> HubFile:
@@ -93,8 +145,10 @@ def parse_hub_file(name: str) -> HubFile:
 
 
 def local_file(name: str, *, cache_dir=None) -> Path:
-    """The local path of checkpoint ``name``: the file itself, or a Hub file from the Hugging Face cache (downloaded on
-    first use, with a progress bar)."""
+    """The local path of checkpoint ``name``: the file itself, a Hub file from the Hugging Face cache (downloaded on
+    first use, with a progress bar), or a pinned URL's file (``url_file``)."""
+    if name.startswith(URL_PREFIXES):
+        return url_file(name, cache_dir=cache_dir)
     if not name.startswith(HUB_PREFIX):
         path = Path(name)
         if not path.is_file():

@@ -101,3 +101,29 @@ def test_cli_derains_with_another_project_s_checkpoint(tmp_path):
                            "--out", str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert Image.open(tmp_path / "out" / "street.png").size == (19, 13)
+
+
+def test_a_url_pinned_by_its_sha256_is_downloaded_once_and_a_changed_file_refused(tmp_path, monkeypatch):
+    import hashlib
+
+    monkeypatch.setattr(foreign, "URL_CACHE", tmp_path / "cache")
+    path = tmp_path / "published" / "kbnet.pth"
+    path.parent.mkdir()
+    saved(tiny("KBNet"), path)
+    pin = hashlib.sha256(path.read_bytes()).hexdigest()
+    url = f"{path.as_uri()}#sha256={pin}"
+    expected = derain(rainy(), model=saved(tiny("KBNet"), tmp_path / "local.pth")).to_array()
+    assert np.array_equal(derain(rainy(), model=url).to_array(), expected)
+    assert (tmp_path / "cache" / pin / "kbnet.pth").is_file()
+    path.unlink()  # the published file gone: the checked copy serves
+    assert np.array_equal(foreign.read_model(url, purpose="derain").model.state_dict()["intro.weight"],
+                          tiny("KBNet").state_dict()["intro.weight"])
+    saved(tiny("Restormer"), path)  # another file at the same address
+    other = f"{path.as_uri()}#sha256={'0' * 64}"
+    with pytest.raises(ValueError, match=f"has sha256 {hashlib.sha256(path.read_bytes()).hexdigest()}, not the 0+ its name pins"):
+        derain(rainy(), model=other)
+    assert not (tmp_path / "cache" / ("0" * 64) / "kbnet.pth").exists()
+    with pytest.raises(ValueError, match="pin it with its sha256"):
+        derain(rainy(), model=path.as_uri())
+    with pytest.raises(ValueError, match="needs the network"):
+        derain(rainy(), model=f"{(tmp_path / 'nowhere.pth').as_uri()}#sha256={pin[::-1]}")
