@@ -242,17 +242,17 @@ def _compare(args) -> None:
     from .imaging import read_image
     from .photos import MAX_UPSCALE_PIXELS
 
+    before = read_image(args.photo, max_pixels=MAX_UPSCALE_PIXELS)  # decoded once: every model, and first on the sheet
     if args.verb == "upscale":
         if args.strength is not None:
             raise ValueError("--strength is for derain; upscale takes --scale, --width or --height")
-        results = compare.compare_upscale(args.photo, args.models, scale=args.scale, width=args.width, height=args.height,
+        results = compare.compare_upscale(before, args.models, scale=args.scale, width=args.width, height=args.height,
                                           tile=args.tile, device=args.device, metadata=args.metadata)
     else:
         if args.scale is not None or args.width is not None or args.height is not None:
             raise ValueError("--scale, --width and --height are for upscale; derain keeps the photo's size")
-        results = compare.compare_derain(args.photo, args.models, strength=1.0 if args.strength is None else args.strength,
+        results = compare.compare_derain(before, args.models, strength=1.0 if args.strength is None else args.strength,
                                          tile=args.tile, device=args.device, metadata=args.metadata)
-    before = read_image(args.photo, max_pixels=MAX_UPSCALE_PIXELS)  # the photo itself, first on the sheet
     paths, sheet = compare.write(results, args.out, Path(args.photo).stem, format=args.format, quality=args.quality, before=before)
     for result, path in zip(results, paths):
         setting = f", {result.setting}" if result.setting else ""

@@ -55,8 +55,8 @@ def compare_upscale(image, models, *, scale: float | None = None, width: int | N
         network = photos.load_upscaler(name, device=device)
         result = photos.upscale(picture, model=network, scale=scale, width=width, height=height, tile=tile, device=device,
                                 metadata=metadata)
-        strength = photos.denoise_strength(name)
-        found.append(Compared(name, result, time.perf_counter() - started, "" if strength is None else f"denoise {strength:g}"))
+        setting = "" if network.denoise is None else f"denoise {network.denoise:g}"
+        found.append(Compared(name, result, time.perf_counter() - started, setting))
     return found
 
 

@@ -5,6 +5,7 @@ Digit tensors are float (B, 1, H, W) in [-1, 1]; photos are ``Picture``s, float 
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import os
@@ -430,16 +431,12 @@ def _tiff(array: np.ndarray, icc: bytes | None, exif: bytes | None, xmp: bytes |
 
 # --- reading -----------------------------------------------------------------------------------
 
-SRGB_PROFILE = None  # the sRGB profile's bytes, made once by _srgb_profile
-
-
+@functools.cache
 def _srgb_profile() -> bytes:
-    global SRGB_PROFILE
-    if SRGB_PROFILE is None:
-        from PIL import ImageCms
+    """The sRGB profile's bytes, for pixels converted to sRGB through another profile."""
+    from PIL import ImageCms
 
-        SRGB_PROFILE = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    return SRGB_PROFILE
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
 def read_image(source, *, max_pixels: int) -> Picture:

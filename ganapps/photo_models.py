@@ -36,7 +36,8 @@ class ImageModel:
     ``overlap``: the context (input pixels) a tile needs so that tiling changes nothing; ``grid``: tiles start
     on its multiples; ``context(photo)``: computed once on the whole photo and passed to every tile.
     ``family``: the ganapps family, None for another project's model or interpolation; ``foreign``: another
-    project's; ``resample``: the filter that takes the model's own scale to the size asked.
+    project's; ``resample``: the filter that takes the model's own scale to the size asked; ``denoise``: the
+    strength of its denoise blend.
     """
 
     name: str
@@ -51,6 +52,7 @@ class ImageModel:
     family: str | None = None
     foreign: bool = False
     resample: str = "lanczos"
+    denoise: float | None = None  # the strength its denoise twin was blended at; None: it has none
 
     def restore(self, photo: torch.Tensor, *, tile: int, progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
         """``photo`` (1, 3, H, W) in [0, 1] on the CPU, tile by tile in bounded memory -> (1, 3, scale*H, scale*W)."""
@@ -126,7 +128,7 @@ def image_model(
     return ImageModel(
         name, network, lambda piece, **context: restorer.restore(network, piece, device=device, **context),
         restorer.scale, network.config.receptive_radius, restorer.grid, restorer.context, str(device), family.name,
-        family=family.name,
+        family=family.name, denoise=strength,
     )
 
 
@@ -144,6 +146,7 @@ def _load_foreign(name: str, mild: str | None, strength: float | None, device, c
     return ImageModel(
         name, descriptor.model, descriptor, descriptor.scale, foreign.overlap(descriptor),
         descriptor.size_requirements.multiple_of, None, str(device), foreign.describe(descriptor), foreign=True,
+        denoise=strength if mild is not None else None,
     )
 
 

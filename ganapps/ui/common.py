@@ -173,18 +173,19 @@ def save_choices(format, quality, remove_gps) -> tuple[str, int | None, str]:
     format = format or "png"
     if format not in OUTPUT_FORMATS:
         raise ValueError(f"unknown file format {format!r}; available: {', '.join(OUTPUT_FORMATS)}")
-    lossy = format in DEFAULT_QUALITY
-    return format, quality if lossy else None, "keep" if remove_gps is False else "drop-gps"
+    if format not in DEFAULT_QUALITY:
+        quality = None
+    elif quality is not None:
+        if isinstance(quality, bool) or not isinstance(quality, (int, float)) or quality % 1:
+            raise ValueError(f"quality must be a whole number in 1..100, got {quality!r}")
+        quality = int(quality)  # the slider sends 95.0; its range is the library's to check
+    return format, quality, "keep" if remove_gps is False else "drop-gps"
 
 
 def write_result(picture, folder: Path, stem: str, format: str, quality: int | None) -> tuple[Path, list[str]]:
     """Write ``picture`` as ``folder/<stem>.<ext>`` in ``format``: its path and what the format changed (stated)."""
     notes = picture.conversions(format)
-    if quality is not None and quality % 1:
-        raise ValueError(f"quality must be a whole number in 1..100, got {quality!r}")
-    path = picture.save(folder / f"{stem}{OUTPUT_FORMATS[format]}", format=format,
-                        quality=None if quality is None else int(quality))
-    return path, notes
+    return picture.save(folder / f"{stem}{OUTPUT_FORMATS[format]}", format=format, quality=quality), notes
 
 
 def photo_outputs(before, after, upload: str, suffix: str, format: str = "png", quality: int | None = None):
@@ -288,10 +289,7 @@ def compare_outputs(results, before, upload: str, format: str, quality: int | No
     from .. import compare
 
     folder = output_folder()
-    if quality is not None and quality % 1:
-        raise ValueError(f"quality must be a whole number in 1..100, got {quality!r}")
-    paths, sheet = compare.write(results, folder, Path(upload).stem, format=format,
-                                 quality=None if quality is None else int(quality), before=before)
+    paths, sheet = compare.write(results, folder, Path(upload).stem, format=format, quality=quality, before=before)
     gallery = []
     for result in results:
         preview = result.picture.to_pil()

@@ -72,7 +72,7 @@ def _load(model, denoise, checkpoint, twin):
         hub.check_denoise(denoise)  # a strength out of range is an error whatever the model
         if photos.denoise_strength(name, mild) is None:
             denoise = None  # hidden for a model without a twin, the slider still sends a value: not used (the API says so)
-    return name, denoise, photos.load_upscaler(name, denoise=denoise, mild=mild)
+    return name, photos.load_upscaler(name, denoise=denoise, mild=mild)
 
 
 @photo_handler
@@ -105,7 +105,7 @@ def upscale(image: str, model: str = MODELS[0][1], scale: float = 4, denoise: fl
     image = uploaded_path(required("image", image))
     scale, width, height = _size(scale, width, height)
     format, quality, metadata = save_choices(format, quality, remove_gps)
-    name, denoise, network = _load(model, denoise, checkpoint, twin)
+    name, network = _load(model, denoise, checkpoint, twin)
     picture = photos.read_image(image, max_pixels=photos.MAX_UPSCALE_PIXELS)  # decoded once, for both upscales
     size = {"scale": scale, "width": width, "height": height}
     started = time.perf_counter()
@@ -117,13 +117,13 @@ def upscale(image: str, model: str = MODELS[0][1], scale: float = 4, denoise: fl
     comparison, target, notes = photo_outputs(bicubic, result, image, f"x{scale:.3g}", format, quality)
     (in_width, in_height), (out_width, out_height) = picture.size, result.size
     return comparison, target, "\n\n".join([
-        f"{in_width}x{in_height} → **{out_width}x{out_height}** (x{scale:.3g}) with {_what(name, network, denoise)} "
+        f"{in_width}x{in_height} → **{out_width}x{out_height}** (x{scale:.3g}) with {_what(name, network)} "
         f"in {elapsed:.1f} s", *notes])
 
 
-def _what(name: str, network, denoise) -> str:
+def _what(name: str, network) -> str:
     described = f" ({network.description})" if network.foreign else ""
-    strength = f" (denoise {denoise:g})" if denoise is not None else ""
+    strength = f" (denoise {network.denoise:g})" if network.denoise is not None else ""
     return f"{name.rsplit('/', 1)[-1] if network.foreign else name}{described}{strength}"
 
 
@@ -154,7 +154,7 @@ def upscale_batch(images: list, model: str = MODELS[0][1], scale: float = 4, den
     uploads = uploaded_paths(images)
     scale, width, height = _size(scale, width, height)
     format, quality, metadata = save_choices(format, quality, remove_gps)
-    _, _, network = _load(model, denoise, checkpoint, twin)
+    _, network = _load(model, denoise, checkpoint, twin)
     work = lambda path: photos.upscale(path, model=network, scale=scale, width=width, height=height, metadata=metadata)
     suffix = f"x{scale:g}" if scale is not None else f"{width}x{height}" if width and height else f"{width}w" if width else f"{height}h"
     return batch_outputs(uploads, work, suffix, progress, format, quality)
