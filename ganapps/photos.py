@@ -183,6 +183,15 @@ def upscale(
         network = load_upscaler(model, denoise=denoise, mild=mild, device=device)
     picture = read_image(image, max_pixels=max_pixels)
     _, size = target_size(picture.size, scale=scale, width=width, height=height)
+    result = upscale_picture(picture, network, size, tile=tile, progress=progress)
+    return Picture(result.color, result.alpha, result.bit_depth, picture.metadata.choose(metadata))
+
+
+def upscale_picture(picture: Picture, network: ImageModel, size: tuple[int, int], *, tile: int = DEFAULT_TILE,
+                    progress: Callable[[int, int], None] | None = None) -> Picture:
+    """``upscale`` of a decoded ``picture`` with a loaded model, to exactly ``size`` = (width, height) (the video verbs
+    need even sides); its metadata is kept as it is."""
+    _check_tile(tile)
     _check_output(size, picture.size, network.scale)
     color = network.restore(visible_colour(picture), tile=tile, progress=progress)
     if picture.grayscale:
@@ -190,7 +199,7 @@ def upscale(
     if color.shape[-1] != size[0] or color.shape[-2] != size[1]:
         color = resize(color, size, network.resample)
     alpha = None if picture.alpha is None else resize(picture.alpha, size).clamp(0, 1)
-    return Picture(color.clamp(0, 1), alpha, picture.bit_depth, picture.metadata.choose(metadata))
+    return Picture(color.clamp(0, 1), alpha, picture.bit_depth, picture.metadata)
 
 
 def _check_output(size: tuple[int, int], source: tuple[int, int], model_scale: int) -> None:

@@ -1,0 +1,136 @@
+"""Other projects' deraining networks (KBNet, Restormer, MPRNet): what a tile changes, memory and time.
+
+    python bench/foreign_derain.py deraining.pth model_deraining.pth --data ../shared/data/rain/real/rainy
+    python bench/foreign_derain.py --random KBNet Restormer MPRNet --data ../shared/data/rain/real/rainy
+
+Each checkpoint is a file, an ``hf://`` Hub file or a pinned URL (``ganapps.foreign``); ``--random`` builds the
+architecture at its published deraining configuration with random weights (seeded), for when no published file can
+be reached: its numbers then describe the architecture's global operations, not what trained weights do with them.
+
+All three see their whole input somewhere (Restormer's channel attention, the channel attention's global average
+pooling in MPRNet and KBNet), so no overlap makes a tiled result equal the whole one; ``derain`` runs a photo whole up
+to one window (``--tile`` + 2 x the overlap, ``foreign.overlap``) and tiles beyond it.
+
+1. Tiled against whole: the real rainy photos of ``--data`` (the left half of each, resized to 384 pixels wide), run
+   whole and with ``--tile 64`` and ``--tile 128`` (3 and 2 windows a side); the mean and the largest difference, in
+   levels of 255.
+2. Memory: the peak resident memory of ``ganapps derain`` on a 512x384 and a 768x576 photo with ``--tile 128``
+   (bounded: the same window, whatever the photo's size), and on the 512x384 photo whole.
+3. Time: seconds per megapixel with ``--tile 128``, measured in this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import safetensors.torch
+import torch
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ganapps import foreign  # noqa: E402
+from ganapps.data import IMAGE_SUFFIXES  # noqa: E402
+from ganapps.photos import derain  # noqa: E402
+from ganapps.reporting import markdown_table  # noqa: E402
+
+TILES = (64, 128)
+PHOTOS = 4  # of --data, every third in name order
+
+
+def published_configuration(architecture: str) -> torch.nn.Module:
+    """The architecture as its authors configured it for deraining, with random weights (seed 0)."""
+    torch.manual_seed(0)
+    if architecture == "KBNet":
+        from spandrel.architectures.KBNet import KBNet_s
+
+        return KBNet_s().eval()
+    if architecture == "Restormer":
+        from spandrel_extra_arches.architectures.Restormer import Restormer
+
+        return Restormer().eval()
+    if architecture == "MPRNet":
+        from spandrel_extra_arches.architectures.MPRNet import MPRNet
+
+        return MPRNet().eval()
+    raise SystemExit(f"--random takes {', '.join(foreign.DERAINERS)}, not {architecture}")
+
+
+def rainy_photos(folder: str) -> list[np.ndarray]:
+    photos = []
+    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    for path in files[::3][:PHOTOS]:
+        with Image.open(path) as image:
+            rgb = image.convert("RGB")
+            rgb = rgb.crop((0, 0, rgb.width // 2, rgb.height)) if rgb.width > 1.6 * rgb.height else rgb  # side by side
+            photos.append(np.asarray(rgb.resize((384, round(384 * rgb.height / rgb.width)), Image.BICUBIC)))
+    return photos
+
+
+def peak_megabytes(model: str, photo: Path, tile: int) -> float:
+    """Peak resident memory (MB) of ``ganapps derain`` on ``photo``, read by /usr/bin/time."""
+    with tempfile.TemporaryDirectory() as out:
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-m", "ganapps", "derain", str(photo), "--model",
+                               model, "--tile", str(tile), "--out", out],
+                              cwd=ROOT, capture_output=True, text=True, check=True)
+    return int(done.stderr.strip().splitlines()[-1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoints", nargs="*")
+    parser.add_argument("--random", nargs="*", default=[], metavar="ARCHITECTURE")
+    parser.add_argument("--data", required=True, help="a folder of rainy photos (e.g. rain/real/rainy)")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    photos = rainy_photos(args.data)
+    work = Path(tempfile.mkdtemp())
+    models = [(Path(name).name, name) for name in args.checkpoints]
+    for architecture in args.random:
+        path = work / f"{architecture}.safetensors"
+        state = {k: v.clone().contiguous() for k, v in published_configuration(architecture).state_dict().items()}
+        safetensors.torch.save_file(state, str(path))
+        models.append((f"{architecture} (random weights)", str(path)))
+    from skimage import data as skdata
+
+    sizes = {}
+    for width, height in ((512, 384), (768, 576)):
+        sizes[width] = work / f"photo-{width}.png"
+        Image.fromarray(skdata.astronaut()).resize((width, height), Image.BICUBIC).save(sizes[width])
+
+    tiled_rows, memory_rows = [], []
+    for label, name in models:
+        descriptor = foreign.read_model(name, purpose="derain")
+        differences = {tile: [] for tile in TILES}
+        for photo in photos:
+            whole = derain(photo, model=name, tile=4096).to_array().astype(float)
+            for tile in TILES:
+                differences[tile].append(np.abs(derain(photo, model=name, tile=tile).to_array() - whole))
+        tiled_rows.append([label, foreign.describe(descriptor), str(foreign.overlap(descriptor)),
+                           *(f"{np.mean([d.mean() for d in differences[t]]):.2f} / {max(d.max() for d in differences[t]):.0f}"
+                             for t in TILES)])
+        started = time.perf_counter()
+        derain(np.asarray(Image.open(sizes[512])), model=name, tile=128)
+        seconds = time.perf_counter() - started
+        peaks = (peak_megabytes(name, sizes[width], tile) for width, tile in ((512, 4096), (512, 128), (768, 128)))
+        memory_rows.append([label, *(f"{peak:.0f}" for peak in peaks), f"{seconds / (512 * 384 / 1e6):.0f}"])
+        print(f"measured {label}", file=sys.stderr, flush=True)
+
+    print(markdown_table(f"Tiled against whole: mean / largest difference in levels of 255, {len(photos)} real rainy photos "
+                         f"of {Path(args.data).name}, 384 pixels wide",
+                         ["model", "architecture", "overlap", *(f"--tile {t}" for t in TILES)], tiled_rows))
+    print(markdown_table(f"Peak memory (MB, the whole process) and time, {args.threads} threads",
+                         ["model", "512x384 whole", "512x384 --tile 128", "768x576 --tile 128", "s per megapixel (--tile 128)"],
+                         memory_rows))
+
+
+if __name__ == "__main__":
+    main()

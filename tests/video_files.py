@@ -1,0 +1,64 @@
+"""Short clips the tests make with PyAV: moving pictures with a sound track, and broken ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def scene(index: int, width: int, height: int) -> np.ndarray:
+    """(height, width, 3) uint8: a smooth picture with a square moving one pixel per frame."""
+    y, x = np.mgrid[0:height, 0:width]
+    image = np.stack([x * 255 / width, y * 255 / height, 128 + 60 * np.sin((x + y) / 9.0)], axis=2)
+    left = (4 + index) % max(1, width - 12)
+    image[6:16, left:left + 10] = (240, 220, 40)
+    return image.clip(0, 255).astype(np.uint8)
+
+
+def make_clip(path: Path, *, frames: int = 12, width: int = 48, height: int = 32, rate: int = 24, audio: bool = True,
+              rotation: int = 0, colour: bool = True, metadata: dict | None = None, times: list[int] | None = None,
+              subtitles: bool = False) -> Path:
+    """An H.264 clip (BT.709, limited range) with a 440 Hz AAC track as long as the video; ``times``: each frame's
+    timestamp in 1/``rate`` units (a variable rate)."""
+    import av
+
+    path = Path(path)
+    with av.open(str(path), "w") as container:
+        container.metadata.update(metadata or {})
+        video = container.add_stream("libx264", rate=rate)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        if colour:
+            context = video.codec_context
+            context.colorspace, context.color_range, context.color_primaries, context.color_trc = 1, 1, 1, 1
+        if rotation:
+            video.set_display_rotation(rotation)
+        video.codec_context.options = {"crf": "10", "bf": "0"}
+        sound = None
+        if audio:
+            sound = container.add_stream("aac", rate=48000)
+            sound.layout = "mono"
+        text = container.add_stream("mov_text") if subtitles else None
+        for index in range(frames):
+            frame = av.VideoFrame.from_ndarray(scene(index, width, height), format="rgb24")
+            frame = frame.reformat(format="yuv420p", dst_colorspace=1 if colour else None, dst_color_range=1 if colour else None)
+            frame.pts = times[index] if times else index  # in 1/rate, the encoder's time base
+            for packet in video.encode(frame):
+                container.mux(packet)
+        for packet in video.encode():
+            container.mux(packet)
+        if sound is not None:
+            seconds = ((times[-1] + 1) if times else frames) / rate
+            samples, start = int(48000 * seconds), 0
+            while start < samples:
+                count = min(1024, samples - start)
+                wave = 0.3 * np.sin(2 * np.pi * 440 * (start + np.arange(count)) / 48000)
+                chunk = av.AudioFrame.from_ndarray(wave.astype(np.float32)[None], format="flt", layout="mono")
+                chunk.sample_rate, chunk.pts = 48000, start
+                for packet in sound.encode(chunk):
+                    container.mux(packet)
+                start += count
+            for packet in sound.encode():
+                container.mux(packet)
+        del text
+    return path
