@@ -8,12 +8,15 @@ import dataclasses
 import json
 import logging
 import sys
+from itertools import chain
+from pathlib import Path
 
 from . import catalog
 from .digits import DEFAULT_MODELS
 from .foreign import DERAINERS, HUB_FORM
 from .models import TRAINABLE
 from .photos import DEFAULT_TILE, MAX_SCALE, MIN_SCALE
+from .video import MAX_TEMPORAL
 
 
 def _train(args) -> None:
@@ -196,7 +199,7 @@ def _restore(args) -> int:
     """upscale / derain: photos and folder trees in, the same names and layout out (``photos.restore_files``)."""
     from tqdm import tqdm
 
-    from . import photos
+    from . import photos, video
 
     if args.command == "upscale":
         photos.check_size(args.scale, args.width, args.height)  # before the model loads, as any bad argument
@@ -221,17 +224,49 @@ def _restore(args) -> int:
 
             return verb(path, progress)
 
+    clips = [path for path in args.inputs if video.is_video(path) and not Path(path).is_dir()]
+    inputs = [path for path in args.inputs if path not in clips]
     counts = {"done": 0, "skipped": 0, "failed": 0}
-    for result in photos.restore_files(args.inputs, args.out, restore, format=args.format, quality=args.quality,
-                                       lossless=args.lossless, skip_existing=args.skip_existing):
+    results = photos.restore_files(inputs, args.out, restore, format=args.format, quality=args.quality,
+                                   lossless=args.lossless, skip_existing=args.skip_existing) if inputs else []
+    for result in chain(results, (_restore_clip(args, model, Path(clip)) for clip in clips)):
         counts[result.status] += 1
         if result.status == "failed":
             print(f"error: {result.source}: {result.detail}", file=sys.stderr, flush=True)
         else:
             print(f"{result.source} -> {result.target} ({result.detail})", flush=True)
     summary = ", ".join(f"{count} {status}" for status, count in counts.items() if count or status == "done")
-    print(f"{summary} (of {sum(counts.values())} photos)", file=sys.stderr if counts["failed"] else sys.stdout)
+    kinds = " and ".join(kind for kind, items in (("photos", inputs), ("videos", clips)) if items)
+    print(f"{summary} (of {sum(counts.values())} {kinds})", file=sys.stderr if counts["failed"] else sys.stdout)
     return 1 if counts["failed"] else 0
+
+
+def _restore_clip(args, model, source: Path):
+    """upscale / derain of one video file into <out>/<stem>.<container>, resumable, with a progress bar in frames."""
+    from tqdm import tqdm
+
+    from . import photos, video
+
+    target = Path(args.out) / f"{source.stem}.{args.container}"
+    if args.skip_existing and target.exists():
+        return photos.FileResult(source, target, "skipped", "already there")
+    options = dict(codec=args.codec, crf=args.crf, format=args.container, metadata=args.metadata, tile=args.tile)
+    with tqdm(total=1, desc=source.name, unit="frame", leave=False) as bar:
+        def progress(done, total):
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        try:
+            if args.command == "upscale":
+                result = video.upscale_video(source, target, model=model, scale=args.scale, width=args.width,
+                                             height=args.height, progress=progress, **options)
+            else:
+                result = video.derain_video(source, target, model=model, strength=args.strength, temporal=args.temporal,
+                                            progress=progress, **options)
+        except ValueError as err:
+            return photos.FileResult(source, target, "failed", str(err))
+    return photos.FileResult(source, target, "done", result.summary())
 
 
 def _compare(args) -> None:
@@ -308,12 +343,15 @@ def _photo_command(sub, name: str, what: str, *, model: str, model_help: str, ti
     """A photos-in, photos-out subcommand (upscale, derain): inputs (files and folders), --out, the model, the tiling,
     the output format and what metadata the results keep."""
     from .imaging import DEFAULT_QUALITY, METADATA_CHOICES, METADATA_HELP, OUTPUT_FORMATS, READABLE
+    from .video import CODECS, CONTAINERS, DEFAULT_CRF, VIDEO_SUFFIXES
 
     p = sub.add_parser(name, help=f"{what}; a file gives <out>/<stem>.<format>, a folder the same tree under <out>")
-    p.add_argument("inputs", nargs="+", help=f"photo files ({READABLE}) and folders (walked recursively)")
+    p.add_argument("inputs", nargs="+", help=f"photo files ({READABLE}) and folders of them (walked recursively), and "
+                                            f"video files ({', '.join(VIDEO_SUFFIXES)})")
     p.add_argument("--out", required=True, help="the folder to write the results to")
     p.add_argument("--model", default=model, help=model_help)
-    p.add_argument("--tile", type=int, default=tile, help="tile side in input pixels (bounds memory; same result)")
+    p.add_argument("--tile", type=int, default=tile, help="tile side in input pixels (bounds memory; the same result, but for "
+                                                         "other projects' attention models: README, Tiling)")
     p.add_argument("--format", default="png", choices=list(OUTPUT_FORMATS),
                    help="the results' file format (default png; png and tiff keep 16 bits)")
     p.add_argument("--quality", type=int, metavar="1..100",
@@ -323,6 +361,13 @@ def _photo_command(sub, name: str, what: str, *, model: str, model_help: str, ti
     p.add_argument("--skip-existing", action="store_true",
                    help="keep results already in --out (a stopped run continues where it was; results are written whole)")
     p.add_argument("--device", default="cpu")
+    clips = p.add_argument_group(
+        "videos", "each frame as a photo, the same frames and timestamps, sound and subtitles copied; a stopped run "
+                  "continues from its work folder (<out>/<name>.parts) when run again with the same settings")
+    clips.add_argument("--codec", default="h264", choices=list(CODECS), help="video codec (default h264)")
+    clips.add_argument("--crf", type=int, help="constant quality, lower is better and larger (default "
+                                               + ", ".join(f"{codec} {crf}" for codec, crf in DEFAULT_CRF.items()) + ")")
+    clips.add_argument("--container", default="mp4", choices=list(CONTAINERS), help="video file format (default mp4)")
     p.set_defaults(func=_restore)
     return p
 
@@ -407,6 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
                                   f"Hub file {HUB_FORM}", tile=512)
     p.add_argument("--strength", type=float, default=1.0,
                    help="0..1: the share of the rain removed (1: all of it, 0.5: half; default 1)")
+    p.add_argument("--temporal", type=int, default=0, metavar="FRAMES",
+                   help=f"videos: also use this many frames on each side of each frame (0..{MAX_TEMPORAL}; rain moves, the "
+                        "scene does not; default 0: frame by frame)")
 
     p = sub.add_parser("evaluate", help="benchmark protocols (sr: PSNR/SSIM on Y of x4 super-resolution)")
     p.add_argument("task", choices=["sr", "derain"])

@@ -136,16 +136,16 @@ def _open(path: Path):
             head = file.read(12)
         kind = next((name for signature, name in _SIGNATURES.items() if signature in head[:12]), None)
         if kind is not None:
-            raise ValueError(f"{path.name}: truncated or corrupt: it starts as {kind} file, but FFmpeg cannot read it "
+            raise ValueError(f"truncated or corrupt: it starts as {kind} file, but FFmpeg cannot read it "
                              f"({err.strerror})") from None
-        raise ValueError(f"{path.name}: not a video (FFmpeg cannot read it: {err.strerror})") from None
+        raise ValueError(f"not a video (FFmpeg cannot read it: {err.strerror})") from None
     if container.format.name == "image2" or container.format.name.endswith("_pipe"):
         container.close()
-        raise ValueError(f"{path.name}: a still image, not a video: upscale or derain it as a photo")
+        raise ValueError("a still image, not a video: upscale or derain it as a photo")
     if not container.streams.video:
         others = ", ".join(f"{s.type} {s.codec_context.name}" for s in container.streams) or "none"
         container.close()
-        raise ValueError(f"{path.name}: no video stream (its streams: {others})")
+        raise ValueError(f"no video stream (its streams: {others})")
     return container
 
 
@@ -167,12 +167,12 @@ def probe(path, *, max_pixels: int = MAX_FRAME_PIXELS) -> Clip:
         stream = container.streams.video[0]
         width, height = stream.codec_context.width, stream.codec_context.height
         if width * height > max_pixels:
-            raise ValueError(f"{path.name}: its frames are {width}x{height} = {width * height / 1e6:.1f} megapixels; the "
+            raise ValueError(f"its frames are {width}x{height} = {width * height / 1e6:.1f} megapixels; the "
                              f"limit is {max_pixels / 1e6:.1f} (4K) — scale the clip down first")
         frames = stream.frames or sum(1 for packet in container.demux(stream) if packet.size)
         rate = stream.average_rate or stream.guessed_rate
         if not frames or not rate:
-            raise ValueError(f"{path.name}: its video stream has no frames")
+            raise ValueError("its video stream has no frames")
         if stream.duration is not None:
             duration = float(stream.duration * stream.time_base)
         else:
@@ -407,14 +407,14 @@ def _copyable(clip_path: Path, container: str) -> None:
             supported = probe_out.supported_codecs
         refused = [f"{s.type} {s.codec_context.name}" for s in others if s.codec_context.name not in supported]
     if refused:
-        raise ValueError(f"{clip_path.name} has {', '.join(refused)}, which {container} cannot hold; choose --format mkv "
+        raise ValueError(f"the clip has {', '.join(refused)}, which {container} cannot hold; choose mkv (--container mkv) "
                          "(it holds any stream) so nothing is dropped")
 
 
 # --- the verbs -----------------------------------------------------------------------------------
 
 
-def _frames(container, stream, name: str, declared: int) -> Iterator:
+def _frames(container, stream, declared: int) -> Iterator:
     """The decoded frames; a ValueError for a file that is cut short or corrupt."""
     av = _av()
     count = 0
@@ -423,9 +423,9 @@ def _frames(container, stream, name: str, declared: int) -> Iterator:
             count += 1
             yield frame
     except av.FFmpegError as err:
-        raise ValueError(f"{name}: truncated or corrupt after frame {count} of {declared} ({err.strerror})") from None
+        raise ValueError(f"truncated or corrupt after frame {count} of {declared} ({err.strerror})") from None
     if count < 0.95 * declared:
-        raise ValueError(f"{name}: truncated: {count} of its {declared} frames could be decoded")
+        raise ValueError(f"truncated: {count} of its {declared} frames could be decoded")
 
 
 def _run(
@@ -504,7 +504,7 @@ def _run(
 
     try:
         number = -1
-        for number, frame in enumerate(_frames(decoder, stream, source.name, clip.frames)):
+        for number, frame in enumerate(_frames(decoder, stream, clip.frames)):
             window[number] = [_rgb(frame), frame.pts if frame.pts is not None else number, None]
             if number - temporal >= 0:
                 emit(number - temporal, last=10**12)

@@ -18,16 +18,17 @@ def scene(index: int, width: int, height: int) -> np.ndarray:
 
 def make_clip(path: Path, *, frames: int = 12, width: int = 48, height: int = 32, rate: int = 24, audio: bool = True,
               rotation: int = 0, colour: bool = True, metadata: dict | None = None, times: list[int] | None = None,
-              subtitles: bool = False) -> Path:
+              pix_fmt: str = "yuv420p", scenes=None) -> Path:
     """An H.264 clip (BT.709, limited range) with a 440 Hz AAC track as long as the video; ``times``: each frame's
-    timestamp in 1/``rate`` units (a variable rate)."""
+    timestamp in 1/``rate`` units (a variable rate); ``pix_fmt`` yuv444p takes odd sides; ``scenes(index)``: the frames
+    ((height, width, 3) uint8; default ``scene``)."""
     import av
 
     path = Path(path)
     with av.open(str(path), "w") as container:
         container.metadata.update(metadata or {})
         video = container.add_stream("libx264", rate=rate)
-        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.width, video.height, video.pix_fmt = width, height, pix_fmt
         if colour:
             context = video.codec_context
             context.colorspace, context.color_range, context.color_primaries, context.color_trc = 1, 1, 1, 1
@@ -38,10 +39,10 @@ def make_clip(path: Path, *, frames: int = 12, width: int = 48, height: int = 32
         if audio:
             sound = container.add_stream("aac", rate=48000)
             sound.layout = "mono"
-        text = container.add_stream("mov_text") if subtitles else None
         for index in range(frames):
-            frame = av.VideoFrame.from_ndarray(scene(index, width, height), format="rgb24")
-            frame = frame.reformat(format="yuv420p", dst_colorspace=1 if colour else None, dst_color_range=1 if colour else None)
+            picture = scenes(index) if scenes else scene(index, width, height)
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame = frame.reformat(format=pix_fmt, dst_colorspace=1 if colour else None, dst_color_range=1 if colour else None)
             frame.pts = times[index] if times else index  # in 1/rate, the encoder's time base
             for packet in video.encode(frame):
                 container.mux(packet)
@@ -60,5 +61,32 @@ def make_clip(path: Path, *, frames: int = 12, width: int = 48, height: int = 32
                 start += count
             for packet in sound.encode():
                 container.mux(packet)
-        del text
     return path
+
+
+def decoded(path: Path) -> list[tuple[float, np.ndarray]]:
+    """Every frame of a clip: (time in seconds, (H, W, 3) uint8 RGB converted with its own matrix and range)."""
+    import av
+
+    with av.open(str(path)) as container:
+        return [(frame.time, frame.to_ndarray(format="rgb24", src_color_range=frame.color_range or None))
+                for frame in container.decode(video=0)]
+
+
+def streams(path: Path) -> dict:
+    """What a clip holds: per stream type, (codec, the end of its last packet in seconds); the first video frame's rotation and colour."""
+    import av
+
+    with av.open(str(path)) as container:
+        ends = {}
+        for packet in container.demux():
+            if packet.pts is not None:
+                end = float((packet.pts + packet.duration) * packet.time_base)
+                ends[packet.stream.index] = max(ends.get(packet.stream.index, 0.0), end)
+    with av.open(str(path)) as container:
+        found = {s.type: (s.codec_context.name, ends.get(s.index, 0.0)) for s in container.streams}
+        frame = next(container.decode(video=0))
+        found["rotation"] = frame.rotation
+        found["colour"] = (frame.colorspace, frame.color_range, frame.color_primaries, frame.color_trc)
+        found["metadata"] = dict(container.metadata)
+        return found
