@@ -17,7 +17,7 @@ API_NAMES = {
     "/dcgan_sample", "/dcgan_interpolate", "/cgan_sample", "/cgan_write_number", "/cgan_write_number_submit",
     "/infogan_sample", "/infogan_traversal", "/upscale", "/derain", "/make_rain", "/game_equilibrium", "/dirac_gan",
     "/read_drawing", "/read_digit", "/ssgan_sample", "/check_claims", "/upscale_batch", "/derain_batch", "/upscale_compare",
-    "/derain_compare",
+    "/derain_compare", "/upscale_video", "/derain_video",
 }
 LAB_API_NAMES = {"/toy_reset", "/toy_step", "/toy_play", "/toy_tick", "/toy_pause"}  # session state: API only, not MCP
 

@@ -166,3 +166,24 @@ def test_the_command_line_takes_clips_beside_photos(clip, tmp_path):
     assert "2 done, 1 failed (of 3 photos and videos)" in done.stderr
     assert streams(tmp_path / "out" / "street.mp4")["video"][0] == "h264"
     assert (tmp_path / "out" / "photo.png").is_file()
+
+
+@pytest.mark.slow
+def test_the_launched_app_upscales_and_derains_a_clip_and_refuses_a_bad_one(app_url, clip, tmp_path):
+    from gradio_client import Client, handle_file
+
+    client = Client(app_url, verbose=False)
+    shown, download, summary = client.predict(handle_file(str(clip)), "bicubic", 2, api_name="/upscale_video")
+    shown = shown["video"] if isinstance(shown, dict) else shown
+    after = streams(download)
+    assert after["video"][0] == "h264" and "audio" in after and after["rotation"] == 90
+    assert decoded(shown)[0][1].shape == (64, 96, 3) and "96x64, 30 frames at 24 fps" in summary
+    _, download, summary = client.predict(handle_file(str(clip)), "derain-idcgan-ssim", 1.0, 1, api_name="/derain_video")
+    assert len(decoded(download)) == 30 and "copied: audio aac" in summary
+    (tmp_path / "notes.mp4").write_text("meeting notes " * 40)
+    with pytest.raises(Exception, match="not a video"):
+        client.predict(handle_file(str(tmp_path / "notes.mp4")), "bicubic", 2, api_name="/upscale_video")
+    long = make_clip(tmp_path / "long.mp4", frames=24 * 11, width=16, height=16, audio=False)
+    with pytest.raises(Exception, match=r"the clip is 11.0 s long; the app takes up to 10 s .* python -m ganapps derain"):
+        client.predict(handle_file(str(long)), api_name="/derain_video")
+    assert client.predict(4, 7, api_name="/dcgan_sample")  # still serving

@@ -13,7 +13,7 @@ from pathlib import Path
 import gradio as gr
 import torch
 
-from .. import photos
+from .. import photos, video
 from ..imaging import DEFAULT_QUALITY, OUTPUT_FORMATS, READABLE, read_image
 
 DISPLAY_SCALE = 4  # 28x28 digits are shown 4x larger, nearest-neighbour (pixels stay sharp)
@@ -302,3 +302,57 @@ def compare_outputs(results, before, upload: str, format: str, quality: int | No
     rows = [f"| {r.name} | {r.picture.size[0]}x{r.picture.size[1]} | {r.setting or '—'} | {r.seconds:.1f} s |" for r in results]
     table = "| model | size | setting | time (loading included) |\n|---|---|---|---|\n" + "\n".join(rows)
     return str(sheet), gallery, str(archive), table
+
+
+# Videos in the app: short clips, so that a 2-vCPU Space stays responsive for other visitors; the command line takes
+# any length and resumes a stopped run.
+APP_VIDEO_SECONDS = 10
+APP_VIDEO_SIDES = (854, 480)  # 480p, either way round
+VIDEO_TYPES = ["video", *video.VIDEO_SUFFIXES]
+
+
+def video_limits() -> str:
+    width, height = APP_VIDEO_SIDES
+    return f"up to {APP_VIDEO_SECONDS} s and {width}x{height}"
+
+
+def video_block(what: str, command: str, options=lambda: ()):
+    """The "A video" accordion of a photo tab: (upload, ``options()``'s components, button, result, download, summary).
+    The tab's model and options above apply."""
+    with gr.Accordion(f"A video ({video_limits()})", open=False), gr.Row():
+        with gr.Column(scale=1):
+            clip = gr.Video(label=f"Video ({', '.join(video.VIDEO_SUFFIXES)})", sources=["upload"])
+            extra = options()
+            go = gr.Button(f"{what} every frame (model and options above)")
+            gr.Markdown(f"Every frame goes through the model as a photo; the sound and subtitles are copied as they are, "
+                        f"the frame times, rotation and colours kept; H.264 in MP4. The app takes clips {video_limits()} "
+                        f"so that it stays quick for everyone; for longer ones run `python -m ganapps {command} CLIP "
+                        "--out FOLDER` on your computer (any length, resumes a stopped run).")
+        with gr.Column(scale=2):
+            result = gr.Video(label="Result, with its sound", autoplay=False)
+            download = gr.File(label="The result file")
+            summary = gr.Markdown()
+    return clip, extra, go, result, download, summary
+
+
+def app_clip(value, command: str) -> video.Clip:
+    """An uploaded clip, refused with the app's limits (and where to go beyond them) before any work."""
+    path = uploaded_path(value)
+    clip = video.probe(path)
+    width, height = APP_VIDEO_SIDES
+    sides = sorted((clip.width, clip.height))
+    beyond = f"; longer or larger clips: python -m ganapps {command} CLIP --out FOLDER on your computer"
+    if sides[0] > height or sides[1] > width:
+        raise ValueError(f"the clip is {clip.width}x{clip.height}; the app takes {video_limits()}{beyond}")
+    if clip.duration > APP_VIDEO_SECONDS + 0.05:
+        raise ValueError(f"the clip is {clip.duration:.1f} s long; the app takes {video_limits()}{beyond}")
+    return clip
+
+
+def video_outputs(run, clip: video.Clip, suffix: str, progress) -> tuple[str, str, str]:
+    """Run ``run(target, progress) -> video.VideoResult`` into a new output folder: (video, file, summary)."""
+    target = output_folder() / f"{clip.path.stem}-{suffix}.mp4"
+    started = time.perf_counter()
+    result = run(target, lambda done, total: progress((done, total), desc="frames"))
+    elapsed = time.perf_counter() - started
+    return str(result.path), str(result.path), f"{clip.describe()} → {result.summary()}; {elapsed:.0f} s"

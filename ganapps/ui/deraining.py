@@ -7,13 +7,14 @@ from pathlib import Path
 
 import gradio as gr
 
-from .. import catalog, compare, evaluation, hub, photos
+from .. import catalog, compare, evaluation, hub, photos, video
 from ..examples import clean_examples, rainy_examples
 from ..foreign import DERAINERS, HUB_FORM
 from ..imaging import OUTPUT_FORMATS, READABLE, read_image
 from .common import (
     ALL_CORES,
     MAX_BATCH,
+    app_clip,
     batch_block,
     batch_outputs,
     compare_block,
@@ -28,6 +29,9 @@ from .common import (
     uploaded_path,
     uploaded_paths,
     user_errors,
+    video_block,
+    video_limits,
+    video_outputs,
 )
 
 MODELS = [(label, name) for name, label in catalog.DERAIN.items()]
@@ -143,6 +147,40 @@ def derain_compare(image: str, models: list, strength: float = 1.0, format: str 
     return compare_outputs(results, before, path, format, quality)
 
 
+
+@photo_handler
+@user_errors(threads=ALL_CORES)
+def derain_video(clip: str, model: str = MODELS[0][1], strength: float = 1.0, temporal: int = 0, remove_gps: bool = True,
+                 checkpoint=None, progress=gr.Progress()):
+    """Derain every frame of a video as derain does a photo; the sound and subtitles are copied, the frame times kept.
+
+    Args:
+        clip: the rainy video ({suffixes}), {limits}.
+        model: as for derain.
+        strength: as for derain.
+        temporal: 0..{most}: also use this many frames on each side of each frame (rain moves, the scene does not:
+            what rain a frame keeps is taken away where its aligned neighbours are darker); 0: frame by frame.
+        remove_gps: leave the location out of the result's metadata.
+        checkpoint: as for derain.
+
+    Returns:
+        The result (H.264 in MP4, with its sound), the same file to download, and a summary (frames, what was copied,
+        the flicker against the input's).
+    """
+    clip = app_clip(required("clip", clip), "derain")
+    strength, temporal = required("strength", strength), required("temporal", temporal)
+    if isinstance(temporal, float) and temporal.is_integer():
+        temporal = int(temporal)  # the slider sends 2.0
+    _, network = _derainer(model, checkpoint)
+    metadata = "keep" if remove_gps is False else "drop-gps"
+    run = lambda target, frames: video.derain_video(clip.path, target, model=network, strength=strength, temporal=temporal,
+                                                    metadata=metadata, progress=frames)
+    return video_outputs(run, clip, "derained", progress)
+
+
+derain_video.__doc__ = derain_video.__doc__.format(suffixes=", ".join(video.VIDEO_SUFFIXES), limits=video_limits(),
+                                                   most=video.MAX_TEMPORAL)
+
 @photo_handler
 @user_errors(threads=ALL_CORES)
 def make_rain(image: str, amount: float, angle: float, length: float, seed: int, model: str = MODELS[0][1]):
@@ -209,6 +247,12 @@ def build() -> None:
     go_compare.click(derain_compare, [image, chosen, strength, *output], [sheet, compared, compared_zip, compared_summary],
                      api_name="derain_compare", preprocess=False)
 
+    temporal_slider = lambda: gr.Slider(0, video.MAX_TEMPORAL, value=0, step=1, label="Neighbouring frames (each side)",
+                                        info="rain moves, the street does not: 2 takes away more rain on a still or "
+                                             "panning camera; 0 derains frame by frame")
+    clip, temporal, go_clip, clip_result, clip_file, clip_summary = video_block("Derain", "derain", temporal_slider)
+    go_clip.click(derain_video, [clip, model, strength, temporal, output[2], checkpoint], [clip_result, clip_file, clip_summary],
+                  api_name="derain_video", preprocess=False)
     gr.Markdown("### Make it rain\nAdd synthetic rain to a clean photo, derain it, and see what was recovered.")
     with gr.Row():
         with gr.Column(scale=1):

@@ -7,13 +7,14 @@ import time
 
 import gradio as gr
 
-from .. import catalog, compare, hub, photos
+from .. import catalog, compare, hub, photos, video
 from ..examples import sr_examples
 from ..foreign import HUB_FORM
 from ..imaging import OUTPUT_FORMATS, READABLE
 from .common import (
     ALL_CORES,
     MAX_BATCH,
+    app_clip,
     batch_block,
     batch_outputs,
     compare_block,
@@ -27,6 +28,9 @@ from .common import (
     uploaded_path,
     uploaded_paths,
     user_errors,
+    video_block,
+    video_limits,
+    video_outputs,
 )
 
 MODELS = [(label, name) for name, label in catalog.UPSCALE.items()]
@@ -120,6 +124,40 @@ def upscale(image: str, model: str = MODELS[0][1], scale: float = 4, denoise: fl
         f"{in_width}x{in_height} → **{out_width}x{out_height}** (x{scale:.3g}) with {_what(name, network)} "
         f"in {elapsed:.1f} s", *notes])
 
+
+
+@photo_handler
+@user_errors(threads=ALL_CORES)
+def upscale_video(clip: str, model: str = MODELS[0][1], scale: float = 2, denoise: float | None = None, checkpoint=None,
+                  twin=None, width: int | None = None, height: int | None = None, remove_gps: bool = True,
+                  progress=gr.Progress()):
+    """Upscale every frame of a video as upscale does a photo; the sound and subtitles are copied, the frame times kept.
+
+    Args:
+        clip: the video ({suffixes}), {limits}.
+        model: as for upscale.
+        scale: as for upscale; the result's sides are rounded to even numbers (H.264 needs them).
+        denoise: as for upscale.
+        checkpoint: as for upscale.
+        twin: as for upscale.
+        width: as for upscale.
+        height: as for upscale.
+        remove_gps: leave the location out of the result's metadata.
+
+    Returns:
+        The result (H.264 in MP4, with its sound), the same file to download, and a summary (size, frames, what was
+        copied, the flicker against the bicubic-upscaled input's).
+    """
+    clip = app_clip(required("clip", clip), "upscale")
+    scale, width, height = _size(scale, width, height)
+    name, network = _load(model, denoise, checkpoint, twin)
+    metadata = "keep" if remove_gps is False else "drop-gps"
+    run = lambda target, frames: video.upscale_video(clip.path, target, model=network, scale=scale, width=width, height=height,
+                                                     metadata=metadata, progress=frames)
+    return video_outputs(run, clip, "upscaled", progress)
+
+
+upscale_video.__doc__ = upscale_video.__doc__.format(suffixes=", ".join(video.VIDEO_SUFFIXES), limits=video_limits())
 
 def _what(name: str, network) -> str:
     described = f" ({network.description})" if network.foreign else ""
@@ -243,6 +281,9 @@ def build() -> None:
     go.click(upscale, [image, *inputs], [comparison, download, summary], api_name="upscale", preprocess=False)
     go_many.click(upscale_batch, [many, *inputs], [gallery, archive, batch_summary], api_name="upscale_batch",
                   preprocess=False)
+    clip, _, go_clip, clip_result, clip_file, clip_summary = video_block("Upscale", "upscale")
+    go_clip.click(upscale_video, [clip, model, scale, denoise, checkpoint, twin, width, height, output[2]],
+                  [clip_result, clip_file, clip_summary], api_name="upscale_video", preprocess=False)
     chosen, go_compare, sheet, compared, compared_zip, compared_summary = compare_block(shipped + HUB_MODELS, "Upscale")
     go_compare.click(upscale_compare, [image, chosen, scale, width, height, *output], [sheet, compared, compared_zip, compared_summary],
                      api_name="upscale_compare", preprocess=False)
