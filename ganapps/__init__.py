@@ -5,6 +5,7 @@
     ganapps.grid(digits).save("sevens.png")
     ganapps.upscale("photo.jpg").save("photo-x4.png")                  # photo-x4: JPEG blocks and noise undone
     ganapps.derain("rainy.jpg").save("clear.png")
+    ganapps.derain_video("street.mp4", "street-clear.mp4", temporal=2)  # sound kept; a stopped run resumes
     ganapps.classify(["digit.jpg"])[0].digit                            # read with the 100-label GAN's discriminator
 """
 
@@ -17,6 +18,7 @@ from .rain import RainParams, add_rain
 from .recipes import train
 from .recognition import classify
 from .training import TrainConfig, training_steps
+from .video import derain_video, upscale_video
 
 __all__ = [
     "FAMILIES",
@@ -27,6 +29,7 @@ __all__ = [
     "available",
     "classify",
     "derain",
+    "derain_video",
     "grid",
     "interpolate",
     "load",
@@ -38,6 +41,7 @@ __all__ = [
     "sample_digits",
     "save",
     "to_pil",
+    "upscale_video",
     "train",
     "training_steps",
     "traversal",

@@ -76,7 +76,8 @@ class Clip:
     rotation: int  # display rotation, degrees counter-clockwise
     codec: str
     bit_depth: int
-    others: tuple[str, ...]  # "audio aac", "subtitle mov_text", ...
+    others: tuple[str, ...]  # the streams copied: "audio aac", "subtitle mov_text", ...
+    skipped: tuple[str, ...] = ()  # the streams that are not: further video streams (cover art), data
 
     def describe(self) -> str:
         extra = f", {', '.join(self.others)}" if self.others else ", no sound"
@@ -143,14 +144,15 @@ def _open(path: Path):
         container.close()
         raise ValueError("a still image, not a video: upscale or derain it as a photo")
     if not container.streams.video:
-        others = ", ".join(f"{s.type} {s.codec_context.name}" for s in container.streams) or "none"
+        others = ", ".join(_name(s) for s in container.streams) or "none"
         container.close()
         raise ValueError(f"no video stream (its streams: {others})")
     return container
 
 
 def _others(container) -> list:
-    """The streams copied beside the video: audio, subtitles, data (not the first video stream's cover art)."""
+    """The streams copied beside the video: audio and subtitles (further video streams, such as cover art, and data
+    streams, such as a phone's timecode, are not: ``Clip.skipped``)."""
     return [s for s in container.streams if s.type in ("audio", "subtitle")]
 
 
@@ -181,8 +183,14 @@ def probe(path, *, max_pixels: int = MAX_FRAME_PIXELS) -> Clip:
         for frame in container.decode(stream):  # the display matrix comes with the frames
             rotation = int(frame.rotation)
             break
+        copied = _others(container)
+        skipped = [s for s in container.streams if s is not stream and s not in copied]
         return Clip(path, width, height, frames, Fraction(rate), duration, rotation, stream.codec_context.name,
-                    _bit_depth(stream), tuple(f"{s.type} {s.codec_context.name}" for s in _others(container)))
+                    _bit_depth(stream), tuple(_name(s) for s in copied), tuple(_name(s) for s in skipped))
+
+
+def _name(stream) -> str:
+    return f"{stream.type} {stream.codec_context.name if stream.codec_context is not None else stream.codec_tag}"
 
 
 def _rgb(frame) -> np.ndarray:
@@ -407,8 +415,8 @@ def _copyable(clip_path: Path, container: str) -> None:
             supported = probe_out.supported_codecs
         refused = [f"{s.type} {s.codec_context.name}" for s in others if s.codec_context.name not in supported]
     if refused:
-        raise ValueError(f"the clip has {', '.join(refused)}, which {container} cannot hold; choose mkv (--container mkv) "
-                         "(it holds any stream) so nothing is dropped")
+        raise ValueError(f"the clip has {', '.join(refused)}, which {container} cannot hold; choose the mkv container "
+                         "(--container mkv), which holds any stream, so that nothing is dropped")
 
 
 # --- the verbs -----------------------------------------------------------------------------------
@@ -454,6 +462,8 @@ def _run(
     if not even and codec != "h264":
         raise ValueError(f"a {width}x{height} result has an odd side: {codec} needs even sides (h264 takes odd ones in 4:4:4)")
     notes = [] if clip.bit_depth <= 8 else [f"{clip.bit_depth}-bit frames written as 8-bit"]
+    if clip.skipped:
+        notes.append(f"not copied: {', '.join(clip.skipped)}")
     if not even:
         notes.append("an odd side: written in 4:4:4")
     stat = source.stat()
@@ -511,8 +521,10 @@ def _run(
         for pending in range(max(0, number - temporal + 1), number + 1):
             emit(pending, last=number)
         segments.close()
-    except BaseException:
+    except BaseException as err:
         segments.abandon()
+        if isinstance(err, ValueError):  # a broken file: nothing to resume
+            shutil.rmtree(work, ignore_errors=True)
         raise
     finally:
         decoder.close()

@@ -115,6 +115,20 @@ def test_temporal_fusion_follows_a_panning_camera():
     assert np.abs(fused - wide[:, 14:54]).max() < 1e-6
 
 
+def test_subtitles_are_copied_and_a_container_that_cannot_hold_them_is_refused_before_any_work(tmp_path):
+    import av
+
+    clip = make_clip(tmp_path / "talk.mkv", frames=6, subtitle="Mind the puddles")
+    result = video.upscale_video(clip, tmp_path / "out" / "talk.mkv", model="bicubic", scale=2)
+    assert result.copied == ("audio aac", "subtitle srt")
+    with av.open(str(result.path)) as container:
+        lines = [(bytes(p), p.pts) for p in container.demux(container.streams.subtitles[0]) if p.size]
+    assert lines == [(b"Mind the puddles", 100)]
+    with pytest.raises(ValueError, match=r"the clip has subtitle srt, which mp4 cannot hold; choose the mkv container"):
+        video.upscale_video(clip, tmp_path / "out" / "talk.mp4", model="bicubic", scale=2)
+    assert not (tmp_path / "out" / "talk.mp4.parts").exists()
+
+
 def test_bad_videos_get_one_clear_line(clip, tmp_path):
     from PIL import Image
 

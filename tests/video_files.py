@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +19,10 @@ def scene(index: int, width: int, height: int) -> np.ndarray:
 
 def make_clip(path: Path, *, frames: int = 12, width: int = 48, height: int = 32, rate: int = 24, audio: bool = True,
               rotation: int = 0, colour: bool = True, metadata: dict | None = None, times: list[int] | None = None,
-              pix_fmt: str = "yuv420p", scenes=None) -> Path:
+              pix_fmt: str = "yuv420p", scenes=None, subtitle: str | None = None) -> Path:
     """An H.264 clip (BT.709, limited range) with a 440 Hz AAC track as long as the video; ``times``: each frame's
     timestamp in 1/``rate`` units (a variable rate); ``pix_fmt`` yuv444p takes odd sides; ``scenes(index)``: the frames
-    ((height, width, 3) uint8; default ``scene``)."""
+    ((height, width, 3) uint8; default ``scene``); ``subtitle``: a SubRip line from 0.1 s to 0.6 s (a .mkv ``path``)."""
     import av
 
     path = Path(path)
@@ -39,6 +40,12 @@ def make_clip(path: Path, *, frames: int = 12, width: int = 48, height: int = 32
         if audio:
             sound = container.add_stream("aac", rate=48000)
             sound.layout = "mono"
+        if subtitle is not None:
+            text = container.add_mux_stream("subrip")
+            text.time_base = Fraction(1, 1000)
+            line = av.Packet(subtitle.encode())
+            line.stream, line.time_base, line.pts, line.dts, line.duration = text, Fraction(1, 1000), 100, 100, 500
+            container.mux(line)
         for index in range(frames):
             picture = scenes(index) if scenes else scene(index, width, height)
             frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
