@@ -41,11 +41,11 @@ from . import photos
 from .imaging import Picture, check_metadata
 from .photo_models import ImageModel
 
-__all__ = ["VIDEO_SUFFIXES", "CODECS", "CONTAINERS", "Clip", "VideoResult", "probe", "flicker", "temporal_fuse",
+__all__ = ["VIDEO_SUFFIXES", "CODECS", "DEFAULT_CRF", "CONTAINERS", "MAX_TEMPORAL", "Clip", "VideoResult", "probe", "flicker", "temporal_fuse",
            "upscale_video", "derain_video", "is_video"]
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi")
-# our names -> (FFmpeg encoder, its default constant-quality level, the options that set it)
+# our codec names -> FFmpeg's encoders; each one's default constant-quality level and its range
 CODECS = {"h264": "libx264", "h265": "libx265", "vp9": "libvpx-vp9", "av1": "libsvtav1"}
 DEFAULT_CRF = {"h264": 18, "h265": 20, "vp9": 24, "av1": 28}
 CRF_RANGE = {"h264": (0, 51), "h265": (0, 51), "vp9": (0, 63), "av1": (0, 63)}
