@@ -41,8 +41,8 @@ from . import photos
 from .imaging import Picture, check_metadata
 from .photo_models import ImageModel
 
-__all__ = ["VIDEO_SUFFIXES", "CODECS", "DEFAULT_CRF", "CONTAINERS", "MAX_TEMPORAL", "Clip", "VideoResult", "probe", "flicker", "temporal_fuse",
-           "upscale_video", "derain_video", "is_video"]
+__all__ = ["VIDEO_SUFFIXES", "CODECS", "DEFAULT_CRF", "CONTAINERS", "MAX_TEMPORAL", "Clip", "VideoResult", "probe",
+           "temporal_fuse", "upscale_video", "derain_video", "is_video"]
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi")
 # our codec names -> FFmpeg's encoders; each one's default constant-quality level and its range
@@ -199,12 +199,6 @@ def _rgb(frame) -> np.ndarray:
 
 
 # --- measuring -----------------------------------------------------------------------------------
-
-
-def flicker(frames) -> float:
-    """The mean absolute change from one frame to the next, in levels of 255: frames as (H, W, C) arrays in [0, 1]."""
-    changes = [np.abs(b - a).mean() for a, b in zip(frames, frames[1:], strict=False)]
-    return float(np.mean(changes) * 255) if changes else float("nan")
 
 
 def _shift(reference: np.ndarray, moved: np.ndarray) -> tuple[int, int]:

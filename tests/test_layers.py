@@ -12,7 +12,8 @@ FLOORS = {
     1: ["imaging", "tiling", "metrics", "reporting", "rain", "degrade", "lab.distributions", "lab.games", "weights", "catalog"],
     2: ["models", "data", "losses"],
     3: ["hub", "foreign", "training"],
-    4: ["digits", "photos", "photo_models", "video", "compare", "finishing", "evaluation", "lab", "space", "recipes", "examples", "recognition"],
+    4: ["digits", "photos", "photo_models", "video", "compare", "finishing", "evaluation", "lab", "space", "recipes", "examples",
+        "recognition"],
     5: ["__init__", "__main__", "ui"],
 }
 FLOOR = {f"ganapps.{name}" if name != "__init__" else "ganapps": floor for floor, names in FLOORS.items() for name in names}
