@@ -13,9 +13,9 @@ from pathlib import Path
 
 from . import catalog
 from .digits import DEFAULT_MODELS
-from .foreign import DERAINERS, HUB_FORM
+from .foreign import DERAINERS, HUB_FORM, RESTORATION_OVERLAP, RESTORATION_TILE
 from .models import TRAINABLE
-from .photos import DEFAULT_TILE, MAX_SCALE, MIN_SCALE
+from .photos import DEFAULT_TILE, DERAIN_TILE, MAX_SCALE, MIN_SCALE
 from .video import MAX_TEMPORAL
 
 
@@ -282,7 +282,7 @@ def _compare(args) -> None:
         if args.strength is not None:
             raise ValueError("--strength is for derain; upscale takes --scale, --width or --height")
         results = compare.compare_upscale(before, args.models, scale=args.scale, width=args.width, height=args.height,
-                                          tile=args.tile, device=args.device, metadata=args.metadata)
+                                          tile=args.tile or DEFAULT_TILE, device=args.device, metadata=args.metadata)
     else:
         if args.scale is not None or args.width is not None or args.height is not None:
             raise ValueError("--scale, --width and --height are for upscale; derain keeps the photo's size")
@@ -339,7 +339,7 @@ def _space(args) -> None:
     print(f"wrote a Hugging Face Space to {folder}; publish it with either of:\n{publish_commands(args.directory)}")
 
 
-def _photo_command(sub, name: str, what: str, *, model: str, model_help: str, tile: int):
+def _photo_command(sub, name: str, what: str, *, model: str, model_help: str, tile: int | None, tile_help: str):
     """A photos-in, photos-out subcommand (upscale, derain): inputs (files and folders), --out, the model, the tiling,
     the output format and what metadata the results keep."""
     from .imaging import DEFAULT_QUALITY, METADATA_CHOICES, METADATA_HELP, OUTPUT_FORMATS, READABLE
@@ -350,8 +350,7 @@ def _photo_command(sub, name: str, what: str, *, model: str, model_help: str, ti
                                             f"video files ({', '.join(VIDEO_SUFFIXES)})")
     p.add_argument("--out", required=True, help="the folder to write the results to")
     p.add_argument("--model", default=model, help=model_help)
-    p.add_argument("--tile", type=int, default=tile, help="tile side in input pixels (bounds memory; the same result, but for "
-                                                         "other projects' attention models: README, Tiling)")
+    p.add_argument("--tile", type=int, default=tile, help=tile_help)
     p.add_argument("--format", default="png", choices=list(OUTPUT_FORMATS),
                    help="the results' file format (default png; png and tiff keep 16 bits)")
     p.add_argument("--quality", type=int, metavar="1..100",
@@ -431,6 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _photo_command(
         sub, "upscale", "upscale photos 1-8x", model=next(iter(catalog.UPSCALE)), tile=DEFAULT_TILE,
+        tile_help=f"tile side in input pixels: bounds memory, the same result (default {DEFAULT_TILE})",
         model_help=f"{catalog.names(catalog.UPSCALE)}; from the Hub: {', '.join(catalog.HUB_UPSCALE)}; a ganapps checkpoint "
                    f"folder or Hub repo id (org/name[@revision]); or another project's upscaler: a .pth/.pt/.ckpt/.safetensors "
                    f"file, or a Hub file {HUB_FORM}",
@@ -449,7 +449,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = _photo_command(sub, "derain", "remove rain from photos", model=next(iter(catalog.DERAIN)),
                        model_help=f"{catalog.names(catalog.DERAIN)}, or a derain checkpoint folder or Hub repo id; or another "
                                   f"project's deraining checkpoint ({', '.join(DERAINERS)}): a .pth/.safetensors file or a "
-                                  f"Hub file {HUB_FORM}", tile=512)
+                                  f"Hub file {HUB_FORM}", tile=None,
+                       tile_help=f"tile side in input pixels: bounds memory (default {DERAIN_TILE}: ours give the same result "
+                                 f"at any tile; other projects' models {RESTORATION_TILE}, run whole up to one window and "
+                                 f"with a {RESTORATION_OVERLAP}-pixel overlap beyond it)")
     p.add_argument("--strength", type=float, default=1.0,
                    help="0..1: the share of the rain removed (1: all of it, 0.5: half; default 1)")
     p.add_argument("--temporal", type=int, default=0, metavar="FRAMES",
@@ -485,7 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="png", choices=list(OUTPUT_FORMATS))
     p.add_argument("--quality", type=int, metavar="1..100", help="for jpeg, webp and avif")
     p.add_argument("--metadata", default="keep", choices=METADATA_CHOICES)
-    p.add_argument("--tile", type=int, default=DEFAULT_TILE)
+    p.add_argument("--tile", type=int, help=f"tile side in input pixels (default: upscale {DEFAULT_TILE}, derain as derain's)")
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=_compare)
 

@@ -60,7 +60,8 @@ def compare_upscale(image, models, *, scale: float | None = None, width: int | N
     return found
 
 
-def compare_derain(image, models, *, strength: float = 1.0, tile: int = 512, device="cpu", metadata: str = "keep") -> list[Compared]:
+def compare_derain(image, models, *, strength: float = 1.0, tile: int | None = None, device="cpu",
+                   metadata: str = "keep") -> list[Compared]:
     """``photos.derain`` of one photo by each of ``models`` (2-4 names, as ``derain`` takes them) at ``strength``."""
     models = _check_models(models)
     picture = read_image(image, max_pixels=photos.MAX_DERAIN_PIXELS)

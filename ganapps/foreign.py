@@ -21,7 +21,12 @@ architectures built of convolutions alone (ESRGAN's RRDB, Real-ESRGAN's compact 
 radius, the convolutions' reach added up (``receptive_radius``); deep ones reach further than any influence they keep,
 so the overlap is never more than ``EFFECTIVE_RADIUS`` pixels of the resolution the network's body runs at: the
 distance beyond which Real-ESRGAN's release weights change no output by a tenth of a level of 255 (``bench/foreign.py``
-measures the reach; the README shows its table). Other architectures (attention windows) get that cap too.
+measures the reach; the README shows its table). Other upscalers (attention windows) get that cap too.
+The 1x restoration models ``derain`` takes (KBNet, Restormer, MPRNet) see their whole input (channel attention, the
+global average pooling of channel attention), so no overlap makes their tiled result equal the whole one: they run
+whole up to one window of ``RESTORATION_TILE`` + 2 x ``RESTORATION_OVERLAP`` pixels a side (their memory grows with
+the photo: several gigabytes for a window), and beyond it in tiles with that overlap (``bench/foreign_derain.py``
+measures what a tile changes and the memory).
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from torch import nn
 
 __all__ = ["CHECKPOINT_SUFFIXES", "HUB_PREFIX", "HUB_FORM", "EFFECTIVE_RADIUS", "HubFile", "DERAINERS",
            "EXTRA_ARCHES", "URL_FORM", "url_file", "names_a_file", "parse_hub_file", "local_file", "read_state_dict", "read_model",
-           "extra_arches", "licence", "receptive_radius", "overlap", "describe"]
+           "extra_arches", "licence", "receptive_radius", "overlap", "tile", "describe", "RESTORATION_OVERLAP", "RESTORATION_TILE"]
 
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")
 HUB_PREFIX = "hf://"
@@ -50,6 +55,8 @@ HUB_FORM = "hf://<org>/<repo>[@<revision>]/<path/to/file>"
 # (un)shuffles, so that their convolutions' reach is their receptive radius
 CONVOLUTIONAL = frozenset({"ESRGAN", "Compact", "SPAN"})
 EFFECTIVE_RADIUS = 112  # input pixels: the reach bench/foreign.py measures (README, "Reach")
+RESTORATION_OVERLAP = 64  # input pixels of context at each tile's seams for a 1x model with global operations
+RESTORATION_TILE = 256  # and the tile it runs with unless told otherwise: a 384-pixel window takes a few GB
 # The 1x restoration architectures ``derain`` takes: those whose authors published deraining weights (trained on
 # Rain13K). Other restoration networks (NAFNet, SCUNet, ...) denoise or deblur, and would leave the rain.
 DERAINERS = {"KBNet": "KBNet (Zhang et al. 2023)", "Restormer": "Restormer (Zamir et al. 2022)",
@@ -317,10 +324,24 @@ def _radius(reach: list[tuple[float, float]]) -> int:
     return math.ceil(sum(distance for distance, _ in reach)) + 1
 
 
+def _global(descriptor) -> bool:
+    """A 1x restoration model that sees its whole input (not built of convolutions alone)."""
+    return descriptor.scale == 1 and descriptor.architecture.id not in CONVOLUTIONAL
+
+
+def tile(descriptor) -> int | None:
+    """The tile a foreign model runs with unless told otherwise: ``RESTORATION_TILE`` for a 1x model with global
+    operations (bounded memory), None (the verb's default) for others."""
+    return RESTORATION_TILE if _global(descriptor) else None
+
+
 def overlap(descriptor) -> int:
     """The tile overlap for a foreign model: its receptive radius, at most ``EFFECTIVE_RADIUS`` pixels of the
     resolution its body runs at (a network that first shrinks its input 2x, as Real-ESRGAN's x2 models, reaches twice
-    as far in input pixels)."""
+    as far in input pixels); ``RESTORATION_OVERLAP`` for a 1x model with global operations, which no overlap makes
+    exact."""
+    if _global(descriptor):
+        return RESTORATION_OVERLAP
     reach = _reach(descriptor)
     cap = math.ceil(EFFECTIVE_RADIUS / min((resolution for _, resolution in reach), default=1.0))
     if descriptor.architecture.id not in CONVOLUTIONAL:

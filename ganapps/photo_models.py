@@ -37,7 +37,7 @@ class ImageModel:
     on its multiples; ``context(photo)``: computed once on the whole photo and passed to every tile.
     ``family``: the ganapps family, None for another project's model or interpolation; ``foreign``: another
     project's; ``resample``: the filter that takes the model's own scale to the size asked; ``denoise``: the
-    strength of its denoise blend.
+    strength of its denoise blend; ``tile``: the tile it runs with unless told otherwise.
     """
 
     name: str
@@ -53,6 +53,7 @@ class ImageModel:
     foreign: bool = False
     resample: str = "lanczos"
     denoise: float | None = None  # the strength its denoise twin was blended at; None: it has none
+    tile: int | None = None  # the tile it runs with unless told otherwise (bounded memory); None: the verb's default
 
     def restore(self, photo: torch.Tensor, *, tile: int, progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
         """``photo`` (1, 3, H, W) in [0, 1] on the CPU, tile by tile in bounded memory -> (1, 3, scale*H, scale*W)."""
@@ -146,7 +147,7 @@ def _load_foreign(name: str, mild: str | None, strength: float | None, device, c
     return ImageModel(
         name, descriptor.model, descriptor, descriptor.scale, foreign.overlap(descriptor),
         descriptor.size_requirements.multiple_of, None, str(device), foreign.describe(descriptor), foreign=True,
-        denoise=strength if mild is not None else None,
+        denoise=strength if mild is not None else None, tile=foreign.tile(descriptor),
     )
 
 

@@ -38,6 +38,7 @@ MAX_UPSCALE_PIXELS = 4096 * 4096  # input limit: a 12-megapixel phone photo fits
 MAX_OUTPUT_PIXELS = 16384 * 16384  # a 12-megapixel photo x4 fits; its float result takes 3 GB
 DEFAULT_TILE = 512  # input pixels: a 2-megapixel x4 result runs in one piece
 MAX_DERAIN_PIXELS = 4096 * 4096
+DERAIN_TILE = 512  # input pixels: ours run exact tiles of this size unless told otherwise
 
 
 def resize(planes: torch.Tensor, size: tuple[int, int], method: str = "bicubic") -> torch.Tensor:
@@ -233,7 +234,7 @@ def derain(
     *,
     model: str | ImageModel = DERAIN_MODELS[0],
     strength: float = 1.0,
-    tile: int = 512,
+    tile: int | None = None,
     device="cpu",
     progress: Callable[[int, int], None] | None = None,
     max_pixels: int = MAX_DERAIN_PIXELS,
@@ -247,15 +248,19 @@ def derain(
     model ``load_derainer`` loaded.
     ``strength`` (0..1): the share of the predicted rain layer (photo minus derained) that is taken
     away; 1 removes it all, 0.5 half of it (a little rain kept where the full result looks too smooth).
-    ``tile`` bounds memory (pixels per tile side, any size); each tile gets the network's whole
-    receptive field as context and starts on its pooling grid, so the result does not depend on it.
+    ``tile`` bounds memory (pixels per tile side, any size; None: ``DERAIN_TILE``, or the model's own, see
+    ``foreign.RESTORATION_TILE``). Ours get the network's whole receptive field as context at every tile, starting on
+    its pooling grid, so their result does not depend on it; other projects' (which see their whole input) run whole
+    up to one window and with ``foreign.RESTORATION_OVERLAP`` pixels of overlap beyond it.
     ``metadata``: what of the photo's EXIF and XMP the result carries, one of ``imaging.METADATA_CHOICES``.
     """
     check_metadata(metadata)
-    _check_tile(tile)
+    if tile is not None:
+        _check_tile(tile)
     if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
         raise ValueError(f"strength must be in 0..1 (the share of the rain removed), got {strength!r}")
     network = model if isinstance(model, ImageModel) else load_derainer(model, device=device)
+    tile = tile or network.tile or DERAIN_TILE
     picture = read_image(image, max_pixels=max_pixels)
     rgb = visible_colour(picture)
     color = network.restore(rgb, tile=tile, progress=progress)

@@ -588,7 +588,7 @@ def derain_video(
     model: str | ImageModel = photos.DERAIN_MODELS[0],
     strength: float = 1.0,
     temporal: int = 0,
-    tile: int = 512,
+    tile: int | None = None,
     codec: str = "h264",
     crf: int | None = None,
     format: str | None = None,

@@ -127,3 +127,20 @@ def test_a_url_pinned_by_its_sha256_is_downloaded_once_and_a_changed_file_refuse
         derain(rainy(), model=path.as_uri())
     with pytest.raises(ValueError, match="needs the network"):
         derain(rainy(), model=f"{(tmp_path / 'nowhere.pth').as_uri()}#sha256={pin[::-1]}")
+
+
+def test_a_derainer_that_sees_its_whole_input_runs_whole_up_to_one_window_and_in_tiles_beyond(tmp_path):
+    from ganapps.photos import load_derainer
+
+    path = saved(tiny("Restormer"), tmp_path / "restormer.safetensors")
+    network = load_derainer(path)
+    assert (network.tile, network.overlap) == (foreign.RESTORATION_TILE, foreign.RESTORATION_OVERLAP)
+    side = foreign.RESTORATION_TILE + 2 * foreign.RESTORATION_OVERLAP  # one window
+    photo = np.random.default_rng(2).integers(0, 255, (side - 3, side - 5, 3), np.uint8)
+    calls = []
+    whole = derain(photo, model=network, progress=lambda done, total: calls.append(total)).to_array()
+    assert set(calls) == {1} and np.array_equal(whole, derain(photo, model=network, tile=4096).to_array())
+    larger = np.random.default_rng(3).integers(0, 255, (side + 40, side + 40, 3), np.uint8)
+    calls.clear()
+    derain(larger, model=network, progress=lambda done, total: calls.append(total))
+    assert set(calls) == {4}  # bounded memory: 2 x 2 windows, each at most one window's size
