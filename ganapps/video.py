@@ -300,17 +300,17 @@ def _metadata(tags: dict, choice: str) -> dict:
     return dict(tags)
 
 
-def _work_folder(out: Path, job: dict) -> tuple[Path, bool]:
+def _work_folder(out: Path, job: dict) -> Path:
     """The work folder for ``out`` holding the finished segments of ``job`` (made afresh when it holds another's)."""
     work = out.with_name(out.name + ".parts")
     stamp = work / "job.json"
     if work.is_dir() and stamp.is_file() and json.loads(stamp.read_text()) == job:
-        return work, True
+        return work
     if work.is_dir():
         shutil.rmtree(work)
     work.mkdir(parents=True)
     stamp.write_text(json.dumps(job, indent=1))
-    return work, False
+    return work
 
 
 def _segment_path(work: Path, index: int, container: str) -> Path:
@@ -463,7 +463,7 @@ def _run(
     stat = source.stat()
     job = {"source": [source.name, stat.st_size, stat.st_mtime_ns], "settings": settings, "codec": codec, "crf": crf,
            "format": container, "temporal": temporal, "size": [width, height], "metadata": metadata}
-    work, resuming = _work_folder(out, job)
+    work = _work_folder(out, job)
     decoder = av.open(str(source))
     stream = decoder.streams.video[0]
     stream.thread_type = "AUTO"
@@ -481,14 +481,16 @@ def _run(
             entry[2] = restore(entry[0])
         return entry[2]
 
-    def emit(number: int, last: int) -> None:
+    def emit(number: int, last: int | None = None) -> None:
+        """Frame ``number`` (``last``: the clip's last frame, once known) into its segment, or counted as resumed."""
         nonlocal made, resumed, previous
         if segments.done(number // segments.length):
             resumed += 1
             previous = None
         else:
             if temporal:
-                neighbours = range(max(0, number - temporal), min(last, number + temporal) + 1)
+                end = number + temporal if last is None else min(last, number + temporal)
+                neighbours = range(max(0, number - temporal), end + 1)
                 result = temporal_fuse([restored(k) for k in neighbours], list(neighbours).index(number))
             else:
                 result = restored(number)
@@ -511,7 +513,7 @@ def _run(
         for number, frame in enumerate(_frames(decoder, stream, clip.frames)):
             window[number] = [_rgb(frame), frame.pts if frame.pts is not None else number, None]
             if number - temporal >= 0:
-                emit(number - temporal, last=10**12)
+                emit(number - temporal)
         for pending in range(max(0, number - temporal + 1), number + 1):
             emit(pending, last=number)
         segments.close()
