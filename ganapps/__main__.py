@@ -224,30 +224,32 @@ def _restore(args) -> int:
 
             return verb(path, progress)
 
-    clips = [path for path in args.inputs if video.is_video(path) and not Path(path).is_dir()]
-    inputs = [path for path in args.inputs if path not in clips]
+    given_clips = [path for path in args.inputs if video.is_video(path) and not Path(path).is_dir()]
+    inputs = [path for path in args.inputs if path not in given_clips]  # photos, and folders (their photos)
+    clips = photos.plan_outputs(given_clips + [path for path in args.inputs if Path(path).is_dir()], args.out,
+                                suffixes=video.VIDEO_SUFFIXES, extension=f".{args.container}")
+    photo_files = photos.plan_outputs(inputs, args.out, args.format)
     counts = {"done": 0, "skipped": 0, "failed": 0}
     results = photos.restore_files(inputs, args.out, restore, format=args.format, quality=args.quality,
-                                   lossless=args.lossless, skip_existing=args.skip_existing) if inputs else []
-    for result in chain(results, (_restore_clip(args, model, Path(clip)) for clip in clips)):
+                                   lossless=args.lossless, skip_existing=args.skip_existing) if photo_files else []
+    for result in chain(results, (_restore_clip(args, model, source, target) for source, target in clips)):
         counts[result.status] += 1
         if result.status == "failed":
             print(f"error: {result.source}: {result.detail}", file=sys.stderr, flush=True)
         else:
             print(f"{result.source} -> {result.target} ({result.detail})", flush=True)
     summary = ", ".join(f"{count} {status}" for status, count in counts.items() if count or status == "done")
-    kinds = " and ".join(kind for kind, items in (("photos", inputs), ("videos", clips)) if items)
+    kinds = " and ".join(kind for kind, items in (("photos", photo_files), ("videos", clips)) if items) or "photos"
     print(f"{summary} (of {sum(counts.values())} {kinds})", file=sys.stderr if counts["failed"] else sys.stdout)
     return 1 if counts["failed"] else 0
 
 
-def _restore_clip(args, model, source: Path):
-    """upscale / derain of one video file into <out>/<stem>.<container>, resumable, with a progress bar in frames."""
+def _restore_clip(args, model, source: Path, target: Path):
+    """upscale / derain of one video file into ``target``, resumable, with a progress bar in frames."""
     from tqdm import tqdm
 
     from . import photos, video
 
-    target = Path(args.out) / f"{source.stem}.{args.container}"
     if args.skip_existing and target.exists():
         return photos.FileResult(source, target, "skipped", "already there")
     options = dict(codec=args.codec, crf=args.crf, format=args.container, metadata=args.metadata, tile=args.tile)
@@ -346,8 +348,8 @@ def _photo_command(sub, name: str, what: str, *, model: str, model_help: str, ti
     from .video import CODECS, CONTAINERS, DEFAULT_CRF, VIDEO_SUFFIXES
 
     p = sub.add_parser(name, help=f"{what}; a file gives <out>/<stem>.<format>, a folder the same tree under <out>")
-    p.add_argument("inputs", nargs="+", help=f"photo files ({READABLE}) and folders of them (walked recursively), and "
-                                            f"video files ({', '.join(VIDEO_SUFFIXES)})")
+    p.add_argument("inputs", nargs="+", help=f"photo files ({READABLE}), video files ({', '.join(VIDEO_SUFFIXES)}) and "
+                                            "folders of them (walked recursively)")
     p.add_argument("--out", required=True, help="the folder to write the results to")
     p.add_argument("--model", default=model, help=model_help)
     p.add_argument("--tile", type=int, default=tile, help=tile_help)

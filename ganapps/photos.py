@@ -285,11 +285,13 @@ class FileResult:
     detail: str = ""
 
 
-def plan_outputs(inputs, out, format: str = "png") -> list[tuple[Path, Path]]:
+def plan_outputs(inputs, out, format: str = "png", *, suffixes: tuple[str, ...] = IMAGE_SUFFIXES,
+                 extension: str | None = None) -> list[tuple[Path, Path]]:
     """(input file, result file) for every photo in ``inputs``: a file goes to ``out/<stem>.<ext>``; a folder is walked
     recursively (hidden files and folders, and ``out`` itself, left out) and its photos go to the same layout under
-    ``out``. Inputs that would share a result file are told apart by their suffix (``a-jpg.png``, ``a-png.png``)."""
-    suffix = OUTPUT_FORMATS[check_format(format)]
+    ``out``. Inputs that would share a result file are told apart by their suffix (``a-jpg.png``, ``a-png.png``).
+    ``suffixes`` and ``extension`` (".mp4"): the files a folder walk takes, and the results' suffix, for videos."""
+    suffix = extension or OUTPUT_FORMATS[check_format(format)]
     out = Path(out)
     pairs = []
     for given in map(Path, inputs):
@@ -298,7 +300,7 @@ def plan_outputs(inputs, out, format: str = "png") -> list[tuple[Path, Path]]:
             continue
         for path in sorted(given.rglob("*")):
             relative = path.relative_to(given)
-            if (path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES and not any(part.startswith(".") for part in relative.parts)
+            if (path.is_file() and path.suffix.lower() in suffixes and not any(part.startswith(".") for part in relative.parts)
                     and not path.resolve().is_relative_to(out.resolve())):
                 pairs.append((path, out / relative.with_suffix(suffix)))
     shared = Counter(target for _, target in pairs)

@@ -167,18 +167,22 @@ def _sound_only(path):
     return path
 
 
-def test_the_command_line_takes_clips_beside_photos(clip, tmp_path):
+def test_the_command_line_takes_clips_beside_photos_and_in_folders(clip, tmp_path):
+    import shutil
+
     from PIL import Image
 
-    Image.fromarray(scene(0, 20, 16)).save(tmp_path / "photo.png")
+    (tmp_path / "trip" / "day1").mkdir(parents=True)
+    Image.fromarray(scene(0, 20, 16)).save(tmp_path / "trip" / "photo.png")
+    shutil.copy(clip, tmp_path / "trip" / "day1" / "street.mp4")
     (tmp_path / "broken.mov").write_bytes(b"\x00\x00\x00\x18ftypqt  " + bytes(100))
-    done = subprocess.run([sys.executable, "-m", "ganapps", "upscale", str(clip), str(tmp_path / "photo.png"),
-                           str(tmp_path / "broken.mov"), "--model", "bicubic", "--scale", "2", "--out", str(tmp_path / "out")],
+    done = subprocess.run([sys.executable, "-m", "ganapps", "upscale", str(tmp_path / "trip"), str(tmp_path / "broken.mov"),
+                           "--model", "bicubic", "--scale", "2", "--out", str(tmp_path / "out")],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr
     assert "broken.mov: truncated or corrupt: it starts as an MP4/MOV file" in done.stderr
     assert "2 done, 1 failed (of 3 photos and videos)" in done.stderr
-    assert streams(tmp_path / "out" / "street.mp4")["video"][0] == "h264"
+    assert streams(tmp_path / "out" / "day1" / "street.mp4")["video"][0] == "h264"
     assert (tmp_path / "out" / "photo.png").is_file()
 
 
