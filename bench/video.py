@@ -39,6 +39,7 @@ from ganapps.reporting import markdown_table  # noqa: E402
 PAN = 1  # pixels a frame
 UPSCALERS = ("bicubic", "photo-x4", "photo-x4-psnr", "srgan-x4")
 DERAINER = "derain-idcgan-ssim"
+PARTS = ("speed", "flicker", "rain")
 RAIN = rain.RainParams(amount=0.5, angle=10, length=20, width=1.2, brightness=0.6, layers=2)
 
 
@@ -87,13 +88,14 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=4, help="photos of --photos used for flicker and rain")
     parser.add_argument("--frames", type=int, default=6, help="frames of the speed clips")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=PARTS, help="what to measure (default: all)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     work = Path(tempfile.mkdtemp())
     photos = [load(path) for path in image_files(args.photos)[: args.count]]
 
     speed_rows = []
-    for width, height in ((854, 480), (1280, 720)):
+    for width, height in ((854, 480), (1280, 720)) if "speed" in args.parts else ():
         clip = write_clip(work / f"speed-{height}.mp4", panning(photos[0], width, height, args.frames, PAN))
         runs = [("upscale", name, 0) for name in UPSCALERS] + [("derain", DERAINER, t) for t in (0, 2)]
         for verb, name, temporal in runs:
@@ -108,17 +110,16 @@ def main() -> None:
 
     flicker_rows = []
     ratios = {name: [] for name in UPSCALERS}
-    for index, photo in enumerate(photos):
+    for index, photo in enumerate(photos if "flicker" in args.parts else []):
         frames = [jpeg_roundtrip(frame, 80) for frame in panning(photo, 360, 240, 24, PAN)]
         clip = write_clip(work / f"flicker-{index}.mp4", frames)
         for name in UPSCALERS:
             ratios[name].append(video.upscale_video(clip, work / "flicker-out.mp4", model=name, scale=2).flicker_ratio)
-    for name in UPSCALERS:
+    for name in UPSCALERS if "flicker" in args.parts else ():
         flicker_rows.append([name, *(f"{r:.2f}" for r in ratios[name]), f"**{np.mean(ratios[name]):.2f}**"])
-    print("measured flicker", file=sys.stderr, flush=True)
 
     rain_rows = []
-    for camera, pan in (("static", 0), ("panning", PAN)):
+    for camera, pan in (("static", 0), ("panning", PAN)) if "rain" in args.parts else ():
         scores = {key: [] for key in ("rainy", "0", "1", "2")}
         for index, photo in enumerate(photos):
             clean = panning(photo, 320, 240, 12, pan)
@@ -133,14 +134,17 @@ def main() -> None:
         rain_rows.append([camera, *(f"{np.mean(scores[key]):.2f}" for key in ("rainy", "0", "1", "2"))])
         print(f"measured rain, {camera}", file=sys.stderr, flush=True)
 
-    print(markdown_table(f"Frames per second ({args.frames} frames, H.264, {args.threads} threads)",
-                         ["run", "input", "frames/s"], speed_rows))
-    print(markdown_table(f"Flicker of the x2 result / the bicubic-upscaled input's, 360x240 clips panning {PAN} px a frame "
-                         f"over {len(photos)} photos of {Path(args.photos).name} (JPEG 80 frames)",
-                         ["model", *(f"photo {i + 1}" for i in range(len(photos))), "mean"], flicker_rows))
-    print(markdown_table(f"Moving rain (rain.py, new drops every frame), {DERAINER}: mean PSNR-Y (dB) against the clean "
-                         f"frames, 12 frames of {len(photos)} photos, 320x240",
-                         ["camera", "rainy", "frame by frame", "temporal 1", "temporal 2"], rain_rows))
+    tables = {
+        "speed": (f"Frames per second ({args.frames} frames, H.264, {args.threads} threads)", ["run", "input", "frames/s"], speed_rows),
+        "flicker": (f"Flicker of the x2 result / the bicubic-upscaled input's, 360x240 clips panning {PAN} px a frame over "
+                    f"{len(photos)} photos of {Path(args.photos).name} (JPEG 80 frames)",
+                    ["model", *(f"photo {i + 1}" for i in range(len(photos))), "mean"], flicker_rows),
+        "rain": (f"Moving rain (rain.py, new drops every frame), {DERAINER}: mean PSNR-Y (dB) against the clean frames, 12 "
+                 f"frames of {len(photos)} photos, 320x240", ["camera", "rainy", "frame by frame", "temporal 1", "temporal 2"],
+                 rain_rows),
+    }
+    for part in args.parts:
+        print(markdown_table(*tables[part]))
 
 
 if __name__ == "__main__":
