@@ -253,6 +253,8 @@ def _restore_clip(args, model, source: Path, target: Path):
     if args.skip_existing and target.exists():
         return photos.FileResult(source, target, "skipped", "already there")
     options = dict(codec=args.codec, crf=args.crf, format=args.container, metadata=args.metadata, tile=args.tile)
+    if args.temporal is not None:
+        options["temporal"] = args.temporal
     with tqdm(total=1, desc=source.name, unit="frame", leave=False) as bar:
         def progress(done, total):
             bar.total = total
@@ -264,8 +266,8 @@ def _restore_clip(args, model, source: Path, target: Path):
                 result = video.upscale_video(source, target, model=model, scale=args.scale, width=args.width,
                                              height=args.height, progress=progress, **options)
             else:
-                result = video.derain_video(source, target, model=model, strength=args.strength, temporal=args.temporal,
-                                            progress=progress, **options)
+                result = video.derain_video(source, target, model=model, strength=args.strength, progress=progress,
+                                            **options)
         except ValueError as err:
             return photos.FileResult(source, target, "failed", str(err))
     return photos.FileResult(source, target, "done", result.summary())
@@ -341,7 +343,8 @@ def _space(args) -> None:
     print(f"wrote a Hugging Face Space to {folder}; publish it with either of:\n{publish_commands(args.directory)}")
 
 
-def _photo_command(sub, name: str, what: str, *, model: str, model_help: str, tile: int | None, tile_help: str):
+def _photo_command(sub, name: str, what: str, *, model: str, model_help: str, tile: int | None, tile_help: str,
+                   temporal_help: str):
     """A photos-in, photos-out subcommand (upscale, derain): inputs (files and folders), --out, the model, the tiling,
     the output format and what metadata the results keep."""
     from .imaging import DEFAULT_QUALITY, METADATA_CHOICES, METADATA_HELP, OUTPUT_FORMATS, READABLE
@@ -369,6 +372,7 @@ def _photo_command(sub, name: str, what: str, *, model: str, model_help: str, ti
     clips.add_argument("--crf", type=int, help="constant quality, lower is better and larger (default "
                                                + ", ".join(f"{codec} {crf}" for codec, crf in DEFAULT_CRF.items()) + ")")
     clips.add_argument("--container", default="mp4", choices=list(CONTAINERS), help="video file format (default mp4)")
+    clips.add_argument("--temporal", type=int, metavar="FRAMES", help=temporal_help)
     p.set_defaults(func=_restore)
     return p
 
@@ -433,6 +437,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = _photo_command(
         sub, "upscale", "upscale photos 1-8x", model=next(iter(catalog.UPSCALE)), tile=DEFAULT_TILE,
         tile_help=f"tile side in input pixels: bounds memory, the same result (default {DEFAULT_TILE})",
+        temporal_help=f"neighbouring frames on each side (0..{MAX_TEMPORAL}) that steady each upscaled frame: detail drawn a "
+                      "little differently in each frame is averaged where the aligned frames agree (default 1; 0: each "
+                      "frame as the photo verb gives it)",
         model_help=f"{catalog.names(catalog.UPSCALE)}; from the Hub: {', '.join(catalog.HUB_UPSCALE)}; a ganapps checkpoint "
                    f"folder or Hub repo id (org/name[@revision]); or another project's upscaler: a .pth/.pt/.ckpt/.safetensors "
                    f"file, or a Hub file {HUB_FORM}",
@@ -454,12 +461,11 @@ def build_parser() -> argparse.ArgumentParser:
                                   f"Hub file {HUB_FORM}", tile=None,
                        tile_help=f"tile side in input pixels: bounds memory (default {DERAIN_TILE}: ours give the same result "
                                  f"at any tile; other projects' models {RESTORATION_TILE}, run whole up to one window and "
-                                 f"with a {RESTORATION_OVERLAP}-pixel overlap beyond it)")
+                                 f"with a {RESTORATION_OVERLAP}-pixel overlap beyond it)",
+                       temporal_help=f"neighbouring frames on each side (0..{MAX_TEMPORAL}) that take away the rain a frame "
+                                     "kept: rain moves, the scene does not (default 0: frame by frame)")
     p.add_argument("--strength", type=float, default=1.0,
                    help="0..1: the share of the rain removed (1: all of it, 0.5: half; default 1)")
-    p.add_argument("--temporal", type=int, default=0, metavar="FRAMES",
-                   help=f"videos: also use this many frames on each side of each frame (0..{MAX_TEMPORAL}; rain moves, the "
-                        "scene does not; default 0: frame by frame)")
 
     p = sub.add_parser("evaluate", help="benchmark protocols (sr: PSNR/SSIM on Y of x4 super-resolution)")
     p.add_argument("task", choices=["sr", "derain"])

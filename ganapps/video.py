@@ -19,7 +19,9 @@ same as an uninterrupted run's, byte for byte. Other settings start afresh.
 
 Flicker: the mean absolute change from one frame to the next (levels of 255), of the result and of the reference,
 the input resized to the result's size with bicubic; their ratio is in the result (1: no more flicker than the
-input). Deraining can use the time axis (``temporal``): rain moves from frame to frame and the scene does not.
+input). Both verbs can use the time axis (``temporal``, ``temporal_fuse``): upscaling steadies the detail a network
+draws a little differently in each frame, and deraining takes away the rain a frame kept, since rain moves from frame
+to frame and the scene does not.
 """
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ CONTAINERS = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "webm": "webm"}
 SEGMENT_SECONDS = 2  # the most work a stopped run loses; each segment starts on a key frame
 MAX_FRAME_PIXELS = 3840 * 2160  # an input frame up to 4K
 MAX_RESULT_PIXELS = 7680 * 4320  # a result frame up to 8K
-MAX_TEMPORAL = 4
+MAX_TEMPORAL = 4  # neighbouring frames on each side
+TEMPORAL_MODES = ("rain", "steady")
+STEADY_LEVELS = 10  # levels of 255: how far an aligned neighbour's pixel may differ and still be averaged in
 _GPS_KEYS = ("location", "com.apple.quicktime.location")  # metadata keys (and their prefixes) that hold a place
 _SIGNATURES = {b"ftyp": "an MP4/MOV", b"\x1a\x45\xdf\xa3": "a Matroska/WebM", b"RIFF": "an AVI"}
 
@@ -220,16 +224,29 @@ def _translated(image: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return out
 
 
-def temporal_fuse(frames: list[np.ndarray], centre: int) -> np.ndarray:
-    """Frame ``centre`` of derained ``frames`` ((H, W, 3) float32 in [0, 1]) with what rain they left taken away using
-    its neighbours: each neighbour aligned to it (a whole-pixel translation, phase correlation: a static or panning
-    camera), the per-pixel median of the aligned frames, and of that and the frame, the darker. Rain brightens what
-    it falls on and moves from frame to frame, so a streak left in one frame is brighter than the median; the scene
-    under it is not."""
+def temporal_fuse(frames: list[np.ndarray], centre: int, mode: str = "rain") -> np.ndarray:
+    """Frame ``centre`` of restored ``frames`` ((H, W, 3) float32 in [0, 1]) made steadier with its neighbours, each
+    aligned to it first (a whole-pixel translation found by phase correlation: a still or panning camera).
+
+    ``mode="rain"`` (derained frames): the per-pixel median of the aligned frames, and of that and the frame, the
+    darker. Rain brightens what it falls on and moves from frame to frame, so a streak left in one frame is brighter
+    than the median; the scene under it is not.
+    ``mode="steady"`` (upscaled frames): each aligned neighbour's pixel weighs ``exp(-(d / STEADY_LEVELS)^2)`` in a
+    mean with the frame's own, ``d`` their difference in levels of 255: detail the network drew a little differently
+    in each frame is averaged, and what moved on its own (a large difference) keeps the frame's own pixel."""
+    if mode not in TEMPORAL_MODES:
+        raise ValueError(f"mode must be one of {', '.join(TEMPORAL_MODES)}, got {mode!r}")
     reference = frames[centre]
-    stack = [reference if k == centre else _translated(frame, *_shift(reference, frame)) for k, frame in enumerate(frames)]
-    median = np.nanmedian(np.stack(stack), axis=0)
-    return np.minimum(reference, median)
+    aligned = [_translated(frame, *_shift(reference, frame)) for k, frame in enumerate(frames) if k != centre]
+    if mode == "rain":
+        return np.minimum(reference, np.nanmedian(np.stack([reference, *aligned]), axis=0))
+    total, weights = reference.copy(), np.ones(reference.shape[:2] + (1,), np.float32)
+    for neighbour in aligned:
+        difference = np.abs(neighbour - reference).mean(axis=2, keepdims=True) * 255
+        weight = np.nan_to_num(np.exp(-((difference / STEADY_LEVELS) ** 2)), nan=0.0)  # uncovered pixels: no weight
+        total += weight * np.nan_to_num(neighbour)
+        weights += weight
+    return total / weights
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -443,6 +460,7 @@ def _run(
     format: str | None,
     metadata: str,
     temporal: int = 0,
+    mode: str = "rain",
     progress: Callable[[int, int], None] | None = None,
 ) -> VideoResult:
     """``restore`` each frame ((H, W, 3) uint8 -> (h, w, 3) float32 in [0, 1]) of ``clip`` into ``out``, resumably."""
@@ -462,7 +480,7 @@ def _run(
         notes.append("an odd side: written in 4:4:4")
     stat = source.stat()
     job = {"source": [source.name, stat.st_size, stat.st_mtime_ns], "settings": settings, "codec": codec, "crf": crf,
-           "format": container, "temporal": temporal, "size": [width, height], "metadata": metadata}
+           "format": container, "temporal": [temporal, mode], "size": [width, height], "metadata": metadata}
     work = _work_folder(out, job)
     decoder = av.open(str(source))
     stream = decoder.streams.video[0]
@@ -491,7 +509,7 @@ def _run(
             if temporal:
                 end = number + temporal if last is None else min(last, number + temporal)
                 neighbours = range(max(0, number - temporal), end + 1)
-                result = temporal_fuse([restored(k) for k in neighbours], list(neighbours).index(number))
+                result = temporal_fuse([restored(k) for k in neighbours], list(neighbours).index(number), mode)
             else:
                 result = restored(number)
             rgb = window[number][0]
@@ -532,6 +550,11 @@ def _run(
                        float(np.mean(reference_changes) * 255) if reference_changes else float("nan"), tuple(notes))
 
 
+def _check_temporal(temporal) -> None:
+    if isinstance(temporal, bool) or not isinstance(temporal, (int, np.integer)) or not 0 <= temporal <= MAX_TEMPORAL:
+        raise ValueError(f"temporal must be a whole number of frames in 0..{MAX_TEMPORAL}, got {temporal!r}")
+
+
 def _even(value: float) -> int:
     return max(2, 2 * round(value / 2))
 
@@ -546,6 +569,7 @@ def upscale_video(
     height: int | None = None,
     denoise: float | None = None,
     mild: str | None = None,
+    temporal: int = 1,
     tile: int = photos.DEFAULT_TILE,
     codec: str = "h264",
     crf: int | None = None,
@@ -559,15 +583,19 @@ def upscale_video(
     and tiling) and write the clip to ``out``; see the module's docstring for what is kept and how a stopped run
     resumes. The result's sides are the photo verb's, rounded to the nearest even numbers.
 
+    ``temporal`` (0..MAX_TEMPORAL): steady each frame with that many upscaled frames on each side (``temporal_fuse``,
+    "steady": detail the network draws a little differently from frame to frame is averaged where the aligned
+    frames agree); 0: each frame exactly as the photo verb gives it.
     ``codec``: one of ``CODECS`` (h264 by default); ``crf``: its quality level (``DEFAULT_CRF``); ``format``: the
     container (``CONTAINERS``; default: ``out``'s suffix, or mp4). ``progress(done, total)`` after every frame."""
     source, out = Path(source), Path(out)
     check_metadata(metadata)
+    _check_temporal(temporal)
     photos.check_size(scale, width, height)
     clip = probe(source, max_pixels=max_pixels)
     network = model if isinstance(model, ImageModel) else photos.load_upscaler(model, denoise=denoise, mild=mild, device=device)
     upright = (clip.height, clip.width) if clip.rotation % 180 else (clip.width, clip.height)  # sizes are asked upright
-    factor, shown = photos.target_size(upright, scale=scale, width=width, height=height)
+    factor, _ = photos.target_size(upright, scale=scale, width=width, height=height)
     size = (_even(clip.width * factor), _even(clip.height * factor))
     if size[0] * size[1] > MAX_RESULT_PIXELS:
         raise ValueError(f"the result's frames would be {size[0]}x{size[1]}; the limit is 8K (7680x4320) — choose a smaller "
@@ -580,7 +608,7 @@ def upscale_video(
 
     settings = {"verb": "upscale", "model": network.name, "denoise": network.denoise, "tile": tile}
     return _run(source, out, clip, restore=restore, size=size, settings=settings, codec=codec, crf=crf, format=format,
-                metadata=metadata, progress=progress)
+                metadata=metadata, temporal=int(temporal), mode="steady", progress=progress)
 
 
 def derain_video(
@@ -606,8 +634,7 @@ def derain_video(
     rain a frame keeps is taken away where its aligned neighbours are darker); 0: frame by frame."""
     source, out = Path(source), Path(out)
     check_metadata(metadata)
-    if isinstance(temporal, bool) or not isinstance(temporal, (int, np.integer)) or not 0 <= temporal <= MAX_TEMPORAL:
-        raise ValueError(f"temporal must be a whole number of frames in 0..{MAX_TEMPORAL}, got {temporal!r}")
+    _check_temporal(temporal)
     clip = probe(source, max_pixels=max_pixels)
     network = model if isinstance(model, ImageModel) else photos.load_derainer(model, device=device)
     photos.derain(np.zeros((16, 16, 3), np.uint8), model=network, strength=strength, tile=tile)  # checks the options

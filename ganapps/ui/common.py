@@ -88,6 +88,13 @@ def required(name: str, value):
     return value
 
 
+def whole_number(name: str, value):
+    """A required whole number as the library takes it: a slider sends 2.0 (a value with a fraction is left for the
+    library to refuse)."""
+    value = required(name, value)
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def uploaded_path(value) -> str:
     """The file path of an upload, whether it arrives as Gradio's file payload or as a plain path."""
     path = value.get("path") if isinstance(value, dict) else value

@@ -32,6 +32,7 @@ from .common import (
     video_block,
     video_limits,
     video_outputs,
+    whole_number,
 )
 
 MODELS = [(label, name) for name, label in catalog.DERAIN.items()]
@@ -168,9 +169,7 @@ def derain_video(clip: str, model: str = MODELS[0][1], strength: float = 1.0, te
         the flicker against the input's).
     """
     clip = app_clip(required("clip", clip), "derain")
-    strength, temporal = required("strength", strength), required("temporal", temporal)
-    if isinstance(temporal, float) and temporal.is_integer():
-        temporal = int(temporal)  # the slider sends 2.0
+    strength, temporal = required("strength", strength), whole_number("temporal", temporal)
     _, network = _derainer(model, checkpoint)
     metadata = "keep" if remove_gps is False else "drop-gps"
     run = lambda target, frames: video.derain_video(clip.path, target, model=network, strength=strength, temporal=temporal,

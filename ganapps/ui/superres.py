@@ -31,6 +31,7 @@ from .common import (
     video_block,
     video_limits,
     video_outputs,
+    whole_number,
 )
 
 MODELS = [(label, name) for name, label in catalog.UPSCALE.items()]
@@ -130,7 +131,7 @@ def upscale(image: str, model: str = MODELS[0][1], scale: float = 4, denoise: fl
 @user_errors(threads=ALL_CORES)
 def upscale_video(clip: str, model: str = MODELS[0][1], scale: float = 2, denoise: float | None = None, checkpoint=None,
                   twin=None, width: int | None = None, height: int | None = None, remove_gps: bool = True,
-                  progress=gr.Progress()):
+                  temporal: int = 1, progress=gr.Progress()):
     """Upscale every frame of a video as upscale does a photo; the sound and subtitles are copied, the frame times kept.
 
     Args:
@@ -143,6 +144,9 @@ def upscale_video(clip: str, model: str = MODELS[0][1], scale: float = 2, denois
         width: as for upscale.
         height: as for upscale.
         remove_gps: leave the location out of the result's metadata.
+        temporal: 0..{most}: steady each frame with this many upscaled frames on each side (detail the network draws
+            a little differently in each frame is averaged where the aligned frames agree); 0: each frame as upscale
+            gives it.
 
     Returns:
         The result (H.264 in MP4, with its sound), the same file to download, and a summary (size, frames, what was
@@ -152,12 +156,14 @@ def upscale_video(clip: str, model: str = MODELS[0][1], scale: float = 2, denois
     scale, width, height = _size(scale, width, height)
     name, network = _load(model, denoise, checkpoint, twin)
     metadata = "keep" if remove_gps is False else "drop-gps"
+    temporal = whole_number("temporal", temporal)
     run = lambda target, frames: video.upscale_video(clip.path, target, model=network, scale=scale, width=width, height=height,
-                                                     metadata=metadata, progress=frames)
+                                                     temporal=temporal, metadata=metadata, progress=frames)
     return video_outputs(run, clip, "upscaled", progress)
 
 
-upscale_video.__doc__ = upscale_video.__doc__.format(suffixes=", ".join(video.VIDEO_SUFFIXES), limits=video_limits())
+upscale_video.__doc__ = upscale_video.__doc__.format(suffixes=", ".join(video.VIDEO_SUFFIXES), limits=video_limits(),
+                                                     most=video.MAX_TEMPORAL)
 
 def _what(name: str, network) -> str:
     described = f" ({network.description})" if network.foreign else ""
@@ -281,8 +287,11 @@ def build() -> None:
     go.click(upscale, [image, *inputs], [comparison, download, summary], api_name="upscale", preprocess=False)
     go_many.click(upscale_batch, [many, *inputs], [gallery, archive, batch_summary], api_name="upscale_batch",
                   preprocess=False)
-    clip, _, go_clip, clip_result, clip_file, clip_summary = video_block("Upscale", "upscale")
-    go_clip.click(upscale_video, [clip, model, scale, denoise, checkpoint, twin, width, height, output[2]],
+    steady = lambda: gr.Slider(0, video.MAX_TEMPORAL, value=1, step=1, label="Neighbouring frames (each side)",
+                               info="steady the detail the model draws a little differently in each frame; 0: each frame "
+                                    "as a photo")
+    clip, temporal, go_clip, clip_result, clip_file, clip_summary = video_block("Upscale", "upscale", steady)
+    go_clip.click(upscale_video, [clip, model, scale, denoise, checkpoint, twin, width, height, output[2], temporal],
                   [clip_result, clip_file, clip_summary], api_name="upscale_video", preprocess=False)
     chosen, go_compare, sheet, compared, compared_zip, compared_summary = compare_block(shipped + HUB_MODELS, "Upscale")
     go_compare.click(upscale_compare, [image, chosen, scale, width, height, *output], [sheet, compared, compared_zip, compared_summary],
