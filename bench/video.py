@@ -5,11 +5,12 @@
 Clips are made here with PyAV from real photos (``--photos``): a camera panning ``PAN`` pixels a frame across a photo
 (the photo cut down to the clip's size after a downscale, so the frames are real texture, not noise).
 
-1. Speed: frames per second of ``upscale_video`` (x2) and ``derain_video`` on a 480p (854x480) and a 720p (1280x720)
-   clip of ``--frames`` frames, decoding and encoding (H.264) included, measured in this run.
+1. Speed: frames per second of ``upscale_video`` (x2; the networks with their default ``temporal`` 1) and ``derain_video`` on a 480p
+   (854x480) and a 720p (1280x720) clip of ``--frames`` frames, decoding and encoding (H.264) included, measured in
+   this run.
 2. Flicker: on a 360x240 panning clip (JPEG-compressed frames, as phones' clips are compressed), the mean absolute
    change from frame to frame of the x2 result, divided by the same of the bicubic-upscaled input (1: no more
-   flicker than the input).
+   flicker than the input), frame by frame (temporal 0) and steadied with a neighbour on each side (temporal 1).
 3. Rain: rain.py's streaks, new drops every frame (rain moves), over a static and over a panning 320x240 clip of each
    photo; PSNR-Y against the clean frames of the rainy clip, of ``derain_video`` frame by frame, and with 1 and 2
    neighbouring frames on each side (``--temporal``).
@@ -97,11 +98,12 @@ def main() -> None:
     speed_rows = []
     for width, height in ((854, 480), (1280, 720)) if "speed" in args.parts else ():
         clip = write_clip(work / f"speed-{height}.mp4", panning(photos[0], width, height, args.frames, PAN))
-        runs = [("upscale", name, 0) for name in UPSCALERS] + [("derain", DERAINER, t) for t in (0, 2)]
+        runs = [("upscale", name, 0 if name == "bicubic" else 1) for name in UPSCALERS]
+        runs += [("derain", DERAINER, temporal) for temporal in (0, 2)]
         for verb, name, temporal in runs:
             started = time.perf_counter()
             if verb == "upscale":
-                video.upscale_video(clip, work / "speed-out.mp4", model=name, scale=2)
+                video.upscale_video(clip, work / "speed-out.mp4", model=name, scale=2, temporal=temporal)
             else:
                 video.derain_video(clip, work / "speed-out.mp4", model=name, temporal=temporal)
             label = f"{verb} {name}" + (" x2" if verb == "upscale" else "") + (f", temporal {temporal}" if temporal else "")
@@ -109,14 +111,16 @@ def main() -> None:
         print(f"measured speed at {height}p", file=sys.stderr, flush=True)
 
     flicker_rows = []
-    ratios = {name: [] for name in UPSCALERS}
+    runs = [(name, temporal) for name in UPSCALERS for temporal in ((0,) if name == "bicubic" else (0, 1))]
+    ratios = {run: [] for run in runs}
     for index, photo in enumerate(photos if "flicker" in args.parts else []):
         frames = [jpeg_roundtrip(frame, 80) for frame in panning(photo, 360, 240, 24, PAN)]
         clip = write_clip(work / f"flicker-{index}.mp4", frames)
-        for name in UPSCALERS:
-            ratios[name].append(video.upscale_video(clip, work / "flicker-out.mp4", model=name, scale=2).flicker_ratio)
-    for name in UPSCALERS if "flicker" in args.parts else ():
-        flicker_rows.append([name, *(f"{r:.2f}" for r in ratios[name]), f"**{np.mean(ratios[name]):.2f}**"])
+        for name, temporal in runs:
+            result = video.upscale_video(clip, work / "flicker-out.mp4", model=name, scale=2, temporal=temporal)
+            ratios[name, temporal].append(result.flicker_ratio)
+    for (name, temporal), values in ratios.items() if "flicker" in args.parts else ():
+        flicker_rows.append([name, str(temporal), *(f"{r:.2f}" for r in values), f"**{np.mean(values):.2f}**"])
 
     rain_rows = []
     for camera, pan in (("static", 0), ("panning", PAN)) if "rain" in args.parts else ():
@@ -138,7 +142,7 @@ def main() -> None:
         "speed": (f"Frames per second ({args.frames} frames, H.264, {args.threads} threads)", ["run", "input", "frames/s"], speed_rows),
         "flicker": (f"Flicker of the x2 result / the bicubic-upscaled input's, 360x240 clips panning {PAN} px a frame over "
                     f"{len(photos)} photos of {Path(args.photos).name} (JPEG 80 frames)",
-                    ["model", *(f"photo {i + 1}" for i in range(len(photos))), "mean"], flicker_rows),
+                    ["model", "temporal", *(f"photo {i + 1}" for i in range(len(photos))), "mean"], flicker_rows),
         "rain": (f"Moving rain (rain.py, new drops every frame), {DERAINER}: mean PSNR-Y (dB) against the clean frames, 12 "
                  f"frames of {len(photos)} photos, 320x240", ["camera", "rainy", "frame by frame", "temporal 1", "temporal 2"],
                  rain_rows),
