@@ -14,7 +14,7 @@ one window (``foreign.RESTORATION_TILE`` + 2 x ``foreign.RESTORATION_OVERLAP`` p
 1. Tiled against whole: the real rainy photos of ``--data`` (the left half of each, resized to 448 pixels wide), run
    whole and with ``--tile 128`` and the default tile; the mean and the largest difference, in levels of 255.
 2. Memory: the peak resident memory of ``ganapps derain`` on a 384x288 photo whole, and on it and a 768x576 photo with
-   the default tile (bounded: the same window, whatever the photo's size).
+   the model's default tile (``foreign.tile``; bounded: the same window, whatever the photo's size).
 3. Time: seconds per megapixel of the whole ``ganapps derain`` process on the 768x576 photo, measured in this run.
 """
 
@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from ganapps import foreign  # noqa: E402
 from ganapps.data import IMAGE_SUFFIXES  # noqa: E402
-from ganapps.photos import derain  # noqa: E402
+from ganapps.photos import derain, load_derainer  # noqa: E402
 from ganapps.reporting import markdown_table  # noqa: E402
 
 TILES = (128, foreign.RESTORATION_TILE)
@@ -116,17 +116,17 @@ def main() -> None:
         tiled_rows.append([label, foreign.describe(descriptor), str(foreign.overlap(descriptor)),
                            *(f"{np.mean([d.mean() for d in differences[t]]):.2f} / {max(d.max() for d in differences[t]):.0f}"
                              for t in TILES)])
-        default = foreign.RESTORATION_TILE
+        default = load_derainer(name).tile
         runs = [peak_and_seconds(name, sizes[width], tile) for width, tile in ((384, 4096), (384, default), (768, default))]
-        memory_rows.append([label, *(f"{peak:.0f}" for peak, _ in runs), f"{runs[-1][1] / (768 * 576 / 1e6):.0f}"])
+        memory_rows.append([label, str(default), *(f"{peak:.0f}" for peak, _ in runs), f"{runs[-1][1] / (768 * 576 / 1e6):.0f}"])
         print(f"measured {label}: {tiled_rows[-1]} {memory_rows[-1]}", file=sys.stderr, flush=True)
 
     print(markdown_table(f"Tiled against whole: mean / largest difference in levels of 255, {len(photos)} real rainy photos "
                          f"of {Path(args.data).name}, {WIDTH} pixels wide",
                          ["model", "architecture", "overlap", *(f"--tile {t}" for t in TILES)], tiled_rows))
     print(markdown_table(f"Peak memory (MB, the whole process) and time, {args.threads} threads",
-                         ["model", "384x288 whole", f"384x288 --tile {foreign.RESTORATION_TILE} (default)",
-                          f"768x576 --tile {foreign.RESTORATION_TILE}", "s per megapixel (768x576, the process)"],
+                         ["model", "default tile", "384x288 whole", "384x288, default tile", "768x576, default tile",
+                          "s per megapixel (768x576, the process)"],
                          memory_rows))
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import catalog
 from .digits import DEFAULT_MODELS
-from .foreign import DERAINERS, HUB_FORM, RESTORATION_OVERLAP, RESTORATION_TILE
+from .foreign import DERAINERS, HUB_FORM, RESTORATION_OVERLAP, RESTORATION_TILE, RESTORATION_TILES
 from .models import TRAINABLE
 from .photos import DEFAULT_TILE, DERAIN_TILE, MAX_SCALE, MIN_SCALE
 from .video import MAX_TEMPORAL
@@ -460,7 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
                                   f"project's deraining checkpoint ({', '.join(DERAINERS)}): a .pth/.safetensors file or a "
                                   f"Hub file {HUB_FORM}", tile=None,
                        tile_help=f"tile side in input pixels: bounds memory (default {DERAIN_TILE}: ours give the same result "
-                                 f"at any tile; other projects' models {RESTORATION_TILE}, run whole up to one window and "
+                                 f"at any tile; other projects' models {RESTORATION_TILE} (MPRNet {RESTORATION_TILES['MPRNet']}), run "
+                                 "whole up to one window and "
                                  f"with a {RESTORATION_OVERLAP}-pixel overlap beyond it)",
                        temporal_help=f"neighbouring frames on each side (0..{MAX_TEMPORAL}) that take away the rain a frame "
                                      "kept: rain moves, the scene does not (default 0: frame by frame)")

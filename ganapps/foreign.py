@@ -24,9 +24,9 @@ distance beyond which Real-ESRGAN's release weights change no output by a tenth 
 measures the reach; the README shows its table). Other upscalers (attention windows) get that cap too.
 The 1x restoration models ``derain`` takes (KBNet, Restormer, MPRNet) see their whole input (channel attention, the
 global average pooling of channel attention), so no overlap makes their tiled result equal the whole one: they run
-whole up to one window of ``RESTORATION_TILE`` + 2 x ``RESTORATION_OVERLAP`` pixels a side (their memory grows with
-the photo: several gigabytes for a window), and beyond it in tiles with that overlap (``bench/foreign_derain.py``
-measures what a tile changes and the memory).
+whole up to one window of ``RESTORATION_TILE`` (MPRNet: ``RESTORATION_TILES``) + 2 x ``RESTORATION_OVERLAP`` pixels a
+side (their memory grows with the photo: a few gigabytes for a window), and beyond it in tiles with that overlap
+(``bench/foreign_derain.py`` measures what a tile changes and the memory).
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ from torch import nn
 
 __all__ = ["CHECKPOINT_SUFFIXES", "HUB_PREFIX", "HUB_FORM", "EFFECTIVE_RADIUS", "HubFile", "DERAINERS",
            "EXTRA_ARCHES", "URL_FORM", "url_file", "names_a_file", "parse_hub_file", "local_file", "read_state_dict", "read_model",
-           "extra_arches", "licence", "receptive_radius", "overlap", "tile", "describe", "RESTORATION_OVERLAP", "RESTORATION_TILE"]
+           "extra_arches", "licence", "receptive_radius", "overlap", "tile", "describe", "RESTORATION_OVERLAP", "RESTORATION_TILE",
+           "RESTORATION_TILES"]
 
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")
 HUB_PREFIX = "hf://"
@@ -57,6 +58,9 @@ CONVOLUTIONAL = frozenset({"ESRGAN", "Compact", "SPAN"})
 EFFECTIVE_RADIUS = 112  # input pixels: the reach bench/foreign.py measures (README, "Reach")
 RESTORATION_OVERLAP = 64  # input pixels of context at each tile's seams for a 1x model with global operations
 RESTORATION_TILE = 256  # and the tile it runs with unless told otherwise: a 384-pixel window takes a few GB
+# MPRNet's first two stages cut their input into quarters and halves, so a tile moves those cuts: it runs whole to a
+# larger window, which its lighter memory allows (bench/foreign_derain.py)
+RESTORATION_TILES = {"MPRNet": 512}
 # The 1x restoration architectures ``derain`` takes: those whose authors published deraining weights (trained on
 # Rain13K). Other restoration networks (NAFNet, SCUNet, ...) denoise or deblur, and would leave the rain.
 DERAINERS = {"KBNet": "KBNet (Zhang et al. 2023)", "Restormer": "Restormer (Zamir et al. 2022)",
@@ -330,9 +334,10 @@ def _global(descriptor) -> bool:
 
 
 def tile(descriptor) -> int | None:
-    """The tile a foreign model runs with unless told otherwise: ``RESTORATION_TILE`` for a 1x model with global
-    operations (bounded memory), None (the verb's default) for others."""
-    return RESTORATION_TILE if _global(descriptor) else None
+    """The tile a foreign model runs with unless told otherwise: ``RESTORATION_TILE`` (or its architecture's, in
+    ``RESTORATION_TILES``) for a 1x model with global operations (bounded memory), None (the verb's default) for
+    others."""
+    return RESTORATION_TILES.get(descriptor.architecture.id, RESTORATION_TILE) if _global(descriptor) else None
 
 
 def overlap(descriptor) -> int:
