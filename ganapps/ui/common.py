@@ -311,28 +311,27 @@ def compare_outputs(results, before, upload: str, format: str, quality: int | No
     return str(sheet), gallery, str(archive), table
 
 
-# Videos in the app: short clips, so that a 2-vCPU Space stays responsive for other visitors; the command line takes
-# any length and resumes a stopped run.
-APP_VIDEO_SECONDS = 10
-APP_VIDEO_SIDES = (854, 480)  # 480p, either way round
-VIDEO_TYPES = ["video", *video.VIDEO_SUFFIXES]
+# Videos in the app: short clips, so that a 2-vCPU Space stays responsive for other visitors (bench/video.py: photo-x4
+# upscales 0.3 frames a second at 480p, the derainer 1.1), each tab's command: (seconds, largest frame, either way
+# round). The command line takes any length and resumes a stopped run.
+APP_VIDEO_LIMITS = {"upscale": (5, (640, 360)), "derain": (5, (854, 480))}
 
 
-def video_limits() -> str:
-    width, height = APP_VIDEO_SIDES
-    return f"up to {APP_VIDEO_SECONDS} s and {width}x{height}"
+def video_limits(command: str) -> str:
+    seconds, (width, height) = APP_VIDEO_LIMITS[command]
+    return f"up to {seconds} s and {width}x{height}"
 
 
 def video_block(what: str, command: str, options=lambda: ()):
     """The "A video" accordion of a photo tab: (upload, ``options()``'s components, button, result, download, summary).
     The tab's model and options above apply."""
-    with gr.Accordion(f"A video ({video_limits()})", open=False), gr.Row():
+    with gr.Accordion(f"A video ({video_limits(command)})", open=False), gr.Row():
         with gr.Column(scale=1):
             clip = gr.Video(label=f"Video ({', '.join(video.VIDEO_SUFFIXES)})", sources=["upload"])
             extra = options()
             go = gr.Button(f"{what} every frame (model and options above)")
             gr.Markdown(f"Every frame goes through the model as a photo; the sound and subtitles are copied as they are, "
-                        f"the frame times, rotation and colours kept; H.264 in MP4. The app takes clips {video_limits()} "
+                        f"the frame times, rotation and colours kept; H.264 in MP4. The app takes clips {video_limits(command)} "
                         f"so that it stays quick for everyone; for longer ones run `python -m ganapps {command} CLIP "
                         "--out FOLDER` on your computer (any length, resumes a stopped run).")
         with gr.Column(scale=2):
@@ -346,13 +345,13 @@ def app_clip(value, command: str) -> video.Clip:
     """An uploaded clip, refused with the app's limits (and where to go beyond them) before any work."""
     path = uploaded_path(value)
     clip = video.probe(path)
-    width, height = APP_VIDEO_SIDES
+    seconds, (width, height) = APP_VIDEO_LIMITS[command]
     sides = sorted((clip.width, clip.height))
     beyond = f"; longer or larger clips: python -m ganapps {command} CLIP --out FOLDER on your computer"
     if sides[0] > height or sides[1] > width:
-        raise ValueError(f"the clip is {clip.width}x{clip.height}; the app takes {video_limits()}{beyond}")
-    if clip.duration > APP_VIDEO_SECONDS + 0.05:
-        raise ValueError(f"the clip is {clip.duration:.1f} s long; the app takes {video_limits()}{beyond}")
+        raise ValueError(f"the clip is {clip.width}x{clip.height}; the app takes {video_limits(command)}{beyond}")
+    if clip.duration > seconds + 0.05:
+        raise ValueError(f"the clip is {clip.duration:.1f} s long; the app takes {video_limits(command)}{beyond}")
     return clip
 
 

@@ -177,7 +177,7 @@ def derain_video(clip: str, model: str = MODELS[0][1], strength: float = 1.0, te
     return video_outputs(run, clip, "derained", progress)
 
 
-derain_video.__doc__ = derain_video.__doc__.format(suffixes=", ".join(video.VIDEO_SUFFIXES), limits=video_limits(),
+derain_video.__doc__ = derain_video.__doc__.format(suffixes=", ".join(video.VIDEO_SUFFIXES), limits=video_limits("derain"),
                                                    most=video.MAX_TEMPORAL)
 
 @photo_handler

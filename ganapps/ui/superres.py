@@ -162,7 +162,7 @@ def upscale_video(clip: str, model: str = MODELS[0][1], scale: float = 2, denois
     return video_outputs(run, clip, "upscaled", progress)
 
 
-upscale_video.__doc__ = upscale_video.__doc__.format(suffixes=", ".join(video.VIDEO_SUFFIXES), limits=video_limits(),
+upscale_video.__doc__ = upscale_video.__doc__.format(suffixes=", ".join(video.VIDEO_SUFFIXES), limits=video_limits("upscale"),
                                                      most=video.MAX_TEMPORAL)
 
 def _what(name: str, network) -> str:
