@@ -27,6 +27,7 @@ to frame and the scene does not.
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 import math
 import os
@@ -377,6 +378,16 @@ def _join(clip: Path, work: Path, output: _Output, target: Path, *, rotation: in
     av = _av()
     segments = sorted(work.glob(f"segment-*.{output.container}"))
     partial = target.with_name(f".{target.name}.writing")
+    try:
+        _write_joined(av, clip, segments, partial, output, rotation, metadata)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, target)
+
+
+def _write_joined(av, clip: Path, segments: list[Path], partial: Path, output: _Output, rotation: int, metadata: str) -> None:
+    order = itertools.count()  # packets at the same time keep their order
     with av.open(str(clip)) as source, av.open(str(partial), "w", format=CONTAINERS[output.container]) as result:
         result.metadata.update(_metadata(dict(source.metadata), metadata))
         opened = [av.open(str(path)) for path in segments]
@@ -398,7 +409,7 @@ def _join(clip: Path, work: Path, output: _Output, target: Path, *, rotation: in
                     out_stream = video if packet.stream.type == "video" else copies[packet.stream.index]
                     when = float((packet.dts if packet.dts is not None else packet.pts) * packet.time_base)
                     packet.stream = out_stream
-                    yield when, id(packet), packet
+                    yield when, next(order), packet
 
             def video_packets():
                 for segment in opened:
@@ -412,7 +423,6 @@ def _join(clip: Path, work: Path, output: _Output, target: Path, *, rotation: in
         finally:
             for segment in opened:
                 segment.close()
-    os.replace(partial, target)
 
 
 def _copyable(clip_path: Path, container: str) -> None:
