@@ -45,7 +45,7 @@ from .imaging import Picture, check_metadata
 from .photo_models import ImageModel
 
 __all__ = ["VIDEO_SUFFIXES", "CODECS", "DEFAULT_CRF", "CONTAINERS", "MAX_TEMPORAL", "Clip", "VideoResult", "probe",
-           "temporal_fuse", "upscale_video", "derain_video", "is_video"]
+           "temporal_fuse", "upscale_video", "derain_video", "is_video", "unheld"]
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi")
 # our codec names -> FFmpeg's encoders; each one's default constant-quality level and its range
@@ -425,16 +425,21 @@ def _write_joined(av, clip: Path, segments: list[Path], partial: Path, output: _
                 segment.close()
 
 
-def _copyable(clip_path: Path, container: str) -> None:
-    """Refuse, before any work, a source stream the chosen container cannot hold (nothing is dropped)."""
+def unheld(path, container: str) -> list[str]:
+    """The streams of the clip at ``path`` that ``container`` cannot hold ("subtitle subrip" in mp4); mkv holds any."""
     av = _av()
-    with av.open(str(clip_path)) as source:
+    with av.open(str(path)) as source:
         others = _others(source)
         if not others:
-            return
+            return []
         with av.open(os.devnull, "w", format=CONTAINERS[container]) as probe_out:
             supported = probe_out.supported_codecs
-        refused = [f"{s.type} {s.codec_context.name}" for s in others if s.codec_context.name not in supported]
+        return [_name(s) for s in others if s.codec_context.name not in supported]
+
+
+def _copyable(path: Path, container: str) -> None:
+    """Refuse, before any work, a source stream the chosen container cannot hold (nothing is dropped)."""
+    refused = unheld(path, container)
     if refused:
         raise ValueError(f"the clip has {', '.join(refused)}, which {container} cannot hold; choose the mkv container "
                          "(--container mkv), which holds any stream, so that nothing is dropped")

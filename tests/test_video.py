@@ -222,4 +222,7 @@ def test_the_launched_app_upscales_and_derains_a_clip_and_refuses_a_bad_one(app_
     wide = make_clip(tmp_path / "wide.mp4", frames=2, width=700, height=360, audio=False)
     with pytest.raises(Exception, match=r"the clip is 700x360; the app takes up to 5 s and 640x360"):
         client.predict(handle_file(str(wide)), "bicubic", 2, api_name="/upscale_video")
+    talk = make_clip(tmp_path / "talk.mkv", frames=6, subtitle="Mind the puddles")
+    _, download, summary = client.predict(handle_file(str(talk)), "bicubic", 2, api_name="/upscale_video")
+    assert download.endswith(".mkv") and streams(download)["subtitle"][0] == "srt" and "MP4 cannot hold" in summary
     assert client.predict(4, 7, api_name="/dcgan_sample")  # still serving

@@ -311,9 +311,9 @@ def compare_outputs(results, before, upload: str, format: str, quality: int | No
     return str(sheet), gallery, str(archive), table
 
 
-# Videos in the app: short clips, so that a 2-vCPU Space stays responsive for other visitors (bench/video.py: photo-x4
-# upscales 0.3 frames a second at 480p, the derainer 1.1), each tab's command: (seconds, largest frame, either way
-# round). The command line takes any length and resumes a stopped run.
+# Videos in the app: short clips, so that a 2-vCPU Space stays responsive for other visitors (the speeds bench/video.py
+# measures), for each tab's command: (seconds, largest frame, either way round). The command line takes any length and
+# resumes a stopped run.
 APP_VIDEO_LIMITS = {"upscale": (5, (640, 360)), "derain": (5, (854, 480))}
 
 
@@ -331,9 +331,10 @@ def video_block(what: str, command: str, options=lambda: ()):
             extra = options()
             go = gr.Button(f"{what} every frame (model and options above)")
             gr.Markdown(f"Every frame goes through the model as a photo; the sound and subtitles are copied as they are, "
-                        f"the frame times, rotation and colours kept; H.264 in MP4. The app takes clips {video_limits(command)} "
-                        f"so that it stays quick for everyone; for longer ones run `python -m ganapps {command} CLIP "
-                        "--out FOLDER` on your computer (any length, resumes a stopped run).")
+                        "the frame times, rotation and colours kept; H.264 in MP4 (in MKV for subtitles MP4 cannot hold). "
+                        f"The app takes clips {video_limits(command)} so that it stays quick for everyone; for longer ones "
+                        f"run `python -m ganapps {command} CLIP --out FOLDER` on your computer (any length, resumes a "
+                        "stopped run).")
         with gr.Column(scale=2):
             result = gr.Video(label="Result, with its sound", autoplay=False)
             download = gr.File(label="The result file")
@@ -356,9 +357,13 @@ def app_clip(value, command: str) -> video.Clip:
 
 
 def video_outputs(run, clip: video.Clip, suffix: str, progress) -> tuple[str, str, str]:
-    """Run ``run(target, progress) -> video.VideoResult`` into a new output folder: (video, file, summary)."""
-    target = output_folder() / f"{clip.path.stem}-{suffix}.mp4"
+    """Run ``run(target, progress) -> video.VideoResult`` into a new output folder: (video, file, summary). The result
+    is an MP4, or an MKV when the clip has a stream MP4 cannot hold (SubRip subtitles), so that nothing is dropped."""
+    unheld = video.unheld(clip.path, "mp4")
+    target = output_folder() / f"{clip.path.stem}-{suffix}.{'mkv' if unheld else 'mp4'}"
     started = time.perf_counter()
     result = run(target, lambda done, total: progress((done, total), desc="frames"))
     elapsed = time.perf_counter() - started
-    return str(result.path), str(result.path), f"{clip.describe()} → {result.summary()}; {elapsed:.0f} s"
+    kept = [f"an MKV, to keep its {', '.join(unheld)} (which MP4 cannot hold): the browser may not play it, the download "
+            "has everything"] if unheld else []
+    return str(result.path), str(result.path), "; ".join([f"{clip.describe()} → {result.summary()}", *kept, f"{elapsed:.0f} s"])
