@@ -21,7 +21,7 @@ architectures built of convolutions alone (ESRGAN's RRDB, Real-ESRGAN's compact 
 radius, the convolutions' reach added up (``receptive_radius``); deep ones reach further than any influence they keep,
 so the overlap is never more than ``EFFECTIVE_RADIUS`` pixels of the resolution the network's body runs at: the
 distance beyond which Real-ESRGAN's release weights change no output by a tenth of a level of 255 (``bench/foreign.py``
-measures the reach; the README shows its table). Other upscalers (attention windows) get that cap too.
+measures the reach; docs/results.md shows its table). Other upscalers (attention windows) get that cap too.
 The 1x restoration models ``derain`` takes (KBNet, Restormer, MPRNet) see their whole input (channel attention, the
 global average pooling of channel attention), so no overlap makes their tiled result equal the whole one: they run
 whole up to one window of ``RESTORATION_TILE`` (MPRNet: ``RESTORATION_TILES``) + 2 x ``RESTORATION_OVERLAP`` pixels a
@@ -55,7 +55,7 @@ HUB_FORM = "hf://<org>/<repo>[@<revision>]/<path/to/file>"
 # spandrel's architectures whose only spatial operations are convolutions, nearest/bilinear resampling and pixel
 # (un)shuffles, so that their convolutions' reach is their receptive radius
 CONVOLUTIONAL = frozenset({"ESRGAN", "Compact", "SPAN"})
-EFFECTIVE_RADIUS = 112  # input pixels: the reach bench/foreign.py measures (README, "Reach")
+EFFECTIVE_RADIUS = 112  # input pixels: the reach bench/foreign.py measures (docs/results.md, "Reach")
 RESTORATION_OVERLAP = 64  # input pixels of context at each tile's seams for a 1x model with global operations
 RESTORATION_TILE = 256  # and the tile it runs with unless told otherwise: a 384-pixel window takes a few GB
 # MPRNet's first two stages cut their input into quarters and halves, so a tile moves those cuts: it runs whole to a
