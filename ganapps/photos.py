@@ -55,6 +55,14 @@ def _check_tile(tile) -> None:
         raise ValueError(f"tile must be a whole number of pixels in 16..4096, got {tile!r}")
 
 
+def check_derain_options(strength, tile) -> None:
+    """A ValueError unless ``strength`` is in 0..1 and ``tile`` is None or a tile ``derain`` takes."""
+    if tile is not None:
+        _check_tile(tile)
+    if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
+        raise ValueError(f"strength must be in 0..1 (the share of the rain removed), got {strength!r}")
+
+
 def check_scale(scale) -> float:
     """``scale`` as a float if it is a number in MIN_SCALE..MAX_SCALE; a ValueError otherwise."""
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not MIN_SCALE <= scale <= MAX_SCALE:
@@ -255,10 +263,7 @@ def derain(
     ``metadata``: what of the photo's EXIF and XMP the result carries, one of ``imaging.METADATA_CHOICES``.
     """
     check_metadata(metadata)
-    if tile is not None:
-        _check_tile(tile)
-    if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
-        raise ValueError(f"strength must be in 0..1 (the share of the rain removed), got {strength!r}")
+    check_derain_options(strength, tile)
     network = model if isinstance(model, ImageModel) else load_derainer(model, device=device)
     tile = tile or network.tile or DERAIN_TILE
     picture = read_image(image, max_pixels=max_pixels)

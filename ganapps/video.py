@@ -528,8 +528,10 @@ def _run(
             else:
                 result = restored(number)
             rgb = window[number][0]
-            reference = photos.resize(torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255, (width, height))
-            reference = reference[0].permute(1, 2, 0).clamp(0, 1).numpy()
+            reference = rgb.astype(np.float32) / 255
+            if rgb.shape[:2] != (height, width):  # upscaled: against the input resized with bicubic
+                planes = photos.resize(torch.from_numpy(reference).permute(2, 0, 1)[None], (width, height))
+                reference = planes[0].permute(1, 2, 0).clamp(0, 1).numpy()
             if previous is not None and number % segments.length:
                 changes.append(np.abs(result - previous[0]).mean())
                 reference_changes.append(np.abs(reference - previous[1]).mean())
@@ -650,9 +652,9 @@ def derain_video(
     source, out = Path(source), Path(out)
     check_metadata(metadata)
     _check_temporal(temporal)
+    photos.check_derain_options(strength, tile)
     clip = probe(source, max_pixels=max_pixels)
     network = model if isinstance(model, ImageModel) else photos.load_derainer(model, device=device)
-    photos.derain(np.zeros((16, 16, 3), np.uint8), model=network, strength=strength, tile=tile)  # checks the options
 
     def restore(rgb: np.ndarray) -> np.ndarray:
         return photos.derain(rgb, model=network, strength=strength, tile=tile).color[0].permute(1, 2, 0).numpy()

@@ -186,7 +186,12 @@ def save_choices(format, quality, remove_gps) -> tuple[str, int | None, str]:
         if isinstance(quality, bool) or not isinstance(quality, (int, float)) or quality % 1:
             raise ValueError(f"quality must be a whole number in 1..100, got {quality!r}")
         quality = int(quality)  # the slider sends 95.0; its range is the library's to check
-    return format, quality, "keep" if remove_gps is False else "drop-gps"
+    return format, quality, metadata_choice(remove_gps)
+
+
+def metadata_choice(remove_gps) -> str:
+    """The library's metadata choice for the "Remove location (GPS)" box (checked unless an API call sends false)."""
+    return "keep" if remove_gps is False else "drop-gps"
 
 
 def write_result(picture, folder: Path, stem: str, format: str, quality: int | None) -> tuple[Path, list[str]]:

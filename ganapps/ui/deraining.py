@@ -19,6 +19,7 @@ from .common import (
     batch_outputs,
     compare_block,
     compare_outputs,
+    metadata_choice,
     output_options,
     photo_handler,
     photo_input,
@@ -171,7 +172,7 @@ def derain_video(clip: str, model: str = MODELS[0][1], strength: float = 1.0, te
     clip = app_clip(required("clip", clip), "derain")
     strength, temporal = required("strength", strength), whole_number("temporal", temporal)
     _, network = _derainer(model, checkpoint)
-    metadata = "keep" if remove_gps is False else "drop-gps"
+    metadata = metadata_choice(remove_gps)
     run = lambda target, frames: video.derain_video(clip.path, target, model=network, strength=strength, temporal=temporal,
                                                     metadata=metadata, progress=frames)
     return video_outputs(run, clip, "derained", progress)

@@ -19,6 +19,7 @@ from .common import (
     batch_outputs,
     compare_block,
     compare_outputs,
+    metadata_choice,
     output_options,
     photo_handler,
     photo_input,
@@ -155,7 +156,7 @@ def upscale_video(clip: str, model: str = MODELS[0][1], scale: float = 2, denois
     clip = app_clip(required("clip", clip), "upscale")
     scale, width, height = _size(scale, width, height)
     name, network = _load(model, denoise, checkpoint, twin)
-    metadata = "keep" if remove_gps is False else "drop-gps"
+    metadata = metadata_choice(remove_gps)
     temporal = whole_number("temporal", temporal)
     run = lambda target, frames: video.upscale_video(clip.path, target, model=network, scale=scale, width=width, height=height,
                                                      temporal=temporal, metadata=metadata, progress=frames)
